@@ -1,0 +1,101 @@
+"""Users, their roles and their registered X25519 public keys."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    PARTICIPANT = "participant", "Participant"
+    FACILITATOR = "facilitator", "Facilitator"
+    HUB_MANAGER = "hub_manager", "Hub manager"
+    ADMIN = "admin", "Administrator"
+
+
+STAFF_ROLES = frozenset({Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN})
+
+
+class User(AbstractUser):
+    """An account. Participants never see each other's username, only a display name."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PARTICIPANT)
+    display_name = models.CharField(max_length=80, blank=True)
+    # Highest sequence number handed out in this user's event stream (DESIGN §6).
+    event_seq = models.BigIntegerField(default=0)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+
+    # Argon2id salt for the client-side key derivation (docs/protocol.md §2).
+    kdf_salt = models.BinaryField(max_length=16, null=True, blank=True)
+
+    # The user's private key, encrypted in their client under the password-derived wrap key.
+    wrapped_private_key = models.BinaryField(null=True, blank=True)
+    wrapped_key_nonce = models.BinaryField(null=True, blank=True)
+    kdf_opslimit = models.PositiveIntegerField(null=True, blank=True)
+    kdf_memlimit = models.PositiveBigIntegerField(null=True, blank=True)
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.username}"
+
+
+def key_id_for(public_key: bytes) -> str:
+    """Key id: BLAKE2b-128 of the raw public key, hex (libsodium ``crypto_generichash``)."""
+    return hashlib.blake2b(public_key, digest_size=16).hexdigest()
+
+
+def fingerprint_for(public_key: bytes) -> str:
+    """Fingerprint: 30 digits in six groups of five, read aloud to compare keys.
+
+    BLAKE2b-256 of ``b"relay-fingerprint-v1" + public_key``; each of the first six 5-byte
+    chunks, as a big-endian integer modulo 100000, gives one group.
+    """
+    digest = hashlib.blake2b(b"relay-fingerprint-v1" + public_key, digest_size=32).digest()
+    groups = [int.from_bytes(digest[i * 5 : i * 5 + 5], "big") % 100000 for i in range(6)]
+    return " ".join(f"{g:05d}" for g in groups)
+
+
+class PublicKey(models.Model):
+    """A registered X25519 public key. The current key of a user has ``retired_at`` null."""
+
+    key_id = models.CharField(max_length=32, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="public_keys")
+    public_key = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(retired_at__isnull=True),
+                name="one_current_key_per_user",
+            )
+        ]
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_for(bytes(self.public_key))
+
+    def __str__(self) -> str:
+        return f"key {self.key_id[:8]}"
+
+
+class KeyVerification(models.Model):
+    """A facilitator compared this key's fingerprint with its owner, out of band."""
+
+    key = models.ForeignKey(PublicKey, on_delete=models.CASCADE, related_name="verifications")
+    verified_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(auto_now_add=True)
+    # How it was compared, e.g. "phone", "in person".
+    method = models.CharField(max_length=20, default="in_person")
+
+    def __str__(self) -> str:
+        return "key verification"

@@ -1,0 +1,40 @@
+"""Whether a user has passed a second factor in this session (invariant 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+
+def has_verified_second_factor(user: Any) -> bool:
+    """True if django-otp verified a device for this request or socket scope.
+
+    ``user.is_verified`` is set by ``OTPMiddleware`` for HTTP and by the consumer for
+    WebSockets (the middleware does not run there). Test settings may switch enforcement
+    off for the tests that are not about it; production cannot (relay.E004).
+    """
+    if not getattr(settings, "RELAY_REQUIRE_STAFF_OTP", True):
+        return True
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified()) if callable(is_verified) else False
+
+
+def verify_for_socket(user: Any, session: Any) -> None:
+    """Give a WebSocket's user the same ``is_verified()`` that OTPMiddleware gives HTTP.
+
+    The middleware does not run for WebSockets, so the consumer calls this in ``connect``:
+    the device id django-otp stored in the session must still name a confirmed device of
+    this user.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    device = None
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    if persistent_id:
+        candidate = Device.from_persistent_id(persistent_id, for_verify=False)
+        if candidate is not None and candidate.user_id == user.pk and candidate.confirmed:
+            device = candidate
+    user.otp_device = device
+    user.is_verified = lambda: device is not None

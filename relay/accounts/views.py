@@ -1,0 +1,195 @@
+"""Session and key endpoints of the JSON API (docs/api.md)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+
+from django.conf import settings
+
+from django.contrib.auth import authenticate, login, logout
+from django.http import HttpRequest, JsonResponse
+from django.middleware.csrf import get_token
+from django.urls import path
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from django_otp import login as otp_login
+from django_otp import match_token
+
+from relay.accounts import actions
+from relay.accounts.models import PublicKey, User
+from relay.api.http import error, json_body, signed_in
+from relay.delivery.streams import revoke_sockets
+from relay.errors import InvalidRequest
+
+
+def _me(user) -> dict:
+    key = PublicKey.objects.filter(user=user, retired_at__isnull=True).first()
+    return {
+        "user_id": str(user.pk),
+        "username": user.username,
+        "role": user.role,
+        "display_name": user.display_name,
+        "key_id": key.key_id if key else None,
+        "latest_seq": user.event_seq,
+        "second_factor_required": user.is_staff_role,
+        "second_factor_verified": bool(getattr(user, "is_verified", lambda: False)()),
+    }
+
+
+@require_GET
+def csrf(request: HttpRequest) -> JsonResponse:
+    """Sets the CSRF cookie; clients send it back in the X-CSRFToken header."""
+    return JsonResponse({"csrf_token": get_token(request)})
+
+
+@require_http_methods(["POST", "DELETE"])
+def session(request: HttpRequest) -> JsonResponse:
+    """POST signs in with a login key (never a password); DELETE signs out and closes the
+    user's sockets."""
+    if request.method == "DELETE":
+        if request.user.is_authenticated:
+            user_id = request.user.pk
+            logout(request)
+            revoke_sockets(user_id, reason="signed_out")
+        return JsonResponse({"signed_in": False})
+    try:
+        body = json_body(request)
+    except InvalidRequest as exc:
+        return error(400, exc.code, exc.message)
+    username = body.get("username") if isinstance(body, dict) else None
+    login_key = body.get("login_key") if isinstance(body, dict) else None
+    if not isinstance(username, str) or not isinstance(login_key, str):
+        return error(400, "invalid", "Send a username and a login key.")
+    user = authenticate(request, username=username, password=login_key)
+    if user is None or user.suspended_at is not None:
+        return error(401, "bad_credentials", "That username and password do not match.")
+    login(request, user)
+    return JsonResponse(_me(user))
+
+
+def _salt_for(username: str) -> bytes:
+    """The user's salt; for an unknown username a stable fake one, so the answer does not
+    reveal whether an account exists."""
+    user = User.objects.filter(username__iexact=username).only("kdf_salt").first()
+    if user is not None and user.kdf_salt:
+        return bytes(user.kdf_salt)
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), b"fake-salt:" + username.lower().encode(), hashlib.sha256
+    )
+    return digest.digest()[:16]
+
+
+@require_GET
+def salt(request: HttpRequest) -> JsonResponse:
+    """Argon2id salt and parameters for a username (known or not: same shape and timing)."""
+    username = request.GET.get("username", "")
+    if not username or len(username) > 150:
+        return error(400, "invalid", "Send a username.")
+    return JsonResponse(
+        {
+            "salt": base64.b64encode(_salt_for(username)).decode(),
+            "opslimit": settings.RELAY_KDF_OPSLIMIT,
+            "memlimit": settings.RELAY_KDF_MEMLIMIT,
+        }
+    )
+
+
+@require_GET
+def me(request: HttpRequest) -> JsonResponse:
+    if not request.user.is_authenticated:
+        return error(401, "not_signed_in", "Please sign in.")
+    return JsonResponse(_me(request.user))
+
+
+@require_POST
+@signed_in
+def keys(request: HttpRequest) -> JsonResponse:
+    """Register the signed-in user's public key (base64 of 32 bytes), with the private key
+    wrapped under their password-derived wrap key so they can sign in on another device."""
+    body = json_body(request)
+    raw = body.get("public_key") if isinstance(body, dict) else None
+    if not isinstance(raw, str):
+        raise InvalidRequest("Send public_key as base64.")
+    try:
+        public_key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest("public_key is not valid base64.") from None
+    wrapped = _wrapped(body)
+    key = actions.register_key(actor=request.user, public_key=public_key, wrapped=wrapped)
+    return JsonResponse({"key_id": key.key_id, "fingerprint": key.fingerprint}, status=201)
+
+
+def _wrapped(body: dict) -> tuple[bytes, bytes] | None:
+    nonce, box = body.get("wrapped_key_nonce"), body.get("wrapped_private_key")
+    if nonce is None and box is None:
+        return None
+    try:
+        nonce_bytes = base64.b64decode(nonce, validate=True)
+        box_bytes = base64.b64decode(box, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise InvalidRequest("The wrapped private key is not valid base64.") from None
+    if len(nonce_bytes) != 24 or len(box_bytes) != 48:
+        raise InvalidRequest("A wrapped private key is a 24-byte nonce and a 48-byte box.")
+    return nonce_bytes, box_bytes
+
+
+@require_GET
+@signed_in
+def wrapped_key(request: HttpRequest) -> JsonResponse:
+    """The signed-in user's wrapped private key and the KDF parameters it was wrapped with."""
+    user = request.user
+    if user.wrapped_private_key is None:
+        return error(404, "not_found", "No key has been stored for this account yet.")
+    return JsonResponse(
+        {
+            "wrapped_private_key": base64.b64encode(bytes(user.wrapped_private_key)).decode(),
+            "wrapped_key_nonce": base64.b64encode(bytes(user.wrapped_key_nonce)).decode(),
+            "opslimit": user.kdf_opslimit,
+            "memlimit": user.kdf_memlimit,
+            "salt": base64.b64encode(bytes(user.kdf_salt)).decode(),
+        }
+    )
+
+
+@require_POST
+@signed_in
+def verify_key(request: HttpRequest, case_id, key_id: str) -> JsonResponse:
+    """A facilitator records a fingerprint comparison with a participant."""
+    body = json_body(request)
+    method = body.get("method", "in_person") if isinstance(body, dict) else "in_person"
+    actions.verify_key(actor=request.user, case_id=case_id, key_id=key_id, method=method)
+    return JsonResponse({"key_id": key_id, "verified": True})
+
+
+@require_POST
+def otp_verify(request: HttpRequest) -> JsonResponse:
+    """Check a second-factor token (TOTP or backup code) for the signed-in user."""
+    if not request.user.is_authenticated:
+        return error(401, "not_signed_in", "Please sign in.")
+    try:
+        body = json_body(request)
+    except InvalidRequest as exc:
+        return error(400, exc.code, exc.message)
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token.strip():
+        return error(400, "invalid", "Enter the code from your authenticator app or a backup code.")
+    device = match_token(request.user, token.strip().replace(" ", ""))
+    if device is None:
+        return error(400, "bad_token", "That code is not right. Check it and try again.")
+    otp_login(request, device)
+    return JsonResponse({**_me(request.user), "second_factor": True})
+
+
+urlpatterns = [
+    path("otp/verify", otp_verify),
+    path("csrf", csrf),
+    path("session", session),
+    path("me", me),
+    path("salt", salt),
+    path("keys", keys),
+    path("keys/wrapped", wrapped_key),
+    path("cases/<uuid:case_id>/keys/<str:key_id>/verify", verify_key),
+]

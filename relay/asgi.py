@@ -1,0 +1,24 @@
+"""ASGI entry point for Daphne: HTTP through Django, WebSockets through the relay consumer."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relay.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from relay.consumers import RelayConsumer  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi,
+        "websocket": AuthMiddlewareStack(URLRouter([path("ws/", RelayConsumer.as_asgi())])),
+    }
+)

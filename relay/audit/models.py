@@ -1,0 +1,64 @@
+"""The append-only, hash-chained audit log (DESIGN invariant 5)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AuditEventType(models.IntegerChoices):
+    """Stable numbers: never renumber, only add."""
+
+    CASE_CREATED = 1
+    FACILITATOR_ASSIGNED = 2
+    FACILITATOR_UNASSIGNED = 3
+    PARTICIPANT_ADDED = 4
+    CASE_STATE_CHANGED = 5
+    PARTICIPATION_STATE_CHANGED = 6
+    KEY_REGISTERED = 10
+    KEY_VERIFIED = 11
+    MESSAGE_SUBMITTED = 20
+    MESSAGE_FORWARDED = 21
+    MESSAGE_RETURNED = 22
+    MESSAGE_REJECTED = 23
+    MESSAGE_RETRACTED = 24
+    MESSAGES_VOIDED = 25
+    FACILITATOR_NOTE_SENT = 26
+    CASE_PAUSED = 30
+    CASE_RESUMED = 31
+    PARTICIPATION_WITHDRAWN = 32
+    ACCOUNT_CREATED = 40
+    ACCOUNT_ENROLLED = 41
+    PASSWORD_CHANGED = 42
+    ACCOUNT_SUSPENDED = 43
+    ACCOUNT_REINSTATED = 44
+    SECOND_FACTOR_CHANGED = 45
+    INVITATION_CREATED = 46
+    ACCOUNT_RESET = 47
+    HISTORY_REENCRYPTED = 48
+
+
+class AuditEvent(models.Model):
+    """One decision. Identifiers and states only, never content."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    created_at = models.DateTimeField()
+    event_type = models.PositiveSmallIntegerField(choices=AuditEventType.choices)
+    actor_id = models.UUIDField(null=True)
+    case_id = models.UUIDField(null=True)
+    data = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"audit #{self.seq} {self.get_event_type_display()}"
+
+
+class AuditChainHead(models.Model):
+    """A single row: the last sequence number and hash. Locking it serializes appends."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

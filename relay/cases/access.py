@@ -1,0 +1,91 @@
+"""Who may reach a case. Each function returns the object or raises ``AccessDenied``.
+
+The same error is raised for "does not exist" and "not yours", so ids cannot be probed.
+Staff without a verified second factor are refused here too (invariant 6), so no caller can
+forget it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from relay.accounts.models import Role, User
+from relay.accounts.second_factor import has_verified_second_factor
+from relay.cases.models import Case, FacilitatorAssignment, Participation
+from relay.errors import AccessDenied
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise AccessDenied() from None
+
+
+def _usable(user: Any) -> User:
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise AccessDenied()
+    if user.suspended_at is not None or not user.is_active:
+        raise AccessDenied()
+    if user.is_staff_role and not has_verified_second_factor(user):
+        raise AccessDenied()
+    return user
+
+
+def is_current_facilitator(user: User, case_id: uuid.UUID) -> bool:
+    return (
+        user.role == Role.FACILITATOR
+        and FacilitatorAssignment.objects.filter(
+            case_id=case_id, facilitator=user, ended_at__isnull=True
+        ).exists()
+    )
+
+
+def access_case_as_participant(user: Any, case_id: Any) -> Participation:
+    """Participants of the case (any state, so a withdrawn person still sees their history)."""
+    user = _usable(user)
+    participation = (
+        Participation.objects.select_related("case")
+        .filter(case_id=_as_uuid(case_id), user=user)
+        .first()
+    )
+    if participation is None:
+        raise AccessDenied()
+    return participation
+
+
+def access_case_as_facilitator(user: Any, case_id: Any) -> Case:
+    """Facilitators currently assigned to the case, with a verified second factor."""
+    user = _usable(user)
+    case_uuid = _as_uuid(case_id)
+    if not is_current_facilitator(user, case_uuid):
+        raise AccessDenied()
+    case = Case.objects.filter(pk=case_uuid).first()
+    if case is None:
+        raise AccessDenied()
+    return case
+
+
+def access_case_as_member(user: Any, case_id: Any) -> Case:
+    """A participant of the case or one of its current facilitators."""
+    user = _usable(user)
+    if user.role == Role.FACILITATOR:
+        return access_case_as_facilitator(user, case_id)
+    return access_case_as_participant(user, case_id).case
+
+
+def access_case_as_manager(user: Any, case_id: Any) -> Case:
+    """Hub managers and admins, for case administration only; they read no message."""
+    user = _usable(user)
+    if user.role not in (Role.HUB_MANAGER, Role.ADMIN):
+        raise AccessDenied()
+    case = Case.objects.filter(pk=_as_uuid(case_id)).first()
+    if case is None:
+        raise AccessDenied()
+    return case
+
+
+def require_usable(user: Any) -> User:
+    """Any signed-in, unsuspended user (staff with a verified second factor)."""
+    return _usable(user)

@@ -1,0 +1,37 @@
+"""System checks that refuse a production start when a misconfiguration would be a
+security issue. Run by ``manage.py check --deploy`` and at every Daphne start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+INSECURE_DEFAULT_KEY = "embedded-default-insecure-key-do-not-deploy"
+
+
+@register(Tags.security, deploy=True)
+def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
+    errors: list[Error] = []
+    if not getattr(settings, "RELAY_PRODUCTION", False):
+        return errors
+    if settings.DEBUG:
+        errors.append(Error("DEBUG is on in production.", id="relay.E001"))
+    if settings.SECRET_KEY == INSECURE_DEFAULT_KEY or len(settings.SECRET_KEY) < 50:
+        errors.append(
+            Error("RELAY_SECRET_KEY is missing or too short (50+ characters).", id="relay.E002")
+        )
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if backend == "channels.layers.InMemoryChannelLayer":
+        errors.append(
+            Error(
+                "The in-memory channel layer cannot reach other Daphne processes; set REDIS_URL.",
+                id="relay.E003",
+            )
+        )
+    if not getattr(settings, "RELAY_REQUIRE_STAFF_OTP", True):
+        errors.append(Error("Staff second factor must be enforced.", id="relay.E004"))
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        errors.append(Error("Production needs PostgreSQL; set DATABASE_URL.", id="relay.E005"))
+    return errors

@@ -1,0 +1,75 @@
+"""Messages: stored envelopes, their wrapped keys, and their moderation state (DESIGN §5)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class MessageState(models.TextChoices):
+    SUBMITTED = "submitted", "Waiting for a facilitator"
+    APPROVED = "approved", "Forwarded"
+    RETURNED = "returned", "Returned to you to rephrase"
+    REJECTED = "rejected", "Not forwarded"
+    RETRACTED = "retracted", "Taken back by you"
+    VOIDED = "voided", "Not forwarded: withdrawn"
+    DELIVERED = "delivered", "Delivered"
+
+
+class Audience(models.TextChoices):
+    OTHER_PARTY = "other_party", "For the other party, through moderation"
+    FACILITATORS = "facilitators", "For the facilitators only"
+    PARTICIPANT = "participant", "From the facilitators to one participant"
+
+
+class Message(models.Model):
+    """One envelope. The primary key is the client-generated message id (idempotency key)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sender_key = models.ForeignKey("accounts.PublicKey", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=32)
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    state = models.CharField(max_length=20, choices=MessageState.choices)
+    # For a forwarded envelope, a return note or a rejection reason: the message it concerns.
+    derived_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="derivatives"
+    )
+    edited = models.BooleanField(default=False)
+    header = models.JSONField()
+    nonce = models.BinaryField()
+    ciphertext = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "state"])]
+
+    def __str__(self) -> str:
+        # Never the ciphertext or header: ids and state only.
+        return f"message {self.state}"
+
+
+class MessageKey(models.Model):
+    """The content key of one message, wrapped for one recipient key."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="keys")
+    recipient_key = models.ForeignKey(
+        "accounts.PublicKey", on_delete=models.PROTECT, related_name="+"
+    )
+    nonce = models.BinaryField()
+    box = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "recipient_key"], name="one_wrap_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return "wrapped key"

@@ -1,0 +1,19 @@
+"""Test settings: fast password hashing and a cheap client KDF, nothing else changed.
+
+``DATABASE_URL`` and ``REDIS_URL`` still choose PostgreSQL and Redis (CI sets both).
+"""
+
+from relay.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+RELAY_KDF_OPSLIMIT = 1
+RELAY_KDF_MEMLIMIT = 8192 * 1024
+SECRET_KEY = "test-secret-key-not-for-any-deployment-0123456789abcdef"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# A file, not memory, so a Daphne started by a test shares the test database.
+DATABASES["default"].setdefault("TEST", {})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"]["NAME"] = str(BASE_DIR / "var" / "test.sqlite3")

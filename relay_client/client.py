@@ -1,0 +1,401 @@
+"""A Python client for Relay that speaks the real protocol: HTTPS JSON API and WebSocket.
+
+It does everything a participant or a facilitator does: sign in with a password-derived
+login key, register and unwrap keys, send, moderate (forward, return, reject), receive,
+pause, resume and withdraw. The test suite and the demo use it; docs/api.md documents the
+endpoints it calls.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+from relay_client import crypto
+from relay_client.crypto import KdfParams, KeyPair, Recipient
+
+
+class RelayApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class CaseKeys:
+    """The keys a member of a case encrypts to and trusts senders by."""
+
+    case_id: str
+    facilitators: dict[str, Recipient]  # user id -> key
+    participants: dict[str, Recipient] = field(default_factory=dict)  # side -> key (staff only)
+    participant_user_ids: dict[str, str] = field(default_factory=dict)  # side -> user id
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def facilitator_recipients(self) -> list[Recipient]:
+        return list(self.facilitators.values())
+
+    def trusted_sender_keys(self) -> dict[str, bytes]:
+        keys = {r.key_id: r.public_key for r in self.facilitators.values()}
+        keys.update({r.key_id: r.public_key for r in self.participants.values()})
+        return keys
+
+
+class RelayClient:
+    """One signed-in person on one device."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        kdf_floor_opslimit: int = crypto.KDF_FLOOR_OPSLIMIT,
+        kdf_floor_memlimit: int = crypto.KDF_FLOOR_MEMLIMIT,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        parsed = urlparse(self.base_url)
+        self.origin = f"{parsed.scheme}://{parsed.netloc}"
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self.kdf_floor = (kdf_floor_opslimit, kdf_floor_memlimit)
+        self.me: dict[str, Any] = {}
+        self.keypair: KeyPair | None = None
+        self.last_seq = 0
+        self._case_keys: dict[str, CaseKeys] = {}
+
+    # --- HTTP plumbing --------------------------------------------------------------------
+
+    def _csrf(self) -> str:
+        token = self.http.cookies.get("csrftoken")
+        if token is None:
+            token = self.get("/api/csrf")["csrf_token"]
+        return token
+
+    def _check(self, response: httpx.Response) -> dict[str, Any]:
+        if response.status_code >= 400:
+            try:
+                err = response.json()["error"]
+                raise RelayApiError(response.status_code, err["code"], err["message"])
+            except (ValueError, KeyError, TypeError):
+                raise RelayApiError(response.status_code, "http", response.text[:200]) from None
+        return response.json()
+
+    def get(self, path: str, **params: Any) -> dict[str, Any]:
+        return self._check(self.http.get(path, params=params))
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        headers = {"X-CSRFToken": self._csrf(), "Origin": self.origin, "Referer": self.origin + "/"}
+        return self._check(self.http.post(path, json=body or {}, headers=headers))
+
+    def delete(self, path: str) -> dict[str, Any]:
+        headers = {"X-CSRFToken": self._csrf(), "Origin": self.origin, "Referer": self.origin + "/"}
+        return self._check(self.http.delete(path, headers=headers))
+
+    # --- signing in and keys ---------------------------------------------------------------
+
+    def password_keys(self, username: str, password: str) -> crypto.PasswordKeys:
+        salt = self.get("/api/salt", username=username)
+        params = KdfParams(crypto.unb64(salt["salt"]), salt["opslimit"], salt["memlimit"])
+        return crypto.derive_password_keys(
+            password, params, floor_opslimit=self.kdf_floor[0], floor_memlimit=self.kdf_floor[1]
+        )
+
+    def sign_in(self, username: str, password: str, *, otp_token: str | None = None) -> dict[str, Any]:
+        """Derive the login key, sign in, pass the second factor if given one, and unwrap the
+        private key if one is stored (staff only after their second factor)."""
+        keys = self.password_keys(username, password)
+        self.me = self.post("/api/session", {"username": username, "login_key": keys.login_key_b64})
+        self._wrap_key = keys.wrap_key
+        if otp_token is not None:
+            self.complete_second_factor(otp_token)
+        elif self.me.get("key_id") and not self.me.get("second_factor_required"):
+            self.unwrap_stored_key()
+        return self.me
+
+    def complete_second_factor(self, token: str) -> dict[str, Any]:
+        self.me = self.post("/api/otp/verify", {"token": token})
+        if self.me.get("key_id"):
+            self.unwrap_stored_key()
+        return self.me
+
+    def unwrap_stored_key(self) -> KeyPair:
+        stored = self.get("/api/keys/wrapped")
+        secret = crypto.unwrap_secret_key(
+            crypto.unb64(stored["wrapped_key_nonce"]),
+            crypto.unb64(stored["wrapped_private_key"]),
+            self._wrap_key,
+        )
+        self.keypair = KeyPair.from_secret(secret)
+        return self.keypair
+
+    def register_new_key(self) -> KeyPair:
+        """Create a key pair on this device, wrap it, and register it."""
+        keypair = KeyPair.generate()
+        nonce, box = crypto.wrap_secret_key(keypair.secret, self._wrap_key)
+        self.post(
+            "/api/keys",
+            {
+                "public_key": crypto.b64(keypair.public),
+                "wrapped_private_key": crypto.b64(box),
+                "wrapped_key_nonce": crypto.b64(nonce),
+            },
+        )
+        self.keypair = keypair
+        self.me["key_id"] = keypair.key_id
+        return keypair
+
+    def sign_out(self) -> None:
+        self.delete("/api/session")
+
+    # --- cases --------------------------------------------------------------------------------
+
+    def cases(self) -> list[dict[str, Any]]:
+        return self.get("/api/cases")["cases"]
+
+    def case_keys(self, case_id: str, *, refresh: bool = False) -> CaseKeys:
+        if refresh or case_id not in self._case_keys:
+            summary = self.get(f"/api/cases/{case_id}")
+            keys = CaseKeys(
+                case_id=case_id,
+                facilitators={
+                    f["user_id"]: Recipient(f["key"]["key_id"], crypto.unb64(f["key"]["public_key"]))
+                    for f in summary["facilitators"]
+                    if f["key"]
+                },
+                summary=summary,
+            )
+            for p in summary.get("participants", []):
+                keys.participant_user_ids[p["side"]] = p["user_id"]
+                if p["key"]:
+                    keys.participants[p["side"]] = Recipient(
+                        p["key"]["key_id"], crypto.unb64(p["key"]["public_key"])
+                    )
+            self._case_keys[case_id] = keys
+        return self._case_keys[case_id]
+
+    def _own_recipient(self) -> Recipient:
+        assert self.keypair is not None, "sign in and unwrap or register a key first"
+        return Recipient(self.keypair.key_id, self.keypair.public)
+
+    # --- building envelopes ------------------------------------------------------------------
+
+    def compose(
+        self,
+        case_id: str,
+        kind: str,
+        text: str,
+        *,
+        message_id: str | None = None,
+        derived_from: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A participant's envelope: to the case's facilitators and their own key."""
+        assert self.keypair is not None
+        keys = self.case_keys(case_id)
+        return crypto.seal(
+            sender=self.keypair,
+            sender_id=self.me["user_id"],
+            case_id=case_id,
+            kind=kind,
+            recipients=[*keys.facilitator_recipients(), self._own_recipient()],
+            payload={"body": text, **(extra or {})},
+            message_id=message_id or str(uuid.uuid4()),
+            derived_from=derived_from,
+        )
+
+    def compose_for_participant(
+        self, case_id: str, side: str, kind: str, text: str, *,
+        derived_from: str | None = None, edited: bool = False,
+    ) -> dict[str, Any]:
+        """A facilitator's envelope: to one participant and every facilitator of the case."""
+        assert self.keypair is not None
+        keys = self.case_keys(case_id, refresh=True)
+        return crypto.seal(
+            sender=self.keypair,
+            sender_id=self.me["user_id"],
+            case_id=case_id,
+            kind=kind,
+            recipients=[*keys.facilitator_recipients(), keys.participants[side]],
+            payload={"body": text},
+            derived_from=derived_from,
+            edited=edited,
+        )
+
+    def open(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Open a message wire dict with a sender key this client trusts for the case."""
+        assert self.keypair is not None
+        envelope = message["envelope"]
+        case_id = envelope["header"]["case_id"]
+        sender_key_id = envelope["header"]["sender_key_id"]
+        trusted = self.case_keys(case_id).trusted_sender_keys()
+        trusted[self.keypair.key_id] = self.keypair.public
+        if sender_key_id not in trusted:
+            trusted = self.case_keys(case_id, refresh=True).trusted_sender_keys()
+            trusted[self.keypair.key_id] = self.keypair.public
+        if sender_key_id not in trusted:
+            raise crypto.EnvelopeOpenError("The sender is not a trusted member of this case.")
+        return crypto.open_envelope(
+            envelope, me=self.keypair, sender_public_key=trusted[sender_key_id]
+        ).payload
+
+    # --- participant actions ------------------------------------------------------------------
+
+    def send(self, case_id: str, kind: str, text: str, **kwargs: Any) -> dict[str, Any]:
+        return self.post("/api/messages", {"envelope": self.compose(case_id, kind, text, **kwargs)})
+
+    def send_envelope(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        return self.post("/api/messages", {"envelope": envelope})
+
+    def retract(self, message_id: str) -> dict[str, Any]:
+        return self.post(f"/api/messages/{message_id}/retract")
+
+    def pause(self, case_id: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/pause")
+
+    def resume(self, case_id: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/resume")
+
+    def withdraw(self, case_id: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/withdraw")
+
+    # --- facilitator actions ---------------------------------------------------------------------
+
+    def queue(self, case_id: str) -> list[dict[str, Any]]:
+        return self.get(f"/api/cases/{case_id}/queue")["messages"]
+
+    def _sender_side(self, case_id: str, message: dict[str, Any]) -> str:
+        keys = self.case_keys(case_id, refresh=True)
+        sender_id = message["envelope"]["header"]["sender_id"]
+        return next(side for side, uid in keys.participant_user_ids.items() if uid == sender_id)
+
+    def forward(self, message: dict[str, Any], *, edited_text: str | None = None) -> dict[str, Any]:
+        """Open the participant's message and forward it (or an edited version) to the other
+        party, as a new envelope from this facilitator's key."""
+        case_id = message["case_id"]
+        original = self.open(message)
+        side = self._sender_side(case_id, message)
+        target = "responsible" if side == "harmed" else "harmed"
+        text = original["body"] if edited_text is None else edited_text
+        envelope = self.compose_for_participant(
+            case_id, target, message["kind"], text,
+            derived_from=message["message_id"], edited=edited_text is not None,
+        )
+        return self.post(f"/api/messages/{message['message_id']}/forward", {"envelope": envelope})
+
+    def return_to_sender(self, message: dict[str, Any], note: str) -> dict[str, Any]:
+        side = self._sender_side(message["case_id"], message)
+        envelope = self.compose_for_participant(
+            message["case_id"], side, "return_note", note, derived_from=message["message_id"]
+        )
+        return self.post(f"/api/messages/{message['message_id']}/return", {"envelope": envelope})
+
+    def reject(self, message: dict[str, Any], reason: str) -> dict[str, Any]:
+        side = self._sender_side(message["case_id"], message)
+        envelope = self.compose_for_participant(
+            message["case_id"], side, "rejection_reason", reason, derived_from=message["message_id"]
+        )
+        return self.post(f"/api/messages/{message['message_id']}/reject", {"envelope": envelope})
+
+    def write_to_participant(self, case_id: str, side: str, text: str) -> dict[str, Any]:
+        envelope = self.compose_for_participant(case_id, side, "facilitator_note", text)
+        return self.post("/api/messages", {"envelope": envelope})
+
+    def verify_participant_key(self, case_id: str, side: str, method: str = "phone") -> dict[str, Any]:
+        keys = self.case_keys(case_id, refresh=True)
+        key_id = keys.participants[side].key_id
+        return self.post(f"/api/cases/{case_id}/keys/{key_id}/verify", {"method": method})
+
+    # --- receiving --------------------------------------------------------------------------------
+
+    def catch_up(self) -> list[dict[str, Any]]:
+        """Fetch every event after the last one seen, in order (HTTP)."""
+        seen: list[dict[str, Any]] = []
+        while True:
+            page = self.get("/api/events", after=self.last_seq)
+            for event in page["events"]:
+                if event["seq"] != self.last_seq + 1:
+                    raise RuntimeError(f"gap in the event stream at {self.last_seq + 1}")
+                self.last_seq = event["seq"]
+                seen.append(event)
+            if not page["events"] or self.last_seq >= page["latest"]:
+                return seen
+
+    @contextmanager
+    def socket(self) -> Iterator[RelaySocket]:
+        """Open the WebSocket with this session's cookies and say where we are."""
+        ws_url = self.base_url.replace("http", "ws", 1) + "/ws/"
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        with connect(
+            ws_url,
+            origin=self.origin,  # type: ignore[arg-type]
+            additional_headers={"Cookie": cookie},
+            open_timeout=10,
+            max_size=2**21,
+        ) as conn:
+            sock = RelaySocket(conn, self)
+            sock.hello()
+            yield sock
+
+
+class RelaySocket:
+    """A connected WebSocket. Events update the owning client's ``last_seq``."""
+
+    def __init__(self, conn: ClientConnection, client: RelayClient) -> None:
+        self.conn = conn
+        self.client = client
+        self.pending_events: list[dict[str, Any]] = []
+
+    def _recv(self, timeout: float) -> dict[str, Any]:
+        frame = json.loads(self.conn.recv(timeout=timeout))
+        if frame.get("type") == "event":
+            event = frame["event"]
+            if event["seq"] <= self.client.last_seq:
+                raise RuntimeError(f"duplicate event {event['seq']}")
+            if event["seq"] != self.client.last_seq + 1:
+                raise RuntimeError(f"gap in the event stream at {self.client.last_seq + 1}")
+            self.client.last_seq = event["seq"]
+            self.pending_events.append(event)
+        return frame
+
+    def hello(self, timeout: float = 10) -> None:
+        welcome = self._recv(timeout)
+        if welcome.get("type") != "welcome":
+            raise RuntimeError(f"expected welcome, got {welcome.get('type')}")
+        self.conn.send(json.dumps({"type": "hello", "last_seq": self.client.last_seq}))
+        while self._recv(timeout).get("type") != "ready":
+            pass
+
+    def request(self, op: str, timeout: float = 10, **payload: Any) -> dict[str, Any]:
+        ref = uuid.uuid4().hex
+        self.conn.send(json.dumps({"type": op, "ref": ref, **payload}))
+        while True:
+            frame = self._recv(timeout)
+            if frame.get("ref") == ref:
+                if frame["type"] == "error":
+                    raise RelayApiError(0, frame["code"], frame["message"])
+                return frame["result"]
+
+    def events(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """Wait until ``count`` events have arrived since the last call; return them."""
+        while len(self.pending_events) < count:
+            self._recv(timeout)
+        taken, self.pending_events = self.pending_events[:count], self.pending_events[count:]
+        return taken
+
+    def drain(self, quiet: float = 0.5) -> list[dict[str, Any]]:
+        """Read until the socket is quiet for ``quiet`` seconds; return the events."""
+        try:
+            while True:
+                self._recv(quiet)
+        except TimeoutError:
+            pass
+        taken, self.pending_events = self.pending_events, []
+        return taken

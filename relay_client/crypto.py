@@ -1,0 +1,279 @@
+"""Relay protocol v1 on the client side: keys, password-derived keys and envelopes.
+
+Everything cryptographic in the Python client is here, and nothing else imports PyNaCl.
+``frontend/src/crypto/`` is its browser twin; ``tests/vectors/`` proves they agree byte for
+byte. The specification is docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import nacl.bindings as sodium
+import nacl.exceptions
+from nacl.public import Box, PrivateKey, PublicKey
+
+PROTOCOL_VERSION = 1
+SALT_BYTES = 16
+MASTER_BYTES = 32
+# The floor a client accepts for Argon2id, whatever a server offers (docs/protocol.md §2).
+KDF_FLOOR_OPSLIMIT = 3
+KDF_FLOOR_MEMLIMIT = 64 * 1024 * 1024
+KDF_CONTEXT = b"relaykdf"  # crypto_kdf context: exactly 8 bytes
+LOGIN_KEY_ID = 1
+WRAP_KEY_ID = 2
+MIN_BUCKET = 256
+
+
+class CryptoError(Exception):
+    """Base class for every failure in this module."""
+
+
+class WeakKdfParameters(CryptoError):
+    """The server offered Argon2id parameters below the client's floor."""
+
+
+class EnvelopeOpenError(CryptoError):
+    """An envelope did not open: wrong key, tampered header or ciphertext, or not for us."""
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- keys -------------------------------------------------------------------------------
+
+
+def key_id_for(public_key: bytes) -> str:
+    return hashlib.blake2b(public_key, digest_size=16).hexdigest()
+
+
+def fingerprint_for(public_key: bytes) -> str:
+    digest = hashlib.blake2b(b"relay-fingerprint-v1" + public_key, digest_size=32).digest()
+    groups = [int.from_bytes(digest[i * 5 : i * 5 + 5], "big") % 100000 for i in range(6)]
+    return " ".join(f"{g:05d}" for g in groups)
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    secret: bytes = field(repr=False)
+    public: bytes
+
+    @classmethod
+    def generate(cls) -> KeyPair:
+        sk = PrivateKey.generate()
+        return cls(bytes(sk), bytes(sk.public_key))
+
+    @classmethod
+    def from_secret(cls, secret: bytes) -> KeyPair:
+        sk = PrivateKey(secret)
+        return cls(bytes(sk), bytes(sk.public_key))
+
+    @property
+    def key_id(self) -> str:
+        return key_id_for(self.public)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_for(self.public)
+
+
+# --- passwords: Argon2id, then crypto_kdf ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    salt: bytes
+    opslimit: int
+    memlimit: int
+
+    def check_floor(
+        self, *, floor_opslimit: int = KDF_FLOOR_OPSLIMIT, floor_memlimit: int = KDF_FLOOR_MEMLIMIT
+    ) -> None:
+        if self.opslimit < floor_opslimit or self.memlimit < floor_memlimit:
+            raise WeakKdfParameters(
+                f"The server offered Argon2id with {self.opslimit} passes and "
+                f"{self.memlimit // (1024 * 1024)} MiB; this client requires at least "
+                f"{floor_opslimit} passes and {floor_memlimit // (1024 * 1024)} MiB."
+            )
+        if len(self.salt) != SALT_BYTES:
+            raise CryptoError("The salt must be 16 bytes.")
+
+
+def crypto_kdf_derive(key: bytes, subkey_id: int, context: bytes, length: int = 32) -> bytes:
+    """libsodium ``crypto_kdf_derive_from_key`` (BLAKE2b with salt and personalisation)."""
+    if len(key) != 32 or len(context) != 8:
+        raise CryptoError("crypto_kdf takes a 32-byte key and an 8-byte context.")
+    salt = subkey_id.to_bytes(8, "little") + bytes(8)
+    person = context + bytes(8)
+    return hashlib.blake2b(b"", digest_size=length, key=key, salt=salt, person=person).digest()
+
+
+@dataclass(frozen=True)
+class PasswordKeys:
+    login_key: bytes = field(repr=False)  # sent to the server in place of the password
+    wrap_key: bytes = field(repr=False)  # never leaves the client
+
+    @property
+    def login_key_b64(self) -> str:
+        return b64(self.login_key)
+
+
+def derive_password_keys(
+    password: str,
+    params: KdfParams,
+    *,
+    floor_opslimit: int = KDF_FLOOR_OPSLIMIT,
+    floor_memlimit: int = KDF_FLOOR_MEMLIMIT,
+) -> PasswordKeys:
+    params.check_floor(floor_opslimit=floor_opslimit, floor_memlimit=floor_memlimit)
+    master = sodium.crypto_pwhash_alg(
+        MASTER_BYTES,
+        password.encode("utf-8"),
+        params.salt,
+        params.opslimit,
+        params.memlimit,
+        sodium.crypto_pwhash_ALG_ARGON2ID13,
+    )
+    return PasswordKeys(
+        login_key=crypto_kdf_derive(master, LOGIN_KEY_ID, KDF_CONTEXT),
+        wrap_key=crypto_kdf_derive(master, WRAP_KEY_ID, KDF_CONTEXT),
+    )
+
+
+def wrap_secret_key(secret: bytes, wrap_key: bytes, *, nonce: bytes | None = None) -> tuple[bytes, bytes]:
+    """crypto_secretbox the private key under the wrap key; returns (nonce, box)."""
+    nonce = nonce if nonce is not None else os.urandom(24)
+    return nonce, sodium.crypto_secretbox(secret, nonce, wrap_key)
+
+
+def unwrap_secret_key(nonce: bytes, box: bytes, wrap_key: bytes) -> bytes:
+    try:
+        return sodium.crypto_secretbox_open(box, nonce, wrap_key)
+    except nacl.exceptions.CryptoError as exc:
+        raise CryptoError("The private key did not unwrap: wrong password or recovery key.") from exc
+
+
+# --- payloads and envelopes ---------------------------------------------------------------
+
+
+def bucket_size(length: int) -> int:
+    """The smallest power of two >= max(256, length + 1): sodium_pad always adds a byte."""
+    size = MIN_BUCKET
+    while size < length + 1:
+        size *= 2
+    return size
+
+
+def pad(payload: bytes) -> bytes:
+    return sodium.sodium_pad(payload, bucket_size(len(payload)))[: bucket_size(len(payload))]
+
+
+def unpad(padded: bytes) -> bytes:
+    return sodium.sodium_unpad(padded, len(padded))
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key_id: str
+    public_key: bytes
+
+
+@dataclass(frozen=True)
+class Opened:
+    header: dict[str, Any]
+    payload: dict[str, Any]
+
+
+def seal(
+    *,
+    sender: KeyPair,
+    sender_id: str,
+    case_id: str,
+    kind: str,
+    recipients: list[Recipient],
+    payload: dict[str, Any],
+    message_id: str | None = None,
+    derived_from: str | None = None,
+    edited: bool = False,
+    content_key: bytes | None = None,
+    nonce: bytes | None = None,
+    wrap_nonces: dict[str, bytes] | None = None,
+) -> dict[str, Any]:
+    """Encrypt ``payload`` (a JSON object) to every recipient. Returns the wire envelope.
+
+    The optional keyword arguments that fix randomness exist for the test vectors only.
+    """
+    by_id = {r.key_id: r for r in recipients}
+    header = {
+        "v": PROTOCOL_VERSION,
+        "message_id": message_id or str(uuid.uuid4()),
+        "case_id": case_id,
+        "sender_id": sender_id,
+        "sender_key_id": sender.key_id,
+        "recipient_key_ids": sorted(by_id),
+        "kind": kind,
+        "derived_from": derived_from,
+        "edited": edited,
+    }
+    content_key = content_key if content_key is not None else os.urandom(32)
+    nonce = nonce if nonce is not None else os.urandom(24)
+    plaintext = pad(canonical_json(payload))
+    ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        plaintext, canonical_json(header), nonce, content_key
+    )
+    keys = []
+    for key_id in sorted(by_id):
+        wrap_nonce = (wrap_nonces or {}).get(key_id) or os.urandom(24)
+        box = Box(PrivateKey(sender.secret), PublicKey(by_id[key_id].public_key))
+        keys.append(
+            {
+                "key_id": key_id,
+                "nonce": b64(wrap_nonce),
+                "box": b64(box.encrypt(content_key, wrap_nonce).ciphertext),
+            }
+        )
+    return {"header": header, "nonce": b64(nonce), "ciphertext": b64(ciphertext), "keys": keys}
+
+
+def open_envelope(envelope: dict[str, Any], *, me: KeyPair, sender_public_key: bytes) -> Opened:
+    """Open an envelope addressed to ``me``, written with ``sender_public_key``.
+
+    The caller must look ``sender_public_key`` up by ``header.sender_key_id`` from keys it
+    trusts (the case's facilitators or participants), never from the envelope.
+    """
+    header = envelope["header"]
+    if header.get("v") != PROTOCOL_VERSION:
+        raise EnvelopeOpenError("Unsupported protocol version.")
+    if key_id_for(sender_public_key) != header.get("sender_key_id"):
+        raise EnvelopeOpenError("The sender key does not match the envelope header.")
+    wrapped = next((k for k in envelope["keys"] if k["key_id"] == me.key_id), None)
+    if wrapped is None:
+        raise EnvelopeOpenError("This envelope is not addressed to this key.")
+    try:
+        box = Box(PrivateKey(me.secret), PublicKey(sender_public_key))
+        content_key = box.decrypt(unb64(wrapped["box"]), unb64(wrapped["nonce"]))
+        padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            unb64(envelope["ciphertext"]), canonical_json(header), unb64(envelope["nonce"]),
+            content_key,
+        )
+        payload = json.loads(unpad(padded))
+    except (nacl.exceptions.CryptoError, ValueError, KeyError) as exc:
+        raise EnvelopeOpenError("The envelope did not open: it was altered or is not for you.") from exc
+    if not isinstance(payload, dict):
+        raise EnvelopeOpenError("The payload is not a JSON object.")
+    return Opened(header=header, payload=payload)

@@ -1,0 +1,132 @@
+"""Building test state through the real actions (never raw ORM writes for state)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
+
+from relay.accounts import actions as account_actions
+from relay.accounts.models import Role, User
+from relay.cases import actions as case_actions
+from relay.cases.models import Case
+from relay_client import crypto
+from relay_client.crypto import KeyPair
+
+_counter = itertools.count(1)
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def password_keys(user: User, password: str = TEST_PASSWORD) -> crypto.PasswordKeys:
+    """What a client derives from the password (with the cheap test KDF parameters)."""
+    params = crypto.KdfParams(
+        bytes(user.kdf_salt), settings.RELAY_KDF_OPSLIMIT, settings.RELAY_KDF_MEMLIMIT
+    )
+    return crypto.derive_password_keys(
+        password, params, floor_opslimit=params.opslimit, floor_memlimit=params.memlimit
+    )
+
+
+@dataclass
+class Person:
+    user: User
+    keypair: KeyPair | None
+    password: str = TEST_PASSWORD
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return str(self.user.pk)
+
+
+def make_person(
+    role: str, *, name: str | None = None, with_key: bool = True, password: str = TEST_PASSWORD
+) -> Person:
+    n = next(_counter)
+    username = name or f"{role}{n}"
+    user = account_actions.create_account(
+        actor=None, username=username, role=role, display_name=username.title()
+    )
+    keys = password_keys(user, password)
+    user.set_password(keys.login_key_b64)
+    user.save(update_fields=["password"])
+    keypair = None
+    if with_key:
+        keypair = KeyPair.generate()
+        nonce, box = crypto.wrap_secret_key(keypair.secret, keys.wrap_key)
+        account_actions.register_key(actor=user, public_key=keypair.public, wrapped=(nonce, box))
+    if role in (Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN):
+        device = StaticDevice.objects.create(user=user, name="backup codes", confirmed=True)
+        for i in range(20):
+            device.token_set.create(token=f"b{n:04d}x{i:02d}")  # noqa: S106
+        user.otp_device = device
+        user.is_verified = lambda: True  # type: ignore[method-assign]
+        person = Person(user, keypair, password)
+        person.extra["otp_device"] = device
+        return person
+    return Person(user, keypair, password)
+
+
+@dataclass
+class ShuttleCase:
+    case: Case
+    manager: Person
+    facilitator: Person
+    harmed: Person
+    responsible: Person
+    co_facilitator: Person | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.case.pk)
+
+    def facilitators(self) -> list[Person]:
+        return [p for p in (self.facilitator, self.co_facilitator) if p is not None]
+
+
+def make_case(*, active: bool = True, co_facilitator: bool = False) -> ShuttleCase:
+    """A case with a hub manager, one or two facilitators and both participants, through
+    the real actions, communicating unless ``active=False``."""
+    manager = make_person(Role.HUB_MANAGER)
+    facilitator = make_person(Role.FACILITATOR)
+    co = make_person(Role.FACILITATOR) if co_facilitator else None
+    harmed = make_person(Role.PARTICIPANT)
+    responsible = make_person(Role.PARTICIPANT)
+    case = case_actions.create_case(actor=manager.user, reference=f"RJ-{next(_counter):05d}")
+    for f in (facilitator, co):
+        if f is not None:
+            case_actions.assign_facilitator(actor=manager.user, case_id=case.pk, facilitator=f.user)
+    case_actions.add_participant(actor=manager.user, case_id=case.pk, user=harmed.user, side="harmed")
+    case_actions.add_participant(
+        actor=manager.user, case_id=case.pk, user=responsible.user, side="responsible"
+    )
+    if active:
+        f = facilitator.user
+        case_actions.begin_assessment(actor=f, case_id=case.pk)
+        case_actions.record_suitability(actor=f, case_id=case.pk, suitable=True)
+        for p in case.participations.all():
+            case_actions.record_enrolment(actor=f, participation_id=p.pk)
+            case_actions.record_consent(actor=f, case_id=case.pk, side=p.side, modes=["messages"])
+        case_actions.start_communication(actor=f, case_id=case.pk)
+    case.refresh_from_db()
+    return ShuttleCase(case, manager, facilitator, harmed, responsible, co)
+
+
+def otp_token(person: Person) -> str:
+    """An unused backup code of a staff member (each works once)."""
+    return str(person.extra["otp_device"].token_set.first().token)
+
+
+def verified_session(client: Any, person: Person) -> Any:
+    """Sign a Django test client in as ``person``; staff also pass their second factor."""
+    client.force_login(person.user)
+    device = person.extra.get("otp_device")
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

@@ -1,0 +1,36 @@
+import pytest
+from django.conf import settings
+
+from relay_client.client import RelayClient
+from tests.factories import make_case, otp_token
+
+
+def client_for(daphne, person):
+    c = RelayClient(
+        daphne.url,
+        kdf_floor_opslimit=settings.RELAY_KDF_OPSLIMIT,
+        kdf_floor_memlimit=settings.RELAY_KDF_MEMLIMIT,
+    )
+    token = None
+    if "otp_device" in person.extra:
+        token = otp_token(person)
+    c.sign_in(person.user.username, person.password, otp_token=token)
+    return c
+
+
+@pytest.mark.live
+def test_shuttle_over_http_and_websocket(daphne):
+    sc = make_case()
+    harmed = client_for(daphne, sc.harmed)
+    facilitator = client_for(daphne, sc.facilitator)
+    responsible = client_for(daphne, sc.responsible)
+    with responsible.socket() as rsock:
+        sent = harmed.send(sc.id, "question", "Did you know we were home?")
+        assert sent["state"] == "submitted"
+        queue = facilitator.queue(sc.id)
+        assert [m["message_id"] for m in queue] == [sent["message_id"]]
+        facilitator.forward(queue[0])
+        events = [e for e in rsock.drain(1.5) if e["type"] == "message"]
+        assert [responsible.open(e["message"])["body"] for e in events] == [
+            "Did you know we were home?"
+        ]
