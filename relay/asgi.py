@@ -8,7 +8,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relay.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 
+from django.conf import settings  # noqa: E402
+
 django_asgi = get_asgi_application()
+if settings.RELAY_SERVE_STATIC:
+    # The embedded run serves the browser build itself; production leaves it to the proxy.
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    django_asgi = ASGIStaticFilesHandler(django_asgi)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -126,6 +126,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "frontend" / "dist"] if (BASE_DIR / "frontend" / "dist").exists() else []
 
+# Daphne serves /static/ itself in the embedded run; production serves it from the proxy.
+RELAY_SERVE_STATIC = env_bool("RELAY_SERVE_STATIC", True)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SAMESITE = "Strict"
