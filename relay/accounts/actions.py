@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from relay.accounts.models import KeyVerification, PublicKey, Role, User, key_id_for
-from relay.audit.chain import record
+from relay.audit.chain import record, serialize_with_audit
 from relay.audit.models import AuditEventType
 from relay.cases.access import access_case_as_facilitator, require_usable
 from relay.cases.models import FacilitatorAssignment, Participation
@@ -74,6 +74,7 @@ def register_key(
     """
     if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_BYTES:
         raise InvalidRequest("A public key is exactly 32 bytes.")
+    serialize_with_audit()
     user = User.objects.select_for_update().get(pk=actor.pk)
     key_id = key_id_for(public_key)
     if wrapped is not None:

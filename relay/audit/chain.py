@@ -47,6 +47,17 @@ def _event_digest(
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
+def serialize_with_audit() -> None:
+    """Take the audit chain lock now, for actions that must lock user rows themselves.
+
+    Lock order everywhere: case row, then the audit chain head, then user rows in id order.
+    Every action appends its audit event before it appends stream events, so user rows are
+    only ever locked while holding the head; an action that needs a user row earlier calls
+    this first, or two actions could wait on each other.
+    """
+    AuditChainHead.objects.select_for_update().get_or_create(id=1)
+
+
 def record(
     event_type: AuditEventType,
     *,
