@@ -1,0 +1,300 @@
+// Relay protocol v1 in the browser: keys, password-derived keys and envelopes.
+//
+// This is the only module that touches libsodium; everything else asks it. It is the twin
+// of relay_client/crypto.py, and tests/vectors/ proves the two agree byte for byte.
+
+import sodium from "libsodium-wrappers-sumo";
+
+export const PROTOCOL_VERSION = 1;
+export const SALT_BYTES = 16;
+export const MASTER_BYTES = 32;
+// The floor a client accepts for Argon2id, whatever a server offers.
+export const KDF_FLOOR = Object.freeze({ opslimit: 3, memlimit: 64 * 1024 * 1024 });
+const KDF_CONTEXT = "relaykdf";
+const LOGIN_KEY_ID = 1;
+const WRAP_KEY_ID = 2;
+const MIN_BUCKET = 256;
+
+export class CryptoError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "CryptoError";
+  }
+}
+
+export class WeakKdfParameters extends CryptoError {
+  constructor(message) {
+    super(message);
+    this.name = "WeakKdfParameters";
+  }
+}
+
+export class EnvelopeOpenError extends CryptoError {
+  constructor(message) {
+    super(message);
+    this.name = "EnvelopeOpenError";
+  }
+}
+
+export async function ready() {
+  await sodium.ready;
+}
+
+// --- encodings ----------------------------------------------------------------------------
+
+export function b64(bytes) {
+  return sodium.to_base64(bytes, sodium.base64_variants.ORIGINAL);
+}
+
+export function unb64(text) {
+  if (typeof text !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4) {
+    throw new CryptoError("Not valid base64.");
+  }
+  return sodium.from_base64(text, sodium.base64_variants.ORIGINAL);
+}
+
+export function hex(bytes) {
+  return sodium.to_hex(bytes);
+}
+
+function utf8(text) {
+  return sodium.from_string(text);
+}
+
+function compareCodePoints(a, b) {
+  const left = Array.from(a);
+  const right = Array.from(b);
+  for (let i = 0; i < Math.min(left.length, right.length); i += 1) {
+    const d = left[i].codePointAt(0) - right[i].codePointAt(0);
+    if (d !== 0) return d;
+  }
+  return left.length - right.length;
+}
+
+function canonicalText(value) {
+  if (value === null || typeof value === "boolean") return JSON.stringify(value);
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) {
+      throw new CryptoError("Only whole numbers can appear in canonical JSON.");
+    }
+    return String(value);
+  }
+  if (typeof value === "string") {
+    if (!value.isWellFormed()) throw new CryptoError("The text is not valid Unicode.");
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalText).join(",")}]`;
+  if (typeof value === "object") {
+    const keys = Object.keys(value).sort(compareCodePoints);
+    return `{${keys.map((k) => `${canonicalText(k)}:${canonicalText(value[k])}`).join(",")}}`;
+  }
+  throw new CryptoError(`A ${typeof value} cannot appear in canonical JSON.`);
+}
+
+// Sorted keys, no spaces, UTF-8, non-ASCII kept as is: what Python's
+// json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) produces.
+export function canonicalJson(value) {
+  return utf8(canonicalText(value));
+}
+
+export function newMessageId() {
+  const b = sodium.randombytes_buf(16);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = hex(b);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// --- keys ---------------------------------------------------------------------------------
+
+export function keyIdFor(publicKey) {
+  return hex(sodium.crypto_generichash(16, publicKey, null));
+}
+
+export function fingerprintFor(publicKey) {
+  const prefix = utf8("relay-fingerprint-v1");
+  const input = new Uint8Array(prefix.length + publicKey.length);
+  input.set(prefix);
+  input.set(publicKey, prefix.length);
+  const digest = sodium.crypto_generichash(32, input, null);
+  const groups = [];
+  for (let i = 0; i < 6; i += 1) {
+    let n = 0n;
+    for (const byte of digest.slice(i * 5, i * 5 + 5)) n = (n << 8n) | BigInt(byte);
+    groups.push(String(n % 100000n).padStart(5, "0"));
+  }
+  return groups.join(" ");
+}
+
+export function generateKeyPair() {
+  const pair = sodium.crypto_box_keypair();
+  return Object.freeze({ secret: pair.privateKey, public: pair.publicKey, keyId: keyIdFor(pair.publicKey) });
+}
+
+export function keyPairFromSecret(secret) {
+  if (!(secret instanceof Uint8Array) || secret.length !== 32) {
+    throw new CryptoError("A private key is 32 bytes.");
+  }
+  const publicKey = sodium.crypto_scalarmult_base(secret);
+  return Object.freeze({ secret, public: publicKey, keyId: keyIdFor(publicKey) });
+}
+
+// --- passwords: Argon2id, then crypto_kdf -------------------------------------------------
+
+export function checkKdfFloor(params, floor = KDF_FLOOR) {
+  const { opslimit, memlimit, salt } = params;
+  if (!Number.isInteger(opslimit) || !Number.isInteger(memlimit)) {
+    throw new WeakKdfParameters("The server sent key-derivation settings this page cannot use.");
+  }
+  if (opslimit < floor.opslimit || memlimit < floor.memlimit) {
+    throw new WeakKdfParameters(
+      `The server offered Argon2id with ${opslimit} passes and ${Math.floor(memlimit / 1048576)} MiB; ` +
+        `this page requires at least ${floor.opslimit} passes and ${Math.floor(floor.memlimit / 1048576)} MiB.`,
+    );
+  }
+  if (!(salt instanceof Uint8Array) || salt.length !== SALT_BYTES) {
+    throw new CryptoError("The salt must be 16 bytes.");
+  }
+}
+
+// Returns { loginKey, wrapKey }: the login key is sent in place of the password, the wrap
+// key never leaves this page.
+export function derivePasswordKeys(password, params, floor = KDF_FLOOR) {
+  checkKdfFloor(params, floor);
+  if (typeof password !== "string" || !password.isWellFormed()) {
+    throw new CryptoError("The password is not valid text.");
+  }
+  const master = sodium.crypto_pwhash(
+    MASTER_BYTES,
+    utf8(password),
+    params.salt,
+    params.opslimit,
+    params.memlimit,
+    sodium.crypto_pwhash_ALG_ARGON2ID13,
+  );
+  const keys = {
+    loginKey: sodium.crypto_kdf_derive_from_key(32, LOGIN_KEY_ID, KDF_CONTEXT, master),
+    wrapKey: sodium.crypto_kdf_derive_from_key(32, WRAP_KEY_ID, KDF_CONTEXT, master),
+  };
+  sodium.memzero(master);
+  return keys;
+}
+
+export function wrapSecretKey(secret, wrapKey, nonce = null) {
+  const n = nonce ?? sodium.randombytes_buf(24);
+  return { nonce: n, box: sodium.crypto_secretbox_easy(secret, n, wrapKey) };
+}
+
+export function unwrapSecretKey(nonce, box, wrapKey) {
+  try {
+    return sodium.crypto_secretbox_open_easy(box, nonce, wrapKey);
+  } catch {
+    throw new CryptoError("The private key did not unwrap: wrong password or recovery key.");
+  }
+}
+
+// --- payloads and envelopes ---------------------------------------------------------------
+
+// The smallest power of two >= max(256, length + 1): sodium_pad always adds a byte.
+export function bucketSize(length) {
+  let size = MIN_BUCKET;
+  while (size < length + 1) size *= 2;
+  return size;
+}
+
+export function pad(payload) {
+  const size = bucketSize(payload.length);
+  return sodium.pad(payload, size).slice(0, size);
+}
+
+export function unpad(padded) {
+  return sodium.unpad(padded, padded.length);
+}
+
+// Encrypt `payload` (a plain object) to every recipient ({ keyId, publicKey }).
+// The arguments that fix randomness exist for the test vectors only.
+export function seal({
+  sender,
+  senderId,
+  caseId,
+  kind,
+  recipients,
+  payload,
+  messageId = null,
+  derivedFrom = null,
+  edited = false,
+  contentKey = null,
+  nonce = null,
+  wrapNonces = null,
+}) {
+  const byId = new Map(recipients.map((r) => [r.keyId, r]));
+  const ids = [...byId.keys()].sort();
+  const header = {
+    v: PROTOCOL_VERSION,
+    message_id: messageId ?? newMessageId(),
+    case_id: caseId,
+    sender_id: senderId,
+    sender_key_id: sender.keyId ?? keyIdFor(sender.public),
+    recipient_key_ids: ids,
+    kind,
+    derived_from: derivedFrom,
+    edited,
+  };
+  const key = contentKey ?? sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
+  const n = nonce ?? sodium.randombytes_buf(24);
+  const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+    pad(canonicalJson(payload)),
+    canonicalJson(header),
+    null,
+    n,
+    key,
+  );
+  const keys = ids.map((keyId) => {
+    const wrapNonce = (wrapNonces && wrapNonces[keyId]) || sodium.randombytes_buf(24);
+    return {
+      key_id: keyId,
+      nonce: b64(wrapNonce),
+      box: b64(sodium.crypto_box_easy(key, wrapNonce, byId.get(keyId).publicKey, sender.secret)),
+    };
+  });
+  return { header, nonce: b64(n), ciphertext: b64(ciphertext), keys };
+}
+
+// Open an envelope addressed to `me`, written with `senderPublicKey`. The caller looks the
+// sender's key up by header.sender_key_id among keys it trusts, never from the envelope.
+// Returns { header, payload }.
+export function openEnvelope(envelope, { me, senderPublicKey }) {
+  const header = envelope?.header;
+  if (!header || header.v !== PROTOCOL_VERSION) {
+    throw new EnvelopeOpenError("Unsupported protocol version.");
+  }
+  if (keyIdFor(senderPublicKey) !== header.sender_key_id) {
+    throw new EnvelopeOpenError("The sender key does not match the envelope header.");
+  }
+  const myKeyId = me.keyId ?? keyIdFor(me.public);
+  const wrapped = (envelope.keys || []).find((k) => k.key_id === myKeyId);
+  if (!wrapped) throw new EnvelopeOpenError("This envelope is not addressed to this key.");
+  let payload;
+  try {
+    const contentKey = sodium.crypto_box_open_easy(
+      unb64(wrapped.box),
+      unb64(wrapped.nonce),
+      senderPublicKey,
+      me.secret,
+    );
+    const padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      unb64(envelope.ciphertext),
+      canonicalJson(header),
+      unb64(envelope.nonce),
+      contentKey,
+    );
+    payload = JSON.parse(sodium.to_string(unpad(padded)));
+  } catch {
+    throw new EnvelopeOpenError("The envelope did not open: it was altered or is not for you.");
+  }
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    throw new EnvelopeOpenError("The payload is not a JSON object.");
+  }
+  return { header, payload };
+}

@@ -1,0 +1,92 @@
+"""The browser's crypto module and the Python client agree byte for byte (protocol v1).
+
+Python builds the vectors (keys, key ids, fingerprints, login and wrap keys, wrapped private
+keys, envelopes) with fixed randomness; Node runs frontend/src/crypto over them. Then Node
+seals envelopes and Python opens them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from relay.envelopes import parse_envelope
+from relay_client import crypto
+from relay_client.crypto import KeyPair
+from tests.vectors.build import VECTORS_FILE, build, dump
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECK = Path(__file__).resolve().parent / "check.mjs"
+NODE = shutil.which("node")
+
+
+def node(mode: str) -> dict:
+    if NODE is None:
+        pytest.fail("Node.js is needed to run the browser crypto module: install nodejs.")
+    if not (ROOT / "frontend" / "node_modules" / "libsodium-wrappers-sumo").exists():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT / "frontend", check=True,
+            capture_output=True,
+        )
+    done = subprocess.run(
+        [NODE, str(CHECK), mode, str(VECTORS_FILE)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_committed_vectors_are_what_the_python_client_makes() -> None:
+    assert VECTORS_FILE.read_text(encoding="utf-8") == dump(build())
+
+
+def test_browser_module_opens_derives_and_reseals_every_python_vector() -> None:
+    vectors = build()
+    expected = (
+        4 * len(vectors["keys"])
+        + len(vectors["canonical_json"])
+        + 6 * len(vectors["passwords"])
+        + sum(len(v["readers"]) + 6 for v in vectors["envelopes"])
+    )
+    assert node("verify") == {"checks": expected}
+
+
+def test_python_opens_what_the_browser_module_seals() -> None:
+    vectors = build()
+    sealed = node("seal")
+    harmed = KeyPair.from_secret(crypto.unb64(vectors["keys"]["harmed"]["secret"]))
+    facilitator = KeyPair.from_secret(crypto.unb64(vectors["keys"]["facilitator"]["secret"]))
+    assert len(sealed["envelopes"]) == len(vectors["envelopes"])
+    for item in sealed["envelopes"]:
+        envelope = item["envelope"]
+        parse_envelope(envelope, max_ciphertext=1 << 20)  # the server accepts its structure
+        for reader in (harmed, facilitator):
+            opened = crypto.open_envelope(envelope, me=reader, sender_public_key=harmed.public)
+            assert opened.payload == item["payload"]
+        tampered = json.loads(json.dumps(envelope))
+        tampered["header"]["kind"] = "question"
+        with pytest.raises(crypto.EnvelopeOpenError):
+            crypto.open_envelope(tampered, me=facilitator, sender_public_key=harmed.public)
+    # The private key wrapped in the browser unwraps in Python with the same password.
+    password = vectors["passwords"][1]
+    params = crypto.KdfParams(crypto.unb64(password["salt"]), 1, 8 * 1024 * 1024)
+    keys = crypto.derive_password_keys(
+        password["password"], params, floor_opslimit=1, floor_memlimit=8 * 1024 * 1024
+    )
+    assert keys.login_key_b64 == sealed["wrapped"]["login_key"]
+    secret = crypto.unwrap_secret_key(
+        crypto.unb64(sealed["wrapped"]["nonce"]), crypto.unb64(sealed["wrapped"]["box"]),
+        keys.wrap_key,
+    )
+    assert secret == harmed.secret
+
+
+def test_python_refuses_what_the_browser_module_refuses() -> None:
+    """Both sides hold the same Argon2id floor: the cheap vector settings need an override."""
+    password = build()["passwords"][0]
+    params = crypto.KdfParams(crypto.unb64(password["salt"]), 1, 8 * 1024 * 1024)
+    with pytest.raises(crypto.WeakKdfParameters):
+        crypto.derive_password_keys(password["password"], params)
