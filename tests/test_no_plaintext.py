@@ -1,0 +1,162 @@
+"""Invariant 2: the server never sees content.
+
+A unique canary goes through every kind of message — participants' questions, answers,
+statements, letters, apologies and notes to facilitators, facilitators' notes, return notes,
+rejection reasons and an edited forward — over HTTP and over the WebSocket, with the real
+Python client against a real Daphne. Afterwards no form of the canary may appear in a dump
+of the whole database, in the application's logs, or in anything Redis was sent. The
+recipients must have opened every canary, so the test cannot pass by sending nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import re
+import secrets
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from relay.accounts.models import Role
+from tests.conftest import ROOT, DaphneProcess
+from tests.delivery.live import RedisMonitor, client_for, dump_database
+from tests.factories import make_case
+
+pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
+
+KINDS_SEEN = {
+    "question", "answer", "statement", "letter", "apology", "note_to_facilitator",
+    "facilitator_note", "return_note", "rejection_reason", "edited_forward",
+}
+
+
+def encoded_forms(canary: str) -> dict[str, bytes]:
+    """Ways a leaked canary could be written down: raw, hex, UTF-16 and base64 at each of
+    the three byte alignments (the core that does not depend on neighbouring bytes)."""
+    raw = canary.encode()
+    forms = {
+        "raw": raw,
+        "hex": raw.hex().encode(),
+        "HEX": raw.hex().upper().encode(),
+        "utf16le": canary.encode("utf-16-le"),
+        "utf16be": canary.encode("utf-16-be"),
+    }
+    for shift in range(3):
+        padded = b"\0" * shift + raw
+        start = -(-shift // 3) * 4
+        end = (len(padded) // 3) * 4
+        forms[f"b64/{shift}"] = base64.b64encode(padded)[start:end]
+        forms[f"b64url/{shift}"] = base64.urlsafe_b64encode(padded)[start:end]
+    return forms
+
+
+def leaks(haystack: bytes, canary: str) -> list[str]:
+    return [name for name, form in encoded_forms(canary).items() if form in haystack]
+
+
+def test_canaries_never_reach_database_logs_or_redis(
+    transactional_db: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("RELAY_LOG_LEVEL", "DEBUG")
+    canary = f"Canary{secrets.token_hex(12)}"
+    sc = make_case()
+    server = DaphneProcess().start()
+    monitor_path = ROOT / "var" / f"redis-monitor-{uuid.uuid4().hex}.log"
+    opened: dict[str, str] = {}
+    try:
+        with RedisMonitor(os.environ["REDIS_URL"], monitor_path) as monitor:
+            harmed = client_for(server, sc.harmed)
+            responsible = client_for(server, sc.responsible)
+            facilitator = client_for(server, sc.facilitator)
+            with ExitStack() as sockets:
+                hsock, rsock, fsock = (
+                    sockets.enter_context(c.socket()) for c in (harmed, responsible, facilitator)
+                )
+                text = {kind: f"{kind} {canary} {kind}" for kind in KINDS_SEEN}
+                # Participants write: over HTTP and over the WebSocket.
+                question = harmed.send(sc.id, "question", text["question"])
+                statement = hsock.request(
+                    "send", envelope=harmed.compose(sc.id, "statement", text["statement"])
+                )
+                letter = hsock.request(
+                    "send", envelope=harmed.compose(sc.id, "letter", text["letter"])
+                )
+                harmed.send(sc.id, "note_to_facilitator", text["note_to_facilitator"])
+                answer = rsock.request(
+                    "send", envelope=responsible.compose(sc.id, "answer", text["answer"])
+                )
+                apology = responsible.send(sc.id, "apology", text["apology"])
+                sent = (question, statement, letter, answer, apology)
+                assert not any(r["duplicate"] for r in sent)
+
+                # The facilitator decides: an edited forward, forwards as written (one over the
+                # socket), a return with a note, a rejection with a reason, and a note.
+                queue = {m["message_id"]: m for m in facilitator.queue(sc.id)}
+                assert len(queue) == 5
+                facilitator.forward(
+                    queue[question["message_id"]], edited_text=text["edited_forward"]
+                )
+                facilitator.forward(queue[answer["message_id"]])
+                original = queue[statement["message_id"]]
+                envelope = facilitator.compose_for_participant(
+                    sc.id, "responsible", "statement", facilitator.open(original)["body"],
+                    derived_from=original["message_id"],
+                )
+                fsock.request("forward", message_id=original["message_id"], envelope=envelope)
+                facilitator.return_to_sender(queue[letter["message_id"]], text["return_note"])
+                facilitator.reject(queue[apology["message_id"]], text["rejection_reason"])
+                note = facilitator.compose_for_participant(
+                    sc.id, "harmed", "facilitator_note", text["facilitator_note"]
+                )
+                fsock.request("send", envelope=note)
+
+                # Every recipient opens what reached them, live over their socket.
+                for person, sock in ((harmed, hsock), (responsible, rsock), (facilitator, fsock)):
+                    for event in sock.drain(1.5):
+                        if event["type"] == "message":
+                            body = person.open(event["message"])["body"]
+                            opened.setdefault(body.split(" ")[0], body)
+                    for event in person.catch_up():
+                        raise AssertionError(f"event {event['seq']} missed the socket")
+            # What the other parties received are the forwarded versions only.
+            responsible_bodies = {
+                responsible.open(e["message"])["body"]
+                for e in _all_message_events(responsible)
+            }
+            assert text["edited_forward"] in responsible_bodies
+            assert text["question"] not in responsible_bodies
+    finally:
+        server.stop()
+
+    assert set(opened) == KINDS_SEEN, f"canaries not opened: {KINDS_SEEN - set(opened)}"
+    assert all(canary in body for body in opened.values())
+
+    database = dump_database().encode()
+    assert b"moderation_message" in database and len(database) > 10_000
+    daphne_log = Path(server.log_path).read_bytes()
+    redis_seen = monitor.text()
+    assert "stream.wake" in redis_seen, "the pushes must have gone through Redis"
+    assert leaks(database, canary) == []
+    assert leaks(daphne_log, canary) == []
+    assert leaks(caplog.text.encode(), canary) == []
+    assert leaks(redis_seen.encode(), canary) == []
+
+    # Redis keys and channel names are opaque: no case, person, username or role in them.
+    identifying = [sc.id, sc.id.replace("-", ""), sc.case.reference]
+    for person in (sc.manager, sc.facilitator, sc.harmed, sc.responsible):
+        identifying += [person.id, person.id.replace("-", ""), person.user.username]
+    identifying += [r.value for r in Role] + ["harmed", "responsible"]
+    found = [word for word in identifying if re.search(re.escape(word), redis_seen, re.I)]
+    assert found == []
+    monitor_path.unlink()
+
+
+def _all_message_events(client):  # type: ignore[no-untyped-def]
+    """Every message event in a client's stream, read again from the start over HTTP."""
+    client.last_seq = 0
+    return [e for e in client.catch_up() if e["type"] == "message"]
