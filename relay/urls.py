@@ -5,4 +5,5 @@ urlpatterns = [
     path("api/", include("relay.accounts.views")),
     path("api/", include("relay.api.views")),
     path("admin/", admin.site.urls),
+    path("", include("relay.pages.urls")),
 ]

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "relay.cases",
     "relay.delivery",
     "relay.moderation",
+    "relay.pages",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +155,9 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+
+# Where quick exit sends a participant: a neutral site, replacing Relay in the history.
+RELAY_QUICK_EXIT_URL = os.environ.get("RELAY_QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 
 # Frames larger than this are refused with a policy close (bytes).
 RELAY_MAX_FRAME_BYTES = int(os.environ.get("RELAY_MAX_FRAME_BYTES", str(256 * 1024)))

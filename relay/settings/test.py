@@ -17,3 +17,8 @@ STORAGES = {
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"]["NAME"] = str(BASE_DIR / "var" / "test.sqlite3")
+# Page shells tell the browser client to accept the cheap KDF parameters above.
+RELAY_TEST_KDF_FLOOR = True
+# Quick exit goes to a neutral page served locally, so browser tests stay offline.
+RELAY_QUICK_EXIT_URL = "/weather"
+RELAY_SERVE_NEUTRAL_PAGE = True

@@ -1,0 +1,94 @@
+// Sign in: the password becomes a login key and a wrap key here; staff then confirm their
+// second factor before their private key is fetched and unwrapped.
+
+import * as crypto from "../crypto/index.js";
+import { get, post } from "../api.js";
+import { signIn, unlock } from "../session.js";
+import { $, busy, focusHeading, go, loading, showError } from "../ui.js";
+
+function homeFor(me) {
+  return me.role === "participant" ? "/conversation" : "/cases";
+}
+
+export async function signinPage() {
+  let pending = null; // { me, wrapKey } between password and second factor
+
+  async function finish(me) {
+    await unlock(me, pending.wrapKey);
+    go(homeFor(me));
+  }
+
+  $("signin-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const username = $("signin-username").value.trim();
+    const password = $("signin-password").value;
+    if (!username || !password) {
+      showError("Enter your username and your password.");
+      return;
+    }
+    busy(event.submitter, async () => {
+      loading(true);
+      try {
+        const result = await signIn(username, password);
+        $("signin-password").value = "";
+        pending = { me: result.me, wrapKey: result.wrapKey };
+        if (result.me.second_factor_required && !result.me.second_factor_verified) {
+          $("signin-form").hidden = true;
+          $("second-factor-form").hidden = false;
+          focusHeading("second-factor-heading");
+          return;
+        }
+        await finish(result.me);
+      } finally {
+        loading(false);
+      }
+    });
+  });
+
+  $("second-factor-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("second-factor-token").value.trim();
+    if (!token) {
+      showError("Enter the code from your authenticator app or a backup code.");
+      return;
+    }
+    busy(event.submitter, async () => {
+      const me = await post("/api/otp/verify", { token });
+      await finish(me);
+    });
+  });
+
+  $("second-factor-setup-start").addEventListener("click", (event) => {
+    busy(event.currentTarget, async () => {
+      const setup = await get("/api/otp/setup");
+      $("second-factor-qr").src = `data:image/svg+xml;base64,${btoa(unescape(encodeURIComponent(setup.qr_svg)))}`;
+      $("second-factor-uri").textContent = setup.otpauth_uri;
+      $("second-factor-form").hidden = true;
+      $("second-factor-setup").hidden = false;
+      focusHeading("second-factor-setup-heading");
+    });
+  });
+
+  $("second-factor-confirm-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("second-factor-confirm-token").value.trim();
+    busy(event.submitter, async () => {
+      const result = await post("/api/otp/confirm", { token });
+      const list = $("backup-code-list");
+      list.replaceChildren(...result.backup_codes.map((code) => {
+        const item = document.createElement("li");
+        item.textContent = code;
+        return item;
+      }));
+      $("second-factor-confirm-form").hidden = true;
+      $("backup-codes").hidden = false;
+    });
+  });
+
+  $("backup-codes-done").addEventListener("click", (event) => {
+    busy(event.currentTarget, async () => finish(await get("/api/me")));
+  });
+
+  await crypto.ready();
+  $("signin-username").focus();
+}

@@ -1,0 +1,108 @@
+// The live connection: one WebSocket that reconnects with backoff and catches up by
+// sequence number. The database is the source of truth; a push is only a shortcut.
+
+import { get } from "./api.js";
+
+const MAX_BACKOFF_MS = 15000;
+
+export class EventStream {
+  // onEvent(event) is called once per event, in sequence order.
+  constructor({ lastSeq = 0, onEvent, onStatus = () => {}, onClosedForGood = () => {} }) {
+    this.lastSeq = lastSeq;
+    this.onEvent = onEvent;
+    this.onStatus = onStatus;
+    this.onClosedForGood = onClosedForGood;
+    this.attempt = 0;
+    this.socket = null;
+    this.stopped = false;
+    this.catchingUp = Promise.resolve();
+  }
+
+  start() {
+    this.connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    if (this.socket) this.socket.close(1000);
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${window.location.host}/ws/`);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.attempt = 0;
+      this.onStatus("connected");
+      socket.send(JSON.stringify({ type: "hello", last_seq: this.lastSeq }));
+    });
+    socket.addEventListener("message", (message) => {
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (frame.type === "event") this.receive(frame.event);
+    });
+    socket.addEventListener("close", (event) => {
+      this.socket = null;
+      // Signed out, revoked, withdrawn or no second factor: reconnecting will not help.
+      if ([4401, 4403, 4001, 1008].includes(event.code)) {
+        this.stopped = true;
+        this.onClosedForGood(event.code);
+        return;
+      }
+      if (this.stopped) return;
+      this.onStatus("reconnecting");
+      const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
+      this.attempt += 1;
+      setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  receive(event) {
+    this.catchingUp = this.catchingUp.then(async () => {
+      if (event.seq <= this.lastSeq) return;
+      if (event.seq > this.lastSeq + 1) await this.fetchMissing(event.seq - 1);
+      if (event.seq === this.lastSeq + 1) this.deliver(event);
+    });
+  }
+
+  deliver(event) {
+    this.lastSeq = event.seq;
+    try {
+      this.onEvent(event);
+    } catch (error) {
+      // One event that cannot be shown must not stop the stream.
+      console.error(error);
+    }
+  }
+
+  // A gap in sequence numbers: read what was missed from the API, in order.
+  async fetchMissing(upTo) {
+    while (this.lastSeq < upTo) {
+      const page = await get(`/api/events?after=${this.lastSeq}`);
+      if (!page.events.length) return;
+      for (const event of page.events) {
+        if (event.seq === this.lastSeq + 1) this.deliver(event);
+      }
+    }
+  }
+}
+
+// Everything in the user's stream so far, for the first render of a page.
+export async function allEvents() {
+  const events = [];
+  let after = 0;
+  for (;;) {
+    const page = await get(`/api/events?after=${after}`);
+    events.push(...page.events);
+    if (!page.events.length || after >= page.latest) break;
+    after = page.events[page.events.length - 1].seq;
+    if (after >= page.latest) break;
+  }
+  return events;
+}

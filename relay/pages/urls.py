@@ -1,0 +1,3 @@
+from relay.pages.views import urlpatterns
+
+__all__ = ["urlpatterns"]
