@@ -1,0 +1,69 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real Daphne.
+
+Outside CI they are skipped when /usr/bin/chromium is missing; in CI (CI=true) a missing
+browser or a failed frontend build is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+FRONTEND = ROOT / "frontend"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+# Playwright's sync API keeps an event loop in this thread; the test's own database setup
+# (factories, actions) is ordinary synchronous code that never runs inside that loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.exists() or IN_CI:
+        return
+    skip = pytest.mark.skip(reason="Chromium is not installed: apt-get install chromium")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+def build_frontend() -> None:
+    """Build frontend/dist if it is missing, as `make` would."""
+    if (FRONTEND / "dist" / "relay.js").exists() and (FRONTEND / "dist" / "relay-style.css").exists():
+        return
+    for command in (["npm", "ci", "--no-audit", "--no-fund"], ["npm", "run", "build"]):
+        done = subprocess.run(command, cwd=FRONTEND, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            pytest.fail(
+                f"The browser build failed ({' '.join(command)} in frontend/):\n{done.stderr[-3000:]}"
+            )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("CI=true but /usr/bin/chromium is missing: apt-get install chromium")
+    build_frontend()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def relay(browser: object, daphne):  # noqa: ANN001 - the conftest fixture's type
+    """A Daphne serving the built frontend on the test database."""
+    return daphne
