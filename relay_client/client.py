@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from relay_client import crypto
 from relay_client.crypto import KdfParams, KeyPair, Recipient
@@ -108,7 +109,9 @@ class RelayClient:
             password, params, floor_opslimit=self.kdf_floor[0], floor_memlimit=self.kdf_floor[1]
         )
 
-    def sign_in(self, username: str, password: str, *, otp_token: str | None = None) -> dict[str, Any]:
+    def sign_in(
+        self, username: str, password: str, *, otp_token: str | None = None
+    ) -> dict[str, Any]:
         """Derive the login key, sign in, pass the second factor if given one, and unwrap the
         private key if one is stored (staff only after their second factor)."""
         keys = self.password_keys(username, password)
@@ -166,7 +169,9 @@ class RelayClient:
             keys = CaseKeys(
                 case_id=case_id,
                 facilitators={
-                    f["user_id"]: Recipient(f["key"]["key_id"], crypto.unb64(f["key"]["public_key"]))
+                    f["user_id"]: Recipient(
+                        f["key"]["key_id"], crypto.unb64(f["key"]["public_key"])
+                    )
                     for f in summary["facilitators"]
                     if f["key"]
                 },
@@ -308,7 +313,9 @@ class RelayClient:
         envelope = self.compose_for_participant(case_id, side, "facilitator_note", text)
         return self.post("/api/messages", {"envelope": envelope})
 
-    def verify_participant_key(self, case_id: str, side: str, method: str = "phone") -> dict[str, Any]:
+    def verify_participant_key(
+        self, case_id: str, side: str, method: str = "phone"
+    ) -> dict[str, Any]:
         keys = self.case_keys(case_id, refresh=True)
         key_id = keys.participants[side].key_id
         return self.post(f"/api/cases/{case_id}/keys/{key_id}/verify", {"method": method})
@@ -335,7 +342,7 @@ class RelayClient:
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
         with connect(
             ws_url,
-            origin=self.origin,  # type: ignore[arg-type]
+            origin=Origin(self.origin),
             additional_headers={"Cookie": cookie},
             open_timeout=10,
             max_size=2**21,
@@ -389,6 +396,16 @@ class RelaySocket:
             self._recv(timeout)
         taken, self.pending_events = self.pending_events[:count], self.pending_events[count:]
         return taken
+
+    def next_event(self, timeout: float) -> dict[str, Any] | None:
+        """The next event, waiting up to ``timeout`` seconds; None if none arrived."""
+        if self.pending_events:
+            return self.pending_events.pop(0)
+        try:
+            self._recv(timeout)
+        except TimeoutError:
+            return None
+        return self.pending_events.pop(0) if self.pending_events else None
 
     def drain(self, quiet: float = 0.5) -> list[dict[str, Any]]:
         """Read until the socket is quiet for ``quiet`` seconds; return the events."""
