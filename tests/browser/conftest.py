@@ -35,13 +35,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def build_frontend() -> None:
     """Build frontend/dist if it is missing, as `make` would."""
-    if (FRONTEND / "dist" / "relay.js").exists() and (FRONTEND / "dist" / "relay-style.css").exists():
+    if (FRONTEND / "dist" / "relay.js").exists() and (
+        FRONTEND / "dist" / "relay-style.css"
+    ).exists():
         return
     for command in (["npm", "ci", "--no-audit", "--no-fund"], ["npm", "run", "build"]):
         done = subprocess.run(command, cwd=FRONTEND, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             pytest.fail(
-                f"The browser build failed ({' '.join(command)} in frontend/):\n{done.stderr[-3000:]}"
+                f"The browser build failed ({' '.join(command)} in frontend/):\n"
+                f"{done.stderr[-3000:]}"
             )
 
 

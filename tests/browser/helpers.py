@@ -42,7 +42,9 @@ class Sent:
             self.bodies.append(body.decode("utf-8", "replace"))
 
     def _frame(self, payload: Any) -> None:
-        self.frames.append(payload if isinstance(payload, str) else payload.decode("utf-8", "replace"))
+        self.frames.append(
+            payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+        )
 
     def _console(self, message: Any) -> None:
         if message.type == "error" or "Content Security Policy" in message.text:
@@ -54,7 +56,9 @@ class Sent:
 
 def new_page(browser: Browser, base_url: str, sent: Sent, *, phone: bool = True) -> Page:
     context = browser.new_context(
-        base_url=base_url, viewport=PHONE if phone else DESKTOP, timezone_id="Europe/London",
+        base_url=base_url,
+        viewport=PHONE if phone else DESKTOP,
+        timezone_id="Europe/London",
         locale="en-GB",
     )
     context.set_default_timeout(15_000)
@@ -62,7 +66,9 @@ def new_page(browser: Browser, base_url: str, sent: Sent, *, phone: bool = True)
     return context.new_page()
 
 
-def sign_in(page: Page, person: Person, *, password: str | None = None, token: str | None = None) -> None:
+def sign_in(
+    page: Page, person: Person, *, password: str | None = None, token: str | None = None
+) -> None:
     page.goto("/signin")
     page.get_by_label("Username").fill(person.user.username)
     page.get_by_label("Password").fill(password or person.password)
@@ -81,6 +87,7 @@ def check_page(page: Page, name: str) -> None:
     original = page.viewport_size
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(size)
+        page.wait_for_timeout(200)  # let the new layout paint before the capture
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
     if original:
         page.set_viewport_size(original)
@@ -90,4 +97,13 @@ def message_items(page: Page):
     return page.locator("#messages > li")
 
 
-__all__ = ["expect", "Sent", "new_page", "sign_in", "check_page", "message_items", "PHONE", "DESKTOP"]
+__all__ = [
+    "expect",
+    "Sent",
+    "new_page",
+    "sign_in",
+    "check_page",
+    "message_items",
+    "PHONE",
+    "DESKTOP",
+]

@@ -45,7 +45,7 @@ PAYLOADS: list[dict[str, Any]] = [
     {"body": "Why did you choose our house?"},
     {"body": "Ich möchte wissen, warum. «Ça va?» 日本語 😊", "lang": "mixed"},
     {"body": "", "z": 1, "a": [True, False, None], "m": {"b": "2", "a": "1"}},
-    {"body": "tab\tnew line\nquote\" backslash\\ control\u0001 del\u007f"},
+    {"body": 'tab\tnew line\nquote" backslash\\ control\u0001 del\u007f'},
     {"body": "x" * 244},  # 255 bytes: with the pad byte, exactly the first bucket
     {"body": "y" * 245},  # one byte more: the 512-byte bucket
 ]

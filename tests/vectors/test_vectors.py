@@ -29,7 +29,9 @@ def node(mode: str) -> dict:
         pytest.fail("Node.js is needed to run the browser crypto module: install nodejs.")
     if not (ROOT / "frontend" / "node_modules" / "libsodium-wrappers-sumo").exists():
         subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT / "frontend", check=True,
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=ROOT / "frontend",
+            check=True,
             capture_output=True,
         )
     done = subprocess.run(
@@ -78,7 +80,8 @@ def test_python_opens_what_the_browser_module_seals() -> None:
     )
     assert keys.login_key_b64 == sealed["wrapped"]["login_key"]
     secret = crypto.unwrap_secret_key(
-        crypto.unb64(sealed["wrapped"]["nonce"]), crypto.unb64(sealed["wrapped"]["box"]),
+        crypto.unb64(sealed["wrapped"]["nonce"]),
+        crypto.unb64(sealed["wrapped"]["box"]),
         keys.wrap_key,
     )
     assert secret == harmed.secret

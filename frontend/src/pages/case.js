@@ -78,6 +78,8 @@ export async function casePage() {
   }
 
   function renderParticipants() {
+    const sides = ["harmed", "responsible"];
+    summary.participants.sort((a, b) => sides.indexOf(a.side) - sides.indexOf(b.side));
     $("participants").replaceChildren(
       ...summary.participants.map((p) => {
         const item = el("li", { class: "participant" },
@@ -100,7 +102,26 @@ export async function casePage() {
             }, `I have read this fingerprint with ${SIDE_WORDS[p.side]} and it matches`));
           }
         } else {
-          item.append(el("p", {}, "Has not set up their account yet."));
+          const shown = el("p", { class: "invitation", role: "status" });
+          item.append(
+            el("p", {}, "Has not set up their account yet."),
+            el("button", {
+              type: "button",
+              class: "secondary",
+              onclick: (event) => busy(event.currentTarget, async () => {
+                const invitation = await post(`/api/cases/${caseId}/invitations`, { side: p.side });
+                const expires = new Date(invitation.expires_at);
+                shown.replaceChildren(
+                  "Enrolment code: ",
+                  el("strong", { class: "code" }, invitation.code),
+                  `. Give it to ${SIDE_WORDS[p.side]} by phone or letter. It works once, until `,
+                  when(expires.toISOString()),
+                  ". Making a new code cancels this one.",
+                );
+              }),
+            }, `Make an enrolment code for ${SIDE_WORDS[p.side]}`),
+            shown,
+          );
         }
         return item;
       }),
@@ -125,6 +146,7 @@ export async function casePage() {
   }
 
   function renderRecord() {
+    $("record-empty").hidden = record.size > 0;
     $("record").replaceChildren(
       ...[...record.values()].map((entry) => {
         const senderSide = sideOfKey(entry.wire.envelope.header.sender_key_id);
@@ -277,12 +299,14 @@ export async function casePage() {
     } else if (event.type === "participation") {
       const p = participantBySide(event.data.side);
       if (p) p.state = event.data.state;
+    } else if (event.type === "case") {
+      summary.state = event.data.state;
     }
     if (live) {
       renderState();
       renderQueue();
       renderRecord();
-      if (event.type === "participation" || event.type === "key_changed") {
+      if (["participation", "case", "key", "key_changed"].includes(event.type)) {
         get(`/api/cases/${caseId}`).then((fresh) => {
           summary = fresh;
           keys = trustedKeys(summary, me);

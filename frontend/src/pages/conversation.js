@@ -172,8 +172,9 @@ export async function conversationPage() {
     } else if (event.type === "participation") {
       if (event.data.side === summary.side) summary.participation = event.data.state;
       else if (event.data.state === "withdrawn") summary.other_party.withdrawn = true;
-    } else if (event.type === "key_changed" || event.type === "keys") {
-      refreshSummary().then(render);
+    } else if (["case", "key", "key_changed"].includes(event.type)) {
+      if (event.type === "case") summary.state = event.data.state;
+      if (live) refreshSummary().then(render);
     }
     if (live) render();
   }
