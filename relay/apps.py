@@ -6,4 +6,6 @@ class RelayConfig(AppConfig):
     label = "relay"
 
     def ready(self) -> None:
-        from relay import checks  # noqa: F401  (registers the relay.E… system checks)
+        from relay import checks  # registers the relay.E… system checks
+
+        checks.refuse_misconfigured_start()

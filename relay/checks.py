@@ -1,5 +1,7 @@
 """System checks that refuse a production start when a misconfiguration would be a
-security issue. Run by ``manage.py check --deploy`` and at every Daphne start."""
+security issue. They run with every management command (``check``, ``check --deploy``,
+``migrate``) and, through ``RelayConfig.ready``, when Daphne loads the production settings.
+They apply only when ``RELAY_PRODUCTION`` is set (relay.settings.production)."""
 
 from __future__ import annotations
 
@@ -7,18 +9,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
 
 INSECURE_DEFAULT_KEY = "embedded-default-insecure-key-do-not-deploy"
+MIN_SECRET_LENGTH = 50
 
 
-@register(Tags.security, deploy=True)
+@register(Tags.security)
 def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
     errors: list[Error] = []
     if not getattr(settings, "RELAY_PRODUCTION", False):
         return errors
     if settings.DEBUG:
         errors.append(Error("DEBUG is on in production.", id="relay.E001"))
-    if settings.SECRET_KEY == INSECURE_DEFAULT_KEY or len(settings.SECRET_KEY) < 50:
+    secret = settings.SECRET_KEY or ""
+    if secret == INSECURE_DEFAULT_KEY or len(secret) < MIN_SECRET_LENGTH:
         errors.append(
             Error("RELAY_SECRET_KEY is missing or too short (50+ characters).", id="relay.E002")
         )
@@ -35,3 +40,12 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         errors.append(Error("Production needs PostgreSQL; set DATABASE_URL.", id="relay.E005"))
     return errors
+
+
+def refuse_misconfigured_start() -> None:
+    """Stop a production process from starting at all while a relay.E… check fails."""
+    errors = production_settings(None)
+    if errors:
+        raise ImproperlyConfigured(
+            "Relay refuses to start: " + " ".join(f"{e.id}: {e.msg}" for e in errors)
+        )

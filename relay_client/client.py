@@ -158,6 +158,157 @@ class RelayClient:
     def sign_out(self) -> None:
         self.delete("/api/session")
 
+    # --- enrolment, password, second factor, recovery -----------------------------------------
+
+    def _params(self, reply: dict[str, Any]) -> KdfParams:
+        return KdfParams(crypto.unb64(reply["salt"]), reply["opslimit"], reply["memlimit"])
+
+    def _derive(self, password: str, params: KdfParams) -> crypto.PasswordKeys:
+        """Refuses parameters below this client's floor (``WeakKdfParameters``)."""
+        return crypto.derive_password_keys(
+            password, params, floor_opslimit=self.kdf_floor[0], floor_memlimit=self.kdf_floor[1]
+        )
+
+    def check_code(self, code: str) -> dict[str, Any]:
+        """Who an enrolment code is for and the KDF parameters to use."""
+        return self.post("/api/enrol/check", {"code": code})
+
+    def enrol(
+        self, code: str, password: str, *, recovery_key: str | None = None
+    ) -> dict[str, Any]:
+        """Enrol with the code from a facilitator or hub manager: derive the login and wrap
+        keys from the chosen password, create a key pair on this device (or, with a recovery
+        key, restore the earlier one), wrap it, and sign in."""
+        check = self.check_code(code)
+        keys = self._derive(password, self._params(check))
+        if recovery_key is not None:
+            stored = check.get("recovery_wrap")
+            if stored is None:
+                raise crypto.CryptoError("No recovery key was set up for this account.")
+            keypair = KeyPair.from_secret(
+                crypto.unwrap_secret_key(
+                    crypto.unb64(stored["wrapped_key_nonce"]),
+                    crypto.unb64(stored["wrapped_private_key"]),
+                    crypto.recovery_wrap_key(recovery_key),
+                )
+            )
+        else:
+            keypair = KeyPair.generate()
+        nonce, box = crypto.wrap_secret_key(keypair.secret, keys.wrap_key)
+        self.me = self.post(
+            "/api/enrol",
+            {
+                "code": code,
+                "login_key": keys.login_key_b64,
+                "public_key": crypto.b64(keypair.public),
+                "wrapped_private_key": crypto.b64(box),
+                "wrapped_key_nonce": crypto.b64(nonce),
+            },
+        )
+        self._wrap_key = keys.wrap_key
+        self.keypair = keypair
+        return self.me
+
+    def change_password(self, current: str, new: str) -> dict[str, Any]:
+        """Re-wrap this device's private key under the new password (same salt) and send
+        both login keys; every other session of this account ends."""
+        assert self.keypair is not None, "sign in and unwrap the key first"
+        params = self._params(self.get("/api/salt", username=self.me["username"]))
+        old_keys = self._derive(current, params)
+        new_keys = self._derive(new, params)
+        nonce, box = crypto.wrap_secret_key(self.keypair.secret, new_keys.wrap_key)
+        self.me = self.post(
+            "/api/password",
+            {
+                "login_key": old_keys.login_key_b64,
+                "new_login_key": new_keys.login_key_b64,
+                "wrapped_private_key": crypto.b64(box),
+                "wrapped_key_nonce": crypto.b64(nonce),
+            },
+        )
+        self._wrap_key = new_keys.wrap_key
+        return self.me
+
+    def otp_setup(self) -> dict[str, Any]:
+        """Start setting up an authenticator app: ``{"otpauth_uri", "qr_svg"}``."""
+        return self.get("/api/otp/setup")
+
+    def otp_confirm(self, token: str) -> list[str]:
+        """Confirm the authenticator; returns the ten single-use backup codes."""
+        codes = self.post("/api/otp/confirm", {"token": token})["backup_codes"]
+        self.me = self.get("/api/me")
+        return codes
+
+    def create_recovery_key(self) -> str:
+        """Wrap this device's private key a second time under a new printable recovery key,
+        store the wrap, and return the key for the person to print and keep."""
+        assert self.keypair is not None
+        recovery_key = crypto.new_recovery_key()
+        nonce, box = crypto.wrap_secret_key(
+            self.keypair.secret, crypto.recovery_wrap_key(recovery_key)
+        )
+        self.post(
+            "/api/keys/recovery-wrap",
+            {"wrapped_private_key": crypto.b64(box), "wrapped_key_nonce": crypto.b64(nonce)},
+        )
+        return recovery_key
+
+    # --- staff: invitations, suspension, recovery of others -------------------------------------
+
+    def invite_participant(self, case_id: str, side: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/invitations", {"side": side})
+
+    def invite_staff(self, username: str, role: str, display_name: str = "") -> dict[str, Any]:
+        return self.post(
+            "/api/staff/invitations",
+            {"username": username, "role": role, "display_name": display_name},
+        )
+
+    def suspend(self, user_id: str) -> dict[str, Any]:
+        return self.post(f"/api/staff/users/{user_id}/suspend")
+
+    def reinstate(self, user_id: str) -> dict[str, Any]:
+        return self.post(f"/api/staff/users/{user_id}/reinstate")
+
+    def reset_participant(self, case_id: str, side: str) -> dict[str, Any]:
+        """After checking who they are out of band: a new enrolment code for a participant
+        who lost their password."""
+        return self.post(f"/api/cases/{case_id}/participants/{side}/reset")
+
+    def rewrap_history(self, case_id: str, side: str) -> int:
+        """Re-encrypt a re-enrolled participant's case history to their new key: open each
+        message's content key with this facilitator's key and box it to the new key.
+        Returns how many messages were re-encrypted. The facilitator should have verified
+        the new key's fingerprint with the participant first."""
+        assert self.keypair is not None
+        pending = self.get(f"/api/cases/{case_id}/participants/{side}/rewrap")
+        new_key = pending["key"]
+        target = Recipient(new_key["key_id"], crypto.unb64(new_key["public_key"]))
+        if crypto.key_id_for(target.public_key) != target.key_id:
+            raise crypto.CryptoError("The server sent a key that does not match its key id.")
+        known: dict[str, bytes] = {}
+        for key_id, raw in pending["sender_keys"].items():
+            public = crypto.unb64(raw)
+            if crypto.key_id_for(public) == key_id:
+                known[key_id] = public
+        trusted = self.case_keys(case_id, refresh=True).trusted_sender_keys()
+        trusted[self.keypair.key_id] = self.keypair.public
+        done = 0
+        for message in pending["messages"]:
+            envelope = message["envelope"]
+            sender = envelope["header"]["sender_key_id"]
+            wrapper = crypto.rewrapped_by(envelope, self.keypair)
+            record = crypto.rewrap_content_key(
+                envelope,
+                self.keypair,
+                trusted.get(sender) or known.get(sender),
+                target,
+                wrapper_public_key=trusted.get(wrapper) if wrapper else None,
+            )
+            self.post(f"/api/messages/{message['message_id']}/rewrap", record)
+            done += 1
+        return done
+
     # --- cases --------------------------------------------------------------------------------
 
     def cases(self) -> list[dict[str, Any]]:
@@ -245,6 +396,19 @@ class RelayClient:
         if sender_key_id not in trusted:
             trusted = self.case_keys(case_id, refresh=True).trusted_sender_keys()
             trusted[self.keypair.key_id] = self.keypair.public
+        wrapper = crypto.rewrapped_by(envelope, self.keypair)
+        if wrapper is not None:
+            # Re-encrypted to this key after a recovery: a facilitator of the case vouches.
+            if wrapper not in trusted:
+                trusted = self.case_keys(case_id, refresh=True).trusted_sender_keys()
+            if wrapper not in trusted or wrapper not in {
+                r.key_id for r in self.case_keys(case_id).facilitators.values()
+            }:
+                raise crypto.EnvelopeOpenError("It was re-encrypted by someone not trusted here.")
+            return crypto.open_envelope(
+                envelope, me=self.keypair, sender_public_key=trusted.get(sender_key_id),
+                wrapper_public_key=trusted[wrapper],
+            ).payload
         if sender_key_id not in trusted:
             raise crypto.EnvelopeOpenError("The sender is not a trusted member of this case.")
         return crypto.open_envelope(

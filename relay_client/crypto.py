@@ -43,6 +43,9 @@ class EnvelopeOpenError(CryptoError):
     """An envelope did not open: wrong key, tampered header or ciphertext, or not for us."""
 
 
+NOT_OPENED = "The envelope did not open: it was altered or is not for you."
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -250,30 +253,142 @@ def seal(
     return {"header": header, "nonce": b64(nonce), "ciphertext": b64(ciphertext), "keys": keys}
 
 
-def open_envelope(envelope: dict[str, Any], *, me: KeyPair, sender_public_key: bytes) -> Opened:
-    """Open an envelope addressed to ``me``, written with ``sender_public_key``.
+def rewrapped_by(envelope: dict[str, Any], me: KeyPair) -> str | None:
+    """The key id that re-encrypted this envelope's content key for ``me`` after an account
+    recovery, or None when it is boxed from the sender's key as usual."""
+    wrapped = next((k for k in envelope.get("keys", []) if k.get("key_id") == me.key_id), None)
+    by = wrapped.get("wrapped_by") if wrapped else None
+    if by is None or by == envelope.get("header", {}).get("sender_key_id"):
+        return None
+    return str(by)
 
-    The caller must look ``sender_public_key`` up by ``header.sender_key_id`` from keys it
-    trusts (the case's facilitators or participants), never from the envelope.
+
+def _content_key(
+    envelope: dict[str, Any],
+    *,
+    me: KeyPair,
+    sender_public_key: bytes | None,
+    wrapper_public_key: bytes | None = None,
+) -> bytes:
+    """Unbox the content key wrapped for ``me``.
+
+    A key entry with ``wrapped_by`` was re-encrypted after an account recovery: it is boxed
+    from that facilitator key, which the caller passes as ``wrapper_public_key`` (looked up
+    from keys it trusts), not from the sender's key. Then the facilitator vouches for the
+    message and the sender's (possibly retired) key is not needed.
     """
     header = envelope["header"]
     if header.get("v") != PROTOCOL_VERSION:
         raise EnvelopeOpenError("Unsupported protocol version.")
-    if key_id_for(sender_public_key) != header.get("sender_key_id"):
-        raise EnvelopeOpenError("The sender key does not match the envelope header.")
     wrapped = next((k for k in envelope["keys"] if k["key_id"] == me.key_id), None)
     if wrapped is None:
         raise EnvelopeOpenError("This envelope is not addressed to this key.")
+    wrapped_by = rewrapped_by(envelope, me)
+    if wrapped_by is not None:
+        if wrapper_public_key is None or key_id_for(wrapper_public_key) != wrapped_by:
+            raise EnvelopeOpenError("The key that re-encrypted this message is not trusted here.")
+        boxed_by = wrapper_public_key
+    else:
+        if sender_public_key is None or key_id_for(sender_public_key) != header.get(
+            "sender_key_id"
+        ):
+            raise EnvelopeOpenError("The sender key does not match the envelope header.")
+        boxed_by = sender_public_key
     try:
-        box = Box(PrivateKey(me.secret), PublicKey(sender_public_key))
-        content_key = box.decrypt(unb64(wrapped["box"]), unb64(wrapped["nonce"]))
+        box = Box(PrivateKey(me.secret), PublicKey(boxed_by))
+        return box.decrypt(unb64(wrapped["box"]), unb64(wrapped["nonce"]))
+    except (nacl.exceptions.CryptoError, ValueError, KeyError) as exc:
+        raise EnvelopeOpenError(NOT_OPENED) from exc
+
+
+def rewrap_content_key(
+    envelope: dict[str, Any],
+    me: KeyPair,
+    sender_public_key: bytes | None,
+    new_recipient: Recipient,
+    *,
+    wrapper_public_key: bytes | None = None,
+) -> dict[str, str]:
+    """Recover an envelope's content key with ``me`` and box it to ``new_recipient`` from
+    ``me``: a facilitator re-encrypting a recovered participant's history to their new key.
+
+    The payload is opened first, so only a content key that really opens the message is
+    passed on. Returns the rewrap record ``{"key_id", "nonce", "box", "wrapped_by"}``.
+    """
+    content_key = _content_key(
+        envelope, me=me, sender_public_key=sender_public_key, wrapper_public_key=wrapper_public_key
+    )
+    _decrypt_payload(envelope, content_key)
+    nonce = os.urandom(24)
+    box = Box(PrivateKey(me.secret), PublicKey(new_recipient.public_key))
+    return {
+        "key_id": new_recipient.key_id,
+        "nonce": b64(nonce),
+        "box": b64(box.encrypt(content_key, nonce).ciphertext),
+        "wrapped_by": me.key_id,
+    }
+
+
+def _decrypt_payload(envelope: dict[str, Any], content_key: bytes) -> dict[str, Any]:
+    try:
         padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            unb64(envelope["ciphertext"]), canonical_json(header), unb64(envelope["nonce"]),
-            content_key,
+            unb64(envelope["ciphertext"]), canonical_json(envelope["header"]),
+            unb64(envelope["nonce"]), content_key,
         )
         payload = json.loads(unpad(padded))
     except (nacl.exceptions.CryptoError, ValueError, KeyError) as exc:
-        raise EnvelopeOpenError("The envelope did not open: it was altered or is not for you.") from exc
+        raise EnvelopeOpenError(NOT_OPENED) from exc
     if not isinstance(payload, dict):
         raise EnvelopeOpenError("The payload is not a JSON object.")
-    return Opened(header=header, payload=payload)
+    return payload
+
+
+# --- recovery keys ----------------------------------------------------------------------
+
+RECOVERY_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: easy to read aloud
+RECOVERY_GROUPS = 6
+RECOVERY_GROUP_LEN = 5
+
+
+def new_recovery_key() -> str:
+    """A printable recovery key: 30 characters from a 30-letter alphabet (about 147 bits),
+    in six groups of five."""
+    chars = []
+    while len(chars) < RECOVERY_GROUPS * RECOVERY_GROUP_LEN:
+        byte = os.urandom(1)[0]
+        if byte < 240:  # 240 = 8 * 30: keeps the choice uniform
+            chars.append(RECOVERY_ALPHABET[byte % 30])
+    text = "".join(chars)
+    step = RECOVERY_GROUP_LEN
+    return "-".join(text[i : i + step] for i in range(0, len(text), step))
+
+
+def recovery_wrap_key(recovery_key: str) -> bytes:
+    """The secretbox key for the recovery wrap. The recovery key has enough entropy that a
+    keyed hash is enough; spaces, dashes and case are ignored so a typed copy works."""
+    normal = "".join(c for c in recovery_key.upper() if c.isalnum())
+    if len(normal) != RECOVERY_GROUPS * RECOVERY_GROUP_LEN or set(normal) - set(RECOVERY_ALPHABET):
+        raise CryptoError(
+            "That is not a recovery key: it has six groups of five letters and digits."
+        )
+    return hashlib.blake2b(normal.encode(), digest_size=32, person=b"relay-recovery1").digest()
+
+
+def open_envelope(
+    envelope: dict[str, Any],
+    *,
+    me: KeyPair,
+    sender_public_key: bytes | None,
+    wrapper_public_key: bytes | None = None,
+) -> Opened:
+    """Open an envelope addressed to ``me``, written with ``sender_public_key``.
+
+    The caller must look ``sender_public_key`` up by ``header.sender_key_id`` from keys it
+    trusts (the case's facilitators or participants), never from the envelope; likewise
+    ``wrapper_public_key`` by the key entry's ``wrapped_by`` when there is one.
+    """
+    header = envelope["header"]
+    content_key = _content_key(
+        envelope, me=me, sender_public_key=sender_public_key, wrapper_public_key=wrapper_public_key
+    )
+    return Opened(header=header, payload=_decrypt_payload(envelope, content_key))

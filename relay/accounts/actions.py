@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from relay.accounts.models import KeyVerification, PublicKey, Role, User, key_id_for
+from relay.accounts.models import (
+    STAFF_ROLES,
+    Invitation,
+    KeyVerification,
+    PublicKey,
+    RecoveryWrap,
+    Role,
+    User,
+    key_id_for,
+)
 from relay.audit.chain import record, serialize_with_audit
 from relay.audit.models import AuditEventType
 from relay.cases.access import access_case_as_facilitator, require_usable
 from relay.cases.models import FacilitatorAssignment, Participation
 from relay.delivery.models import EventType
-from relay.delivery.streams import append_events
+from relay.delivery.streams import append_events, revoke_sockets
 from relay.errors import AccessDenied, InvalidRequest
+from relay.moderation.models import MessageKey
 
 PUBLIC_KEY_BYTES = 32
 
@@ -84,7 +100,9 @@ def register_key(
         user.kdf_opslimit = settings.RELAY_KDF_OPSLIMIT
         user.kdf_memlimit = settings.RELAY_KDF_MEMLIMIT
         user.save(
-            update_fields=["wrapped_key_nonce", "wrapped_private_key", "kdf_opslimit", "kdf_memlimit"]
+            update_fields=[
+                "wrapped_key_nonce", "wrapped_private_key", "kdf_opslimit", "kdf_memlimit"
+            ]
         )
     existing = PublicKey.objects.filter(key_id=key_id).first()
     if existing is not None:
@@ -130,3 +148,414 @@ def verify_key(*, actor: User, case_id, key_id: str, method: str = "in_person") 
     verification = KeyVerification.objects.create(key=key, verified_by=actor, method=method)
     record(AuditEventType.KEY_VERIFIED, actor=actor, case=case, key=key_id, method=method)
     return verification
+
+
+# --- invitations and enrolment -------------------------------------------------------------
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+CODE_LENGTH = 16  # about 78 bits: unguessable under the attempt limits
+
+
+def _new_code() -> str:
+    chars: list[str] = []
+    while len(chars) < CODE_LENGTH:
+        byte = os.urandom(1)[0]
+        if byte < 240:
+            chars.append(CODE_ALPHABET[byte % 30])
+    text = "".join(chars)
+    return "-".join(text[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normalise_code(code: str) -> str:
+    return "".join(c for c in code.upper() if c.isalnum())
+
+
+def code_hash(code: str) -> str:
+    """Codes are stored only as this hash; the code itself is shown once, to its issuer."""
+    return hashlib.sha256(b"relay-enrolment:" + normalise_code(code).encode()).hexdigest()
+
+
+def _issue_invitation(*, actor: User | None, user: User) -> tuple[str, Invitation]:
+    """A fresh code for ``user``; any earlier code of theirs stops working."""
+    from django.conf import settings
+
+    Invitation.objects.filter(user=user).delete()
+    code = _new_code()
+    invitation = Invitation.objects.create(
+        user=user,
+        code_hash=code_hash(code),
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.RELAY_INVITATION_DAYS),
+    )
+    return code, invitation
+
+
+@transaction.atomic
+def invite_participant(*, actor: User, case_id, side: str) -> tuple[str, Invitation]:
+    """A facilitator issues the enrolment code for one participant of their case.
+
+    Who: a current facilitator of the case, with a verified second factor.
+    Audits: INVITATION_CREATED. The code is returned once and stored only as a hash.
+    """
+    case = access_case_as_facilitator(actor, case_id)
+    participation = (
+        Participation.objects.filter(case=case, side=side).select_related("user").first()
+    )
+    if participation is None:
+        raise InvalidRequest("This case has no participant on that side.")
+    code, invitation = _issue_invitation(actor=actor, user=participation.user)
+    record(AuditEventType.INVITATION_CREATED, actor=actor, case=case, side=side)
+    return code, invitation
+
+
+@transaction.atomic
+def invite_staff(
+    *, actor: User | None, username: str, role: str, display_name: str = ""
+) -> tuple[str, Invitation]:
+    """A hub manager creates a staff account and its enrolment code.
+
+    Who: a hub manager or admin (``actor`` None only for the first admin, created from the
+    command line). Audits: ACCOUNT_CREATED, INVITATION_CREATED.
+    """
+    if role not in STAFF_ROLES:
+        raise InvalidRequest("Staff roles are facilitator, hub_manager and admin.")
+    if actor is not None and actor.role != Role.ADMIN and role == Role.ADMIN:
+        raise AccessDenied()
+    user = create_account(actor=actor, username=username, role=role, display_name=display_name)
+    code, invitation = _issue_invitation(actor=actor, user=user)
+    record(AuditEventType.INVITATION_CREATED, actor=actor, user=str(user.pk))
+    return code, invitation
+
+
+def invitation_for_code(code: str) -> Invitation | None:
+    """The unused, unexpired invitation with this code, or None (any reason: same answer)."""
+    if not isinstance(code, str) or not 1 <= len(code) <= 64:
+        return None
+    invitation = (
+        Invitation.objects.select_related("user").filter(code_hash=code_hash(code)).first()
+    )
+    if invitation is None or invitation.used_at is not None:
+        return None
+    if invitation.expires_at <= timezone.now() or invitation.user.suspended_at is not None:
+        return None
+    return invitation
+
+
+BAD_CODE = "That code is not valid. Ask your facilitator for a new one."
+
+
+@transaction.atomic
+def enrol(
+    *, code: str, login_key: str, public_key: bytes, wrapped: tuple[bytes, bytes]
+) -> User:
+    """A person enrols with the code they were given: sets their login key, registers the
+    key pair their device made, and consumes the code.
+
+    Who: whoever holds a valid code. Audits: ACCOUNT_ENROLLED (plus KEY_REGISTERED and, for
+    an invited participant, PARTICIPATION_STATE_CHANGED). Emits: ``key`` to relying users
+    when this replaces an earlier key (a re-enrolment after a reset).
+    """
+    from relay.cases.actions import record_enrolment
+    from relay.cases.models import ParticipationState
+
+    found = invitation_for_code(code)
+    if found is None:
+        raise InvalidRequest(BAD_CODE, code="bad_code")
+    invitation = Invitation.objects.select_for_update().get(pk=found.pk)
+    if invitation.used_at is not None:
+        raise InvalidRequest(BAD_CODE, code="bad_code")
+    _check_login_key(login_key)
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    user = invitation.user
+    # Lock order: case rows, then the audit head, then user rows (relay.audit.chain).
+    invited = Participation.objects.filter(user=user, state=ParticipationState.INVITED)
+    for participation in invited.order_by("case_id"):
+        record_enrolment(actor=user, participation_id=participation.pk)
+    key = register_key(actor=user, public_key=public_key, wrapped=wrapped)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.set_password(login_key)
+    user.save(update_fields=["password"])
+    record(AuditEventType.ACCOUNT_ENROLLED, actor=user, user=str(user.pk), key=key.key_id)
+    return user
+
+
+LOGIN_KEY_BYTES = 32
+
+
+def _check_login_key(login_key: object) -> str:
+    """A login key is base64 of 32 bytes derived by the client; never a password."""
+    try:
+        raw = base64.b64decode(login_key, validate=True) if isinstance(login_key, str) else b""
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != LOGIN_KEY_BYTES:
+        raise InvalidRequest("A login key is base64 of 32 bytes, derived from the password.")
+    return login_key  # type: ignore[return-value]
+
+
+# --- password change ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def change_password(
+    *, actor: User, login_key: str, new_login_key: str, wrapped: tuple[bytes, bytes]
+) -> User:
+    """The user changes their password: the client re-wrapped the same private key under the
+    new wrap key (same salt) and sends the new login key.
+
+    Who: the signed-in user, proving the current password. Audits: PASSWORD_CHANGED.
+    The caller keeps its own session; every other session ends (the session hash changes)
+    and every socket of the user is closed after commit.
+    """
+    _check_login_key(new_login_key)
+    serialize_with_audit()
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if not isinstance(login_key, str) or not user.check_password(login_key):
+        raise InvalidRequest("Your current password is not right.", code="bad_credentials")
+    user.set_password(new_login_key)
+    user.wrapped_key_nonce, user.wrapped_private_key = wrapped
+    user.save(update_fields=["password", "wrapped_key_nonce", "wrapped_private_key"])
+    record(AuditEventType.PASSWORD_CHANGED, actor=user, user=str(user.pk))
+    transaction.on_commit(lambda: revoke_sockets(user.pk, reason="password_changed"))
+    return user
+
+
+def end_sessions(user_id, *, keep: str | None = None) -> int:
+    """Delete every stored session of a user except ``keep``; returns how many ended."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for stored in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if stored.session_key == keep:
+            continue
+        if str(stored.get_decoded().get(SESSION_KEY, "")) == str(user_id):
+            stored.delete()
+            ended += 1
+    return ended
+
+
+# --- suspension ----------------------------------------------------------------------------
+
+
+def _managed_user(actor: User, user_id) -> User:
+    actor = require_usable(actor)
+    if actor.role not in (Role.HUB_MANAGER, Role.ADMIN):
+        raise AccessDenied()
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None or user.pk == actor.pk:
+        raise AccessDenied()
+    if user.role == Role.ADMIN and actor.role != Role.ADMIN:
+        raise AccessDenied()
+    return user
+
+
+@transaction.atomic
+def suspend_account(*, actor: User, user_id) -> User:
+    """A hub manager suspends an account: it can no longer sign in, its sessions end and its
+    sockets close within seconds.
+
+    Who: a hub manager or admin (not themself). Audits: ACCOUNT_SUSPENDED.
+    """
+    serialize_with_audit()
+    user = _managed_user(actor, user_id)
+    if user.suspended_at is None:
+        user.suspended_at = timezone.now()
+        user.save(update_fields=["suspended_at"])
+        record(AuditEventType.ACCOUNT_SUSPENDED, actor=actor, user=str(user.pk))
+    end_sessions(user.pk)
+    transaction.on_commit(lambda: revoke_sockets(user.pk, reason="suspended"))
+    return user
+
+
+@transaction.atomic
+def reinstate_account(*, actor: User, user_id) -> User:
+    """A hub manager lifts a suspension. Who: a hub manager or admin.
+    Audits: ACCOUNT_REINSTATED."""
+    serialize_with_audit()
+    user = _managed_user(actor, user_id)
+    if user.suspended_at is not None:
+        user.suspended_at = None
+        user.save(update_fields=["suspended_at"])
+        record(AuditEventType.ACCOUNT_REINSTATED, actor=actor, user=str(user.pk))
+    return user
+
+
+# --- recovery ---------------------------------------------------------------------------------
+
+
+def _reset(*, actor: User, user: User, case=None) -> tuple[str, Invitation]:
+    """Lock the account until it re-enrols: no password, a new salt, no stored wrapped key,
+    sessions ended, sockets closed, and a fresh enrolment code."""
+    user.set_unusable_password()
+    user.kdf_salt = os.urandom(16)
+    user.wrapped_private_key = None
+    user.wrapped_key_nonce = None
+    user.save(update_fields=["password", "kdf_salt", "wrapped_private_key", "wrapped_key_nonce"])
+    code, invitation = _issue_invitation(actor=actor, user=user)
+    record(AuditEventType.ACCOUNT_RESET, actor=actor, case=case, user=str(user.pk))
+    end_sessions(user.pk)
+    transaction.on_commit(lambda: revoke_sockets(user.pk, reason="reset"))
+    return code, invitation
+
+
+@transaction.atomic
+def reset_participant(*, actor: User, case_id, side: str) -> tuple[str, Invitation]:
+    """A facilitator resets a participant who lost their password, after checking who they
+    are out of band. The participant re-enrols with the new code and a new key; forwarding
+    to them waits until the facilitator verifies the new key.
+
+    Who: a current facilitator of the case. Audits: ACCOUNT_RESET.
+    """
+    case = access_case_as_facilitator(actor, case_id)
+    participation = Participation.objects.filter(case=case, side=side).first()
+    if participation is None:
+        raise InvalidRequest("This case has no participant on that side.")
+    serialize_with_audit()
+    user = User.objects.select_for_update().get(pk=participation.user_id)
+    return _reset(actor=actor, user=user, case=case)
+
+
+@transaction.atomic
+def reset_staff(*, actor: User, user_id) -> tuple[str, Invitation]:
+    """A hub manager resets a staff member who lost their password. With their recovery key
+    they keep their key pair; without it they enrol a new one and a co-facilitator
+    re-encrypts their cases to it.
+
+    Who: a hub manager or admin. Audits: ACCOUNT_RESET.
+    """
+    serialize_with_audit()
+    user = _managed_user(actor, user_id)
+    if user.role not in STAFF_ROLES:
+        raise InvalidRequest("Participants are reset by a facilitator of their case.")
+    return _reset(actor=actor, user=user)
+
+
+@transaction.atomic
+def store_recovery_wrap(*, actor: User, nonce: bytes, box: bytes) -> RecoveryWrap:
+    """Store the user's private key wrapped under their printable recovery key.
+
+    Who: the signed-in user, for their current key. Audits: KEY_REGISTERED (with ``recovery_wrap``).
+    """
+    user = require_usable(actor)
+    key = PublicKey.objects.filter(user=user, retired_at__isnull=True).first()
+    if key is None:
+        raise InvalidRequest("Register a key before storing its recovery wrap.")
+    if len(nonce) != 24 or len(box) != 48:
+        raise InvalidRequest("A wrapped private key is a 24-byte nonce and a 48-byte box.")
+    wrap, _ = RecoveryWrap.objects.update_or_create(
+        user=user, defaults={"key": key, "nonce": nonce, "box": box}
+    )
+    record(
+        AuditEventType.KEY_REGISTERED, actor=user, user=str(user.pk), key=key.key_id,
+        recovery_wrap=True,
+    )
+    return wrap
+
+
+@transaction.atomic
+def rewrap_message_key(
+    *, actor: User, message_id, key_id: str, nonce: bytes, box: bytes
+) -> MessageKey:
+    """A facilitator re-encrypts one message's content key to a recovered person's new key.
+
+    Who: a current facilitator of the message's case whose own current key can open the
+    message, for a person (participant or co-facilitator) whose earlier, now retired key
+    was a recipient of it and whose new key is not yet. The earlier key's wrap is deleted:
+    the history opens with the new key, not the old one. Audits: HISTORY_REENCRYPTED.
+    """
+    from relay.moderation.models import Message
+
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None:
+        raise AccessDenied()
+    case = access_case_as_facilitator(actor, message.case_id)
+    own = PublicKey.objects.filter(user=actor, retired_at__isnull=True).first()
+    if own is None or not message.keys.filter(recipient_key=own).exists():
+        raise AccessDenied()
+    target = PublicKey.objects.select_related("user").filter(key_id=key_id).first()
+    if target is None or target.retired_at is not None:
+        raise InvalidRequest("That is not anyone's current key.")
+    existing = message.keys.filter(recipient_key=target).first()
+    if existing is not None:
+        if existing.wrapped_by_id is None:
+            raise InvalidRequest("That key can already open this message.")
+        return existing
+    old = message.keys.filter(
+        recipient_key__user=target.user, recipient_key__retired_at__isnull=False
+    )
+    if not old.exists():
+        raise AccessDenied()
+    if len(nonce) != 24 or len(box) != 48:
+        raise InvalidRequest("A wrapped content key is a 24-byte nonce and a 48-byte box.")
+    retired = sorted(old.values_list("recipient_key_id", flat=True))
+    old.delete()
+    rewrapped = MessageKey.objects.create(
+        message=message, recipient_key=target, nonce=nonce, box=box, wrapped_by=own
+    )
+    record(
+        AuditEventType.HISTORY_REENCRYPTED,
+        actor=actor,
+        case=case,
+        message=str(message.pk),
+        key=target.key_id,
+        replaced=retired,
+    )
+    return rewrapped
+
+
+# --- second factor ---------------------------------------------------------------------------
+
+BACKUP_CODES = 10
+
+
+def _may_change_factor(user: User, *, verified: bool) -> None:
+    """Setting up a factor needs only the password for a first factor; replacing a confirmed
+    one needs the current one, or a password alone would take over the account."""
+    from django_otp import devices_for_user
+
+    if user.suspended_at is not None or not user.is_active:
+        raise AccessDenied()
+    if not verified and any(True for _ in devices_for_user(user, confirmed=True)):
+        raise InvalidRequest(
+            "Confirm your current second factor before setting up a new one.",
+            code="second_factor_required",
+        )
+
+
+@transaction.atomic
+def begin_totp_setup(*, actor: User, verified: bool) -> TOTPDevice:
+    """Create an unconfirmed authenticator-app device for the user, replacing any earlier
+    unconfirmed one. Who: the signed-in user (with their current factor if they have one).
+    Audits nothing: nothing is in force until it is confirmed."""
+    _may_change_factor(actor, verified=verified)
+    TOTPDevice.objects.filter(user=actor, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=actor, name="authenticator app", confirmed=False)
+
+
+@transaction.atomic
+def confirm_totp(*, actor: User, verified: bool, token: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the unconfirmed device with a code from the app; it replaces any earlier
+    authenticator, and a fresh set of single-use backup codes replaces any earlier set.
+
+    Who: the signed-in user. Audits: SECOND_FACTOR_CHANGED. Closes the user's sockets after
+    commit (a factor change), so they reconnect under the new factor.
+    """
+    _may_change_factor(actor, verified=verified)
+    device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=False).first()
+    if device is None:
+        raise InvalidRequest("Start setting up your authenticator app first.", code="no_setup")
+    if not device.verify_token(token):
+        raise InvalidRequest("That code is not right. Check it and try again.", code="bad_token")
+    TOTPDevice.objects.filter(user=actor, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    StaticDevice.objects.filter(user=actor).delete()
+    static = StaticDevice.objects.create(user=actor, name="backup codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+    for code in codes:
+        static.token_set.create(token=code)
+    record(AuditEventType.SECOND_FACTOR_CHANGED, actor=actor, user=str(actor.pk))
+    transaction.on_commit(lambda: revoke_sockets(actor.pk, reason="factor_changed"))
+    return device, codes

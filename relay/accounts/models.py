@@ -80,12 +80,12 @@ class PublicKey(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"key {self.key_id[:8]}"
+
     @property
     def fingerprint(self) -> str:
         return fingerprint_for(bytes(self.public_key))
-
-    def __str__(self) -> str:
-        return f"key {self.key_id[:8]}"
 
 
 class KeyVerification(models.Model):
@@ -99,3 +99,37 @@ class KeyVerification(models.Model):
 
     def __str__(self) -> str:
         return "key verification"
+
+
+class Invitation(models.Model):
+    """A single-use enrolment code for one account, stored only as a hash.
+
+    A facilitator (for a participant) or a hub manager (for staff) issues it and passes the
+    code on out of band. Issuing a new code for the same account deletes the old one.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "enrolment code"
+
+
+class RecoveryWrap(models.Model):
+    """A staff member's private key wrapped a second time, under their printable recovery
+    key (DESIGN §4: recovery without escrow). The server cannot open it."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="recovery_wrap")
+    key = models.ForeignKey(PublicKey, on_delete=models.CASCADE, related_name="+")
+    nonce = models.BinaryField(max_length=24)
+    box = models.BinaryField(max_length=48)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "recovery wrap"

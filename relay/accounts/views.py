@@ -8,17 +8,15 @@ import hashlib
 import hmac
 
 from django.conf import settings
-
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import get_token
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from relay.accounts import actions
+from relay.accounts import actions, throttle
 from relay.accounts.models import PublicKey, User
 from relay.api.http import error, json_body, signed_in
 from relay.delivery.streams import revoke_sockets
@@ -63,9 +61,16 @@ def session(request: HttpRequest) -> JsonResponse:
     login_key = body.get("login_key") if isinstance(body, dict) else None
     if not isinstance(username, str) or not isinstance(login_key, str):
         return error(400, "invalid", "Send a username and a login key.")
+    address = throttle.client_address(request)
+    try:
+        throttle.check("sign_in", account=username, address=address)
+    except throttle.Throttled as exc:
+        return error(429, exc.code, exc.message)
     user = authenticate(request, username=username, password=login_key)
     if user is None or user.suspended_at is not None:
+        throttle.fail("sign_in", account=username, address=address)
         return error(401, "bad_credentials", "That username and password do not match.")
+    throttle.succeed("sign_in", account=username)
     login(request, user)
     return JsonResponse(_me(user))
 
@@ -176,9 +181,16 @@ def otp_verify(request: HttpRequest) -> JsonResponse:
     token = body.get("token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token.strip():
         return error(400, "invalid", "Enter the code from your authenticator app or a backup code.")
-    device = match_token(request.user, token.strip().replace(" ", ""))
+    account, address = str(request.user.pk), throttle.client_address(request)
+    try:
+        throttle.check("otp", account=account, address=address)
+    except throttle.Throttled as exc:
+        return error(429, exc.code, exc.message)
+    device = match_token(request.user, token.strip().replace(" ", "").replace("-", ""))
     if device is None:
+        throttle.fail("otp", account=account, address=address)
         return error(400, "bad_token", "That code is not right. Check it and try again.")
+    throttle.succeed("otp", account=account)
     otp_login(request, device)
     return JsonResponse({**_me(request.user), "second_factor": True})
 

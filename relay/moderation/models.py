@@ -65,6 +65,11 @@ class MessageKey(models.Model):
     )
     nonce = models.BinaryField()
     box = models.BinaryField()
+    # Set when a facilitator re-encrypted the content key to a recovered account's new key:
+    # then the box is from this key, not the sender's (docs/accounts.md, recovery).
+    wrapped_by = models.ForeignKey(
+        "accounts.PublicKey", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -7,7 +7,7 @@ from typing import Any
 
 from relay.accounts.models import User
 from relay.cases.models import Case
-from relay.moderation.models import Audience, Message, MessageState
+from relay.moderation.models import Audience, Message, MessageKey, MessageState
 
 
 def envelope_wire(message: Message) -> dict[str, Any]:
@@ -16,15 +16,20 @@ def envelope_wire(message: Message) -> dict[str, Any]:
         "header": message.header,
         "nonce": base64.b64encode(bytes(message.nonce)).decode(),
         "ciphertext": base64.b64encode(bytes(message.ciphertext)).decode(),
-        "keys": [
-            {
-                "key_id": k.recipient_key_id,
-                "nonce": base64.b64encode(bytes(k.nonce)).decode(),
-                "box": base64.b64encode(bytes(k.box)).decode(),
-            }
-            for k in sorted(message.keys.all(), key=lambda k: k.recipient_key_id)
-        ],
+        "keys": [_key_wire(k) for k in sorted(message.keys.all(), key=lambda k: k.recipient_key_id)],
     }
+
+
+def _key_wire(key: MessageKey) -> dict[str, Any]:
+    wire = {
+        "key_id": key.recipient_key_id,
+        "nonce": base64.b64encode(bytes(key.nonce)).decode(),
+        "box": base64.b64encode(bytes(key.box)).decode(),
+    }
+    if key.wrapped_by_id is not None:
+        # Re-encrypted after a recovery: boxed from this facilitator key, not the sender's.
+        wire["wrapped_by"] = key.wrapped_by_id
+    return wire
 
 
 def message_wire(message: Message, *, viewer: User) -> dict[str, Any]:

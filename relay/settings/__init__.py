@@ -114,6 +114,16 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Attempt counters (relay.accounts.throttle) must be shared by every Daphne process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "c",
+        }
+    }
+
 # The client sends a 32-byte login key derived with Argon2id, never the password itself,
 # so the strength rules for human passwords are applied in the client (see docs/protocol.md).
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
@@ -137,6 +147,23 @@ SESSION_COOKIE_AGE = int(os.environ.get("RELAY_SESSION_MAX_AGE", str(8 * 3600)))
 # Idle sessions end after this many seconds without a request (DESIGN §9).
 RELAY_IDLE_TIMEOUT = int(os.environ.get("RELAY_IDLE_TIMEOUT", str(20 * 60)))
 X_FRAME_OPTIONS = "DENY"
+# Enrolment codes expire after this many days (relay.accounts.actions).
+RELAY_INVITATION_DAYS = int(os.environ.get("RELAY_INVITATION_DAYS", "14"))
+# Failed attempts allowed per account and per address within the window (seconds).
+RELAY_THROTTLE_WINDOW = int(os.environ.get("RELAY_THROTTLE_WINDOW", str(15 * 60)))
+RELAY_THROTTLE_LIMITS = {
+    "sign_in": (
+        int(os.environ.get("RELAY_SIGN_IN_ATTEMPTS", "10")),
+        int(os.environ.get("RELAY_SIGN_IN_ATTEMPTS_PER_ADDRESS", "50")),
+    ),
+    "enrolment": (10, int(os.environ.get("RELAY_ENROLMENT_ATTEMPTS_PER_ADDRESS", "20"))),
+    "otp": (
+        int(os.environ.get("RELAY_OTP_ATTEMPTS", "5")),
+        int(os.environ.get("RELAY_OTP_ATTEMPTS_PER_ADDRESS", "30")),
+    ),
+}
+# The issuer name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = os.environ.get("RELAY_OTP_ISSUER", "Relay")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

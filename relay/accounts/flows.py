@@ -1,0 +1,360 @@
+"""JSON endpoints for enrolment, password change, the second factor, suspension and
+recovery (docs/accounts.md). Each view parses the body, calls one action and answers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from io import BytesIO
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django.contrib.auth import login, update_session_auth_hash
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from relay.accounts import actions, throttle
+from relay.accounts.models import RecoveryWrap
+from relay.accounts.second_factor import has_verified_second_factor
+from relay.accounts.views import _me
+from relay.api.http import error, json_body, signed_in, status_for
+from relay.errors import InvalidRequest, RelayError
+
+
+def _object(request: HttpRequest) -> dict[str, Any]:
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return body
+
+
+def _bytes(body: dict[str, Any], name: str, length: int) -> bytes:
+    value = body.get(name)
+    try:
+        raw = base64.b64decode(value, validate=True) if isinstance(value, str) else None
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is None or len(raw) != length:
+        raise InvalidRequest(f"Send {name} as base64 of {length} bytes.")
+    return raw
+
+
+def _wrapped(body: dict[str, Any]) -> tuple[bytes, bytes]:
+    return _bytes(body, "wrapped_key_nonce", 24), _bytes(body, "wrapped_private_key", 48)
+
+
+def _text(body: dict[str, Any], name: str, message: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(message)
+    return value
+
+
+def answers_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """For the endpoints open before sign-in: turn errors into JSON replies."""
+
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except throttle.Throttled as exc:
+            return error(429, exc.code, exc.message)
+        except RelayError as exc:
+            return error(status_for(exc), exc.code, exc.message)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def signed_in_any_factor(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Signed in, not suspended; a second factor is not needed yet (setting one up)."""
+
+    @answers_errors
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        if not request.user.is_authenticated:
+            return error(401, "not_signed_in", "Please sign in.")
+        if request.user.suspended_at is not None:
+            return error(403, "suspended", "This account is suspended.")
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+# --- invitations and enrolment ---------------------------------------------------------------
+
+
+def _invitation_reply(code: str, invitation: Any, status: int = 201) -> JsonResponse:
+    return JsonResponse(
+        {"code": code, "expires_at": invitation.expires_at.isoformat()}, status=status
+    )
+
+
+@require_POST
+@signed_in
+def invite_participant(request: HttpRequest, case_id: Any) -> JsonResponse:
+    """A facilitator of the case issues a participant's enrolment code."""
+    body = _object(request)
+    side = body.get("side")
+    if side not in ("harmed", "responsible"):
+        raise InvalidRequest("The side must be 'harmed' or 'responsible'.")
+    code, invitation = actions.invite_participant(actor=request.user, case_id=case_id, side=side)
+    return _invitation_reply(code, invitation)
+
+
+@require_POST
+@signed_in
+def invite_staff(request: HttpRequest) -> JsonResponse:
+    """A hub manager creates a staff account and its enrolment code."""
+    body = _object(request)
+    username = _text(body, "username", "Choose a username for the new staff member.")
+    role = _text(body, "role", "Choose a role: facilitator, hub_manager or admin.")
+    display_name = body.get("display_name", "")
+    if not isinstance(display_name, str):
+        raise InvalidRequest("The display name must be text.")
+    code, invitation = actions.invite_staff(
+        actor=request.user, username=username, role=role, display_name=display_name
+    )
+    return _invitation_reply(code, invitation)
+
+
+def _code_attempt(request: HttpRequest, body: dict[str, Any]) -> tuple[str, str]:
+    code = body.get("code")
+    address = throttle.client_address(request)
+    throttle.check("enrolment", account=None, address=address)
+    if not isinstance(code, str):
+        raise InvalidRequest("Enter the code your facilitator gave you.")
+    return code, address
+
+
+def _bad_code(address: str) -> None:
+    throttle.fail("enrolment", account=None, address=address)
+    raise InvalidRequest(actions.BAD_CODE, code="bad_code")
+
+
+@require_POST
+@answers_errors
+def enrol_check(request: HttpRequest) -> JsonResponse:
+    """Who a code is for, and the Argon2id parameters to derive their keys with. A staff
+    account with a recovery wrap gets it too, so a recovery key can restore the key pair."""
+    code, address = _code_attempt(request, _object(request))
+    invitation = actions.invitation_for_code(code)
+    if invitation is None:
+        _bad_code(address)
+    assert invitation is not None
+    from django.conf import settings
+
+    user = invitation.user
+    reply: dict[str, Any] = {
+        "username": user.username,
+        "display_name": user.display_name,
+        "salt": base64.b64encode(bytes(user.kdf_salt)).decode(),
+        "opslimit": settings.RELAY_KDF_OPSLIMIT,
+        "memlimit": settings.RELAY_KDF_MEMLIMIT,
+    }
+    wrap = RecoveryWrap.objects.filter(user=user, key__retired_at__isnull=True).first()
+    if wrap is not None:
+        reply["recovery_wrap"] = _recovery_wire(wrap)
+    return JsonResponse(reply)
+
+
+@require_POST
+@answers_errors
+def enrol(request: HttpRequest) -> JsonResponse:
+    """Enrol with a code: set the login key, register the key pair, sign in."""
+    body = _object(request)
+    code, address = _code_attempt(request, body)
+    if actions.invitation_for_code(code) is None:
+        _bad_code(address)
+    login_key = _text(body, "login_key", "Send the login key derived from your password.")
+    user = actions.enrol(
+        code=code,
+        login_key=login_key,
+        public_key=_bytes(body, "public_key", 32),
+        wrapped=_wrapped(body),
+    )
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return JsonResponse(_me(user), status=201)
+
+
+# --- password ---------------------------------------------------------------------------------
+
+
+@require_POST
+@signed_in_any_factor
+def change_password(request: HttpRequest) -> JsonResponse:
+    """Change the password: the same key pair, re-wrapped; other sessions end."""
+    body = _object(request)
+    account, address = str(request.user.pk), throttle.client_address(request)
+    throttle.check("sign_in", account=account, address=address)
+    if request.user.is_staff_role and not has_verified_second_factor(request.user):
+        return error(403, "second_factor_required", "Confirm your second factor first.")
+    try:
+        user = actions.change_password(
+            actor=request.user,
+            login_key=body.get("login_key"),  # type: ignore[arg-type]
+            new_login_key=body.get("new_login_key"),  # type: ignore[arg-type]
+            wrapped=_wrapped(body),
+        )
+    except InvalidRequest as exc:
+        if exc.code == "bad_credentials":
+            throttle.fail("sign_in", account=account, address=address)
+        raise
+    update_session_auth_hash(request, user)
+    actions.end_sessions(user.pk, keep=request.session.session_key)
+    return JsonResponse(_me(request.user))
+
+
+# --- second factor -----------------------------------------------------------------------------
+
+
+def _verified(request: HttpRequest) -> bool:
+    is_verified = getattr(request.user, "is_verified", None)
+    return bool(is_verified()) if callable(is_verified) else False
+
+
+@require_GET
+@signed_in_any_factor
+def otp_setup(request: HttpRequest) -> JsonResponse:
+    """Start setting up an authenticator app: its otpauth URI and the QR code as SVG."""
+    device = actions.begin_totp_setup(actor=request.user, verified=_verified(request))
+    uri = device.config_url
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
+    out = BytesIO()
+    image.save(out)
+    return JsonResponse({"otpauth_uri": uri, "qr_svg": out.getvalue().decode()})
+
+
+@require_POST
+@signed_in_any_factor
+def otp_confirm(request: HttpRequest) -> JsonResponse:
+    """Confirm the new authenticator with a code from it; answers with the backup codes."""
+    body = _object(request)
+    token = _text(body, "token", "Enter the six-digit code from your authenticator app.")
+    account, address = str(request.user.pk), throttle.client_address(request)
+    throttle.check("otp", account=account, address=address)
+    try:
+        device, codes = actions.confirm_totp(
+            actor=request.user, verified=_verified(request), token=token.strip().replace(" ", "")
+        )
+    except InvalidRequest as exc:
+        if exc.code == "bad_token":
+            throttle.fail("otp", account=account, address=address)
+        raise
+    throttle.succeed("otp", account=account)
+    otp_login(request, device)
+    return JsonResponse({"backup_codes": codes})
+
+
+# --- suspension and recovery ----------------------------------------------------------------------
+
+
+@require_POST
+@signed_in
+def suspend(request: HttpRequest, user_id: Any) -> JsonResponse:
+    """A hub manager suspends an account; its sessions end and its sockets close."""
+    user = actions.suspend_account(actor=request.user, user_id=user_id)
+    return JsonResponse({"user_id": str(user.pk), "suspended_at": user.suspended_at.isoformat()})
+
+
+@require_POST
+@signed_in
+def reinstate(request: HttpRequest, user_id: Any) -> JsonResponse:
+    """A hub manager lifts a suspension."""
+    user = actions.reinstate_account(actor=request.user, user_id=user_id)
+    return JsonResponse({"user_id": str(user.pk), "suspended_at": None})
+
+
+@require_POST
+@signed_in
+def reset_staff(request: HttpRequest, user_id: Any) -> JsonResponse:
+    """A hub manager resets a staff member who lost their password: a new enrolment code."""
+    code, invitation = actions.reset_staff(actor=request.user, user_id=user_id)
+    return _invitation_reply(code, invitation)
+
+
+@require_POST
+@signed_in
+def reset_participant(request: HttpRequest, case_id: Any, side: str) -> JsonResponse:
+    """A facilitator of the case resets a participant who lost their password."""
+    code, invitation = actions.reset_participant(actor=request.user, case_id=case_id, side=side)
+    return _invitation_reply(code, invitation)
+
+
+@require_GET
+@signed_in
+def history_to_rewrap(request: HttpRequest, case_id: Any, side: str) -> JsonResponse:
+    """For a facilitator: the participant's current key and every message of the case that
+    their retired keys could open and their current key cannot yet."""
+    from relay.accounts.selectors import history_to_rewrap as select
+
+    return JsonResponse(select(actor=request.user, case_id=case_id, side=side))
+
+
+@require_POST
+@signed_in
+def rewrap(request: HttpRequest, message_id: Any) -> JsonResponse:
+    """A facilitator adds a content key wrapped for a recovered person's new key."""
+    body = _object(request)
+    key_id = _text(body, "key_id", "Send the key id of the new key.")
+    key = actions.rewrap_message_key(
+        actor=request.user,
+        message_id=message_id,
+        key_id=key_id,
+        nonce=_bytes(body, "nonce", 24),
+        box=_bytes(body, "box", 48),
+    )
+    return JsonResponse(
+        {"message_id": str(message_id), "key_id": key.recipient_key_id,
+         "wrapped_by": key.wrapped_by_id},
+        status=201,
+    )
+
+
+def _recovery_wire(wrap: RecoveryWrap) -> dict[str, Any]:
+    return {
+        "key_id": wrap.key_id,
+        "wrapped_private_key": base64.b64encode(bytes(wrap.box)).decode(),
+        "wrapped_key_nonce": base64.b64encode(bytes(wrap.nonce)).decode(),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@signed_in
+def recovery_wrap(request: HttpRequest) -> JsonResponse:
+    """POST stores the private key wrapped under the printable recovery key; GET returns it."""
+    if request.method == "POST":
+        body = _object(request)
+        wrap = actions.store_recovery_wrap(
+            actor=request.user,
+            nonce=_bytes(body, "wrapped_key_nonce", 24),
+            box=_bytes(body, "wrapped_private_key", 48),
+        )
+        return JsonResponse(_recovery_wire(wrap), status=201)
+    wrap = RecoveryWrap.objects.filter(user=request.user).first()
+    if wrap is None:
+        return error(404, "not_found", "No recovery key has been set up for this account.")
+    return JsonResponse(_recovery_wire(wrap))
+
+
+urlpatterns = [
+    path("cases/<uuid:case_id>/invitations", invite_participant),
+    path("cases/<uuid:case_id>/participants/<str:side>/reset", reset_participant),
+    path("cases/<uuid:case_id>/participants/<str:side>/rewrap", history_to_rewrap),
+    path("staff/invitations", invite_staff),
+    path("staff/users/<uuid:user_id>/suspend", suspend),
+    path("staff/users/<uuid:user_id>/reinstate", reinstate),
+    path("staff/users/<uuid:user_id>/reset", reset_staff),
+    path("enrol/check", enrol_check),
+    path("enrol", enrol),
+    path("password", change_password),
+    path("otp/setup", otp_setup),
+    path("otp/confirm", otp_confirm),
+    path("keys/recovery-wrap", recovery_wrap),
+    path("messages/<uuid:message_id>/rewrap", rewrap),
+]
