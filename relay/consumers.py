@@ -42,6 +42,9 @@ REF_MAX = 64
 class RelayConsumer(AsyncWebsocketConsumer):
     user: User
     sent_seq: int | None
+    # How often an open socket checks the database for events whose wake-up was lost, and
+    # renews its group membership (lost when Redis restarts, expired after a day).
+    CATCH_UP_SECONDS = SESSION_RECHECK_SECONDS
 
     async def connect(self) -> None:
         self.sent_seq = None
@@ -170,8 +173,20 @@ class RelayConsumer(AsyncWebsocketConsumer):
                 if not await database_sync_to_async(self._session_still_valid)():
                     await self.close(code=CLOSE_REVOKED)
                     return
+                await self._catch_up()
         except asyncio.CancelledError:
             return
+
+    async def _catch_up(self) -> None:
+        """Repair lost pushes: rejoin the group and send any event a lost wake announced."""
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        except Exception:  # noqa: BLE001 — the layer is down; the database still answers
+            log.warning("could not renew the socket's group membership")
+        if self.sent_seq is None:
+            return
+        if await database_sync_to_async(latest_seq)(self.user) > self.sent_seq:
+            await self._flush()
 
     def _session_still_valid(self) -> bool:
         session = self.scope.get("session")

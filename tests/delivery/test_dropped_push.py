@@ -1,0 +1,141 @@
+"""Invariant 4: push is an optimisation. A lost wake-up or a full channel layer loses and
+duplicates nothing: the socket sends what it missed from the database on its next wake,
+on its own periodic catch-up, or after a reconnect with ``hello{last_seq}``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import InMemoryChannelLayer, channel_layers
+
+from relay.consumers import RelayConsumer
+from relay.delivery import streams
+from tests.delivery.inprocess import Device, session_cookie, submit
+from tests.factories import make_case
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+def message_ids(events: list[dict]) -> list[str]:
+    return [e["message"]["message_id"] for e in events if e["type"] == "message"]
+
+
+@pytest.fixture
+def dropped_wakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[int]]:
+    """Wakes for the sequence numbers in the returned set are dropped, as if the channel
+    layer had lost them."""
+    dropped: set[int] = set()
+    original = streams.wake
+
+    def wake(user_id, seq):  # type: ignore[no-untyped-def]
+        if seq in dropped:
+            return
+        original(user_id, seq)
+
+    monkeypatch.setattr(streams, "wake", wake)
+    yield dropped
+
+
+async def test_a_dropped_wake_is_repaired_by_the_next_one(dropped_wakes: set[int]) -> None:
+    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
+    device = Device(await session_cookie(shuttle.facilitator))
+    await device.connect()
+    start = device.last_seq
+    dropped_wakes.update({start + 1, start + 2, start + 4})
+    sent = [await submit(shuttle, shuttle.harmed, f"question {i}") for i in range(5)]
+    events = await device.wait_for_events(5)
+    assert [e["seq"] for e in events] == list(range(start + 1, start + 6))
+    assert message_ids(events) == sent
+    assert await device.nothing_more()
+    await device.close()
+
+
+async def test_dropped_wakes_are_caught_up_without_reconnecting(
+    dropped_wakes: set[int],
+) -> None:
+    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
+    device = Device(await session_cookie(shuttle.facilitator))
+    await device.connect()
+    start = device.last_seq
+    dropped_wakes.update(range(start + 1, start + 4))
+    sent = [await submit(shuttle, shuttle.harmed, f"unannounced {i}") for i in range(3)]
+    # No wake arrives; the socket's own periodic check finds the events in the database.
+    events = await device.wait_for_events(3, timeout=4 * RelayConsumer.CATCH_UP_SECONDS)
+    assert message_ids(events) == sent
+    assert await device.nothing_more()
+    await device.close()
+
+
+async def test_reconnect_with_last_seq_replays_exactly_what_was_missed(
+    dropped_wakes: set[int],
+) -> None:
+    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
+    device = Device(await session_cookie(shuttle.harmed))
+    await device.connect()
+    first = await submit(shuttle, shuttle.harmed, "seen live")
+    await device.wait_for_events(1)
+    await device.close()
+    start = device.last_seq
+    dropped_wakes.update(range(start + 1, start + 4))
+    missed = [await submit(shuttle, shuttle.harmed, f"while away {i}") for i in range(3)]
+    await device.connect()
+    events = await device.wait_for_events(4)
+    assert message_ids(events) == [first, *missed]
+    assert [e["seq"] for e in events] == list(range(start, start + 4))
+    assert await device.nothing_more()
+    await device.close()
+
+
+def full_layers() -> list[str]:
+    kinds = ["memory"]
+    if os.environ.get("REDIS_URL"):
+        kinds.append("redis")
+    return kinds
+
+
+@pytest.mark.parametrize("kind", full_layers())
+async def test_a_full_channel_layer_loses_nothing(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Capacity 1: while the socket is busy, wakes beyond the one queued are refused by
+    the layer. The events still arrive, in order, once, from the database."""
+    if kind == "memory":
+        layer = InMemoryChannelLayer(capacity=1)
+    else:
+        from channels_redis.core import RedisChannelLayer
+
+        layer = RedisChannelLayer(
+            hosts=[os.environ["REDIS_URL"]], prefix="relaytest-full", capacity=1
+        )
+    monkeypatch.setitem(channel_layers.backends, "default", layer)
+    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
+    device = Device(await session_cookie(shuttle.facilitator))
+    await device.connect()
+    start = device.last_seq
+
+    gate, busy = asyncio.Event(), asyncio.Event()
+    original = RelayConsumer._flush
+
+    async def busy_flush(self: RelayConsumer) -> None:
+        busy.set()
+        await gate.wait()
+        await original(self)
+
+    monkeypatch.setattr(RelayConsumer, "_flush", busy_flush)
+    sent = [await submit(shuttle, shuttle.harmed, "burst 0")]
+    await asyncio.wait_for(busy.wait(), 10)  # the socket is now held up by its first wake
+    sent += [await submit(shuttle, shuttle.harmed, f"burst {i}") for i in range(1, 6)]
+    if kind == "memory":
+        assert [q.qsize() for q in layer.channels.values()] == [1], "the channel is full"
+    gate.set()
+    events = await device.wait_for_events(6)
+    assert [e["seq"] for e in events] == list(range(start + 1, start + 7))
+    assert message_ids(events) == sent
+    assert await device.nothing_more(0.5)
+    await device.close()
+    if kind == "redis":
+        await layer.flush()
