@@ -1,28 +1,77 @@
-# Relay — every target installs what it needs first.
-PYTHON_VERSION := 3.12
+# Relay — every target installs what it needs first, and says what it does.
+#
+#   make run    start Relay on http://127.0.0.1:8000 with a seeded demo case
+#   make demo   run the scripted exchange against the running server
+#   make test   the whole test suite
+#   make lint   ruff and mypy
 UV := python3 -m uv
 VENV := .venv
 PY := $(VENV)/bin/python
+SERVER ?= http://127.0.0.1:8000
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup run demo test test-ci lint typecheck frontend seed clean
+.PHONY: help setup frontend chromium migrate seed run demo test lint bench check-deploy clean
 
-setup: ## Install Python packages (locked) into .venv
-	@python3 -m pip --version >/dev/null 2>&1 || (echo "python3 with pip is required" && exit 1)
-	python3 -m pip install --quiet "uv==0.13.8"
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/'
+
+setup: ## Install the locked Python packages into .venv (uv sync --frozen)
+	@echo "==> Installing Python packages from uv.lock"
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
 	$(UV) sync --frozen
 
-run: setup ## Start Relay on the embedded defaults with a seeded demo case
-	mkdir -p var
+frontend: ## Build the browser client into frontend/dist (npm ci + npm run build)
+	@if [ -f frontend/package.json ]; then \
+		echo "==> Building the browser client"; \
+		cd frontend && npm ci --no-audit --no-fund && npm run build; \
+	else \
+		echo "==> No frontend/package.json: no browser client to build"; \
+	fi
+
+chromium: ## Make sure Debian's Chromium is installed for the browser tests
+	@if [ -x $(CHROMIUM) ]; then \
+		echo "==> Chromium found at $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "==> Installing Debian's Chromium for the browser tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update && apt-get install -y chromium; \
+	else \
+		echo "The browser tests need Debian's Chromium at $(CHROMIUM)."; \
+		echo "Install it with: sudo apt-get install -y chromium   (then run make test again)"; \
+		exit 1; \
+	fi
+
+migrate: setup ## Create or update the database (SQLite in var/ unless DATABASE_URL is set)
+	@mkdir -p var
 	$(PY) manage.py migrate --noinput
+
+seed: migrate ## Seed the demo hub (idempotent) and print its demo accounts
 	$(PY) manage.py seed_demo
+
+run: setup frontend seed ## Start Relay on http://127.0.0.1:8000 with the seeded demo case
+	@echo "==> Relay is starting on http://127.0.0.1:8000 (Ctrl-C stops it)"
 	$(PY) -m daphne -b 127.0.0.1 -p 8000 relay.asgi:application
 
-test: setup ## Run the whole test suite
+demo: setup ## Run the scripted exchange against a running Relay (SERVER=...)
+	$(PY) -m relay_client.demo --server $(SERVER)
+
+test: setup frontend chromium ## Run the whole test suite
+	@mkdir -p var
 	$(PY) -m pytest
 
-lint: setup ## ruff and mypy
+lint: setup ## Check the code with ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy relay relay_client
 
-clean:
+bench: setup ## Measure the relay against a live Daphne (bench/)
+	@if [ -f bench/__main__.py ]; then \
+		$(PY) -m bench; \
+	else \
+		echo "There are no benchmarks in bench/ yet."; exit 1; \
+	fi
+
+check-deploy: setup ## Django's deployment checks with the production settings
+	$(PY) manage.py check --deploy --settings=relay.settings.production
+
+clean: ## Remove the virtualenv, the local database and the browser build
 	rm -rf var .venv frontend/node_modules frontend/dist
