@@ -63,15 +63,19 @@ export const get = (url) => api("GET", url);
 export const post = (url, body = {}) => api("POST", url, body);
 
 // Signs out even while the page is being replaced: keepalive lets the request finish.
-export function signOutInBackground() {
+// Resolves when the server has answered or after `waitMs`, whichever is first.
+export function signOutInBackground(waitMs = 0) {
+  let request;
   try {
-    fetch("/api/session", {
+    request = fetch("/api/session", {
       method: "DELETE",
       credentials: "same-origin",
       keepalive: true,
       headers: csrfHeaders(),
-    });
+    }).catch(() => undefined);
   } catch {
     // Leaving matters more than the request; the idle timeout ends the session anyway.
+    request = Promise.resolve();
   }
+  return Promise.race([request, new Promise((resolve) => setTimeout(resolve, waitMs))]);
 }

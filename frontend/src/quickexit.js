@@ -4,11 +4,19 @@
 import { signOutInBackground } from "./api.js";
 import { forget } from "./session.js";
 
-export function leave() {
+// Wait this long at most for the sign-out to be answered before leaving. The page is
+// blanked at once, so nothing of Relay stays on screen meanwhile.
+const SIGN_OUT_WAIT_MS = 800;
+let leaving = false;
+
+export async function leave() {
+  if (leaving) return;
+  leaving = true;
   const target = document.body.dataset.quickExit || "https://www.bbc.co.uk/weather";
-  forget();
-  signOutInBackground();
   document.body.hidden = true;
+  document.title = "";
+  forget();
+  await signOutInBackground(SIGN_OUT_WAIT_MS);
   window.location.replace(target);
 }
 

@@ -61,6 +61,9 @@ export function go(url) {
 // Run an action from a button or form: busy while it runs, errors shown in plain words.
 export async function busy(button, work) {
   clearError();
+  // Disabling a focused button drops focus to the page; give it back afterwards so a
+  // keyboard user stays where they were.
+  const hadFocus = button && document.activeElement === button;
   if (button) {
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
@@ -74,6 +77,8 @@ export async function busy(button, work) {
     if (button) {
       button.disabled = false;
       button.removeAttribute("aria-busy");
+      const lost = !document.activeElement || document.activeElement === document.body;
+      if (hadFocus && lost && button.isConnected && button.offsetParent !== null) button.focus();
     }
   }
 }

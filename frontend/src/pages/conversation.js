@@ -133,6 +133,7 @@ export async function conversationPage() {
       ? "Only you can resume it."
       : "Stops anything being passed on in either direction, straight away, until you resume.";
     toggle.hidden = summary.state !== "active" || summary.other_party.withdrawn;
+    $("pause-hint").hidden = toggle.hidden;
   }
 
   function startRevising(entry) {
@@ -212,7 +213,6 @@ export async function conversationPage() {
       summary = { ...summary, ...(await post(`/api/cases/${summary.case_id}/${action}`)) };
       render();
       announce(action === "pause" ? "You have paused the conversation." : "You have resumed the conversation.");
-      $("pause-toggle").focus();
     });
   });
 
