@@ -56,7 +56,9 @@ def create_case(*, actor: User, reference: str) -> Case:
 
 
 @transaction.atomic
-def assign_facilitator(*, actor: User, case_id: uuid.UUID, facilitator: User) -> FacilitatorAssignment:
+def assign_facilitator(
+    *, actor: User, case_id: uuid.UUID, facilitator: User
+) -> FacilitatorAssignment:
     """A hub manager assigns a facilitator (at most two at a time: co-facilitation).
 
     Audits: FACILITATOR_ASSIGNED. Emits: ``case`` to the case's members, so clients refresh
@@ -92,7 +94,8 @@ def unassign_facilitator(*, actor: User, case_id: uuid.UUID, facilitator: User) 
     assignment.ended_at = timezone.now()
     assignment.save(update_fields=["ended_at"])
     record(
-        AuditEventType.FACILITATOR_UNASSIGNED, actor=actor, case=case, facilitator=str(facilitator.pk)
+        AuditEventType.FACILITATOR_UNASSIGNED, actor=actor, case=case,
+        facilitator=str(facilitator.pk),
     )
     append_events(
         [*member_user_ids(case), facilitator.pk], EventType.CASE, case=case,
@@ -210,8 +213,8 @@ def record_suitability(*, actor: User, case_id: uuid.UUID, suitable: bool) -> Ca
 @transaction.atomic
 def start_communication(*, actor: User, case_id: uuid.UUID) -> Case:
     """A facilitator opens the shuttle: the case becomes active and both consented
-    participations become active. Audits: CASE_STATE_CHANGED and one
-    PARTICIPATION_STATE_CHANGED per participant (each is a separate decision on the record).
+    participations become active. One decision, so one audit event: CASE_STATE_CHANGED,
+    naming the participations it activated.
     """
     case = _lock(access_case_as_facilitator(actor, case_id).pk)
     participations = list(Participation.objects.select_for_update().filter(case=case))
@@ -222,9 +225,14 @@ def start_communication(*, actor: User, case_id: uuid.UUID) -> Case:
         raise IllegalTransition(
             "Both participants must have consented to messages before the conversation starts."
         )
-    _move_case(case, CaseState.ACTIVE, actor=actor)
     for participation in participations:
-        _move_participation(participation, ParticipationState.ACTIVE, actor=actor)
+        check_participation_transition(participation.state, ParticipationState.ACTIVE)
+        participation.state = ParticipationState.ACTIVE
+        participation.save(update_fields=["state"])
+    _move_case(
+        case, CaseState.ACTIVE, actor=actor,
+        participations={p.side: ParticipationState.ACTIVE.value for p in participations},
+    )
     return case
 
 

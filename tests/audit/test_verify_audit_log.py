@@ -1,0 +1,197 @@
+"""Invariant 5, second half: ``manage.py verify_audit_log`` passes on the log the actions
+wrote, and fails, naming the first broken event, after any row is edited, deleted, cut off
+the end or moved. The tampering below is done with raw SQL-level updates on purpose: it is
+what an insider with database access would do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from relay.audit.chain import record
+from relay.audit.models import AuditChainHead, AuditEvent, AuditEventType
+from relay.moderation import actions as moderation
+from tests.envelopes import parsed
+from tests.factories import make_case
+from tests.moderation.helpers import forward_envelope, submit
+
+FIELDS = ("created_at", "event_type", "actor_id", "case_id", "data", "prev_hash", "hash")
+
+
+def build_log() -> int:
+    """A real log from real actions; returns how many events it holds."""
+    sc = make_case()
+    pending = submit(sc, sc.harmed)
+    moderation.forward_message(
+        actor=sc.facilitator.user,
+        message_id=pending.pk,
+        envelope=parsed(forward_envelope(sc, sc.facilitator, pending)),
+    )
+    moderation.pause(actor=sc.responsible.user, case_id=sc.case.pk)
+    moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk)
+    count = AuditEvent.objects.count()
+    assert count >= 12
+    return count
+
+
+def broken_at(capsys: pytest.CaptureFixture[str]) -> int:
+    with pytest.raises(CommandError) as failed:
+        call_command("verify_audit_log")
+    found = re.search(r"#(\d+)", str(failed.value))
+    assert found, str(failed.value)
+    return int(found.group(1))
+
+
+@pytest.mark.django_db
+def test_intact_log_verifies(capsys: pytest.CaptureFixture[str]) -> None:
+    count = build_log()
+    call_command("verify_audit_log")
+    assert f"{count} events verified" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_empty_log_verifies(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("verify_audit_log")
+    assert "0 events verified" in capsys.readouterr().out
+
+
+def edit_data(seq: int) -> None:
+    event = AuditEvent.objects.get(seq=seq)
+    AuditEvent.objects.filter(seq=seq).update(data={**event.data, "state": "approved"})
+
+
+def edit_type(seq: int) -> None:
+    AuditEvent.objects.filter(seq=seq).update(event_type=AuditEventType.CASE_RESUMED)
+
+
+def edit_actor(seq: int) -> None:
+    current = AuditEvent.objects.get(seq=seq).actor_id
+    other = AuditEvent.objects.exclude(actor_id=None).exclude(actor_id=current).first()
+    assert other is not None
+    AuditEvent.objects.filter(seq=seq).update(actor_id=other.actor_id)
+
+
+def edit_time(seq: int) -> None:
+    event = AuditEvent.objects.get(seq=seq)
+    AuditEvent.objects.filter(seq=seq).update(created_at=event.created_at.replace(year=2020))
+
+
+def edit_hash(seq: int) -> None:
+    AuditEvent.objects.filter(seq=seq).update(hash="f" * 64)
+
+
+TAMPERING: dict[str, Callable[[int], None]] = {
+    "data": edit_data,
+    "event type": edit_type,
+    "actor": edit_actor,
+    "time": edit_time,
+    "stored hash": edit_hash,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("what", list(TAMPERING))
+def test_editing_a_row_fails_at_that_row(what: str, capsys: pytest.CaptureFixture[str]) -> None:
+    count = build_log()
+    middle = count // 2
+    TAMPERING[what](middle)
+    assert broken_at(capsys) == middle
+
+
+@pytest.mark.django_db
+def test_editing_a_row_and_rehashing_it_fails_at_the_next_row(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from relay.audit.chain import _event_digest
+
+    count = build_log()
+    middle = count // 2
+    event = AuditEvent.objects.get(seq=middle)
+    data = {**event.data, "forged": True}
+    digest = _event_digest(
+        prev_hash=event.prev_hash,
+        seq=event.seq,
+        created_at=event.created_at,
+        event_type=event.event_type,
+        actor_id=event.actor_id,
+        case_id=event.case_id,
+        data=data,
+    )
+    AuditEvent.objects.filter(seq=middle).update(data=data, hash=digest)
+    assert broken_at(capsys) == middle + 1
+
+
+@pytest.mark.django_db
+def test_deleting_a_middle_row_fails_at_the_gap(capsys: pytest.CaptureFixture[str]) -> None:
+    count = build_log()
+    AuditEvent.objects.filter(seq=count // 2).delete()
+    assert broken_at(capsys) == count // 2
+
+
+@pytest.mark.django_db
+def test_deleting_the_first_row_fails_at_one(capsys: pytest.CaptureFixture[str]) -> None:
+    build_log()
+    AuditEvent.objects.filter(seq=1).delete()
+    assert broken_at(capsys) == 1
+
+
+@pytest.mark.django_db
+def test_truncating_the_last_row_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    count = build_log()
+    AuditEvent.objects.filter(seq=count).delete()
+    assert broken_at(capsys) == count
+
+
+@pytest.mark.django_db
+def test_truncating_several_rows_fails_at_the_first_missing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    count = build_log()
+    AuditEvent.objects.filter(seq__gt=count - 3).delete()
+    assert broken_at(capsys) == count - 2
+
+
+@pytest.mark.django_db
+def test_swapping_two_rows_fails_at_the_first_of_them(capsys: pytest.CaptureFixture[str]) -> None:
+    count = build_log()
+    a, b = count // 2, count // 2 + 1
+    first, second = AuditEvent.objects.get(seq=a), AuditEvent.objects.get(seq=b)
+    AuditEvent.objects.filter(seq=a).update(**{f: getattr(second, f) for f in FIELDS})
+    AuditEvent.objects.filter(seq=b).update(**{f: getattr(first, f) for f in FIELDS})
+    assert broken_at(capsys) == a
+
+
+@pytest.mark.django_db
+def test_renumbering_rows_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    # Moving the last event to the front: its seq is part of its hash.
+    count = build_log()
+    last = AuditEvent.objects.get(seq=count)
+    AuditEvent.objects.filter(seq=count).delete()
+    AuditEvent.objects.filter(seq=1).delete()
+    AuditEvent.objects.create(seq=1, **{f: getattr(last, f) for f in FIELDS})
+    assert broken_at(capsys) == 1
+
+
+@pytest.mark.django_db
+def test_appending_behind_the_head_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    count = build_log()
+    last = AuditEvent.objects.get(seq=count)
+    AuditEvent.objects.create(seq=count + 1, **{f: getattr(last, f) for f in FIELDS})
+    assert broken_at(capsys) == count + 1
+
+
+@pytest.mark.django_db
+def test_the_log_keeps_verifying_as_actions_append(capsys: pytest.CaptureFixture[str]) -> None:
+    build_log()
+    from django.db import transaction
+
+    with transaction.atomic():
+        record(AuditEventType.CASE_CREATED, actor=None, note="extra")
+    call_command("verify_audit_log")
+    head = AuditChainHead.objects.get(id=1)
+    assert head.seq == AuditEvent.objects.count()
+    assert "events verified" in capsys.readouterr().out
