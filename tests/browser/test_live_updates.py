@@ -1,0 +1,74 @@
+"""Live updates: a facilitator's safety pause reaches both parties at once, and a browser
+whose server was killed reconnects and catches up on what it missed, by sequence number."""
+
+from __future__ import annotations
+
+import pytest
+
+from relay.moderation import actions as moderation
+from tests.browser.helpers import Sent, expect, new_page, sign_in
+from tests.conftest import DaphneProcess
+from tests.envelopes import parsed, seal_from
+from tests.factories import make_case, otp_token
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+AT_ONCE_MS = 3000
+
+
+def test_safety_pause_reaches_both_parties_at_once(browser, relay) -> None:
+    shuttle = make_case()
+    sent = Sent()
+    harmed = new_page(browser, relay.url, sent)
+    sign_in(harmed, shuttle.harmed)
+    responsible = new_page(browser, relay.url, sent)
+    sign_in(responsible, shuttle.responsible)
+    staff = new_page(browser, relay.url, sent, phone=False)
+    sign_in(staff, shuttle.facilitator, token=otp_token(shuttle.facilitator))
+    staff.goto(f"/cases/{shuttle.id}")
+
+    staff.get_by_role("button", name="Pause this case for safety").click()
+    expect(staff.locator("#case-state")).to_contain_text("Paused by a facilitator")
+    for page in (harmed, responsible):
+        expect(page.locator("#status-banner")).to_have_text(
+            "The conversation is paused. You can still write to your facilitator.",
+            timeout=AT_ONCE_MS,
+        )
+        # Their own control stays "Pause": a facilitator's pause is not theirs to lift.
+        expect(page.get_by_role("button", name="Pause the conversation")).to_be_visible()
+    staff.get_by_role("button", name="Lift the safety pause").click()
+    for page in (harmed, responsible):
+        expect(page.locator("#status-banner")).to_contain_text(
+            "The conversation is open", timeout=AT_ONCE_MS
+        )
+    assert sent.problems == []
+
+
+def test_reconnects_after_the_server_is_killed_and_catches_up(browser, relay) -> None:
+    shuttle = make_case()
+    sent = Sent()
+    harmed = new_page(browser, relay.url, sent)
+    sign_in(harmed, shuttle.harmed)
+    expect(harmed.locator("#status-banner")).to_contain_text("The conversation is open")
+    hellos_before = sum('"type":"hello"' in f for f in sent.frames)
+
+    relay.kill()
+    # Written while the server is down: no push can reach the browser.
+    text = "We will talk on Thursday as planned."
+    envelope = seal_from(
+        shuttle.facilitator,
+        shuttle,
+        "facilitator_note",
+        text,
+        to=[shuttle.harmed, shuttle.facilitator],
+    )
+    moderation.send_facilitator_note(actor=shuttle.facilitator.user, envelope=parsed(envelope))
+    restarted = DaphneProcess(port=relay.port).start()
+    try:
+        note = harmed.locator("#messages > li").filter(has_text=text)
+        expect(note).to_contain_text("From your facilitator", timeout=20_000)
+        assert sum('"type":"hello"' in f for f in sent.frames) > hellos_before
+        # Exactly once, even after replay.
+        expect(note).to_have_count(1)
+    finally:
+        restarted.stop()
