@@ -30,4 +30,4 @@ RUN useradd --system --uid 10001 --home /app relay \
 USER relay
 
 EXPOSE 8000
-CMD ["daphne", "--proxy-headers", "-b", "0.0.0.0", "-p", "8000", "relay.asgi:application"]
+CMD ["daphne", "--proxy-headers", "--access-log", "/dev/null", "-b", "0.0.0.0", "-p", "8000", "relay.asgi:application"]
