@@ -1,0 +1,117 @@
+"""Sockets follow the session: every socket of a user closes within five seconds of
+signing out, a password change and a suspension (real Daphne; with REDIS_URL set the
+channel layer is Redis, and a second test spreads the sockets over two Daphne processes)."""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+
+import pytest
+
+from relay.accounts.models import Role
+from relay.consumers import CLOSE_REVOKED, CLOSE_UNAUTHENTICATED
+from tests.accounts.live import wait_closed, weak_floor_client
+from tests.conftest import DaphneProcess
+from tests.delivery.live import client_for
+from tests.factories import make_case, make_person
+
+pytestmark = pytest.mark.live
+
+LIMIT = 5.0
+NEW_PASSWORD = "an entirely new passphrase for the test"
+
+
+def two_sessions(server, person):
+    """The same person signed in twice (two devices), each with an open socket."""
+    return [client_for(server, person) for _ in range(2)]
+
+
+def assert_all_close(socks, started: float) -> list[float]:
+    deadline = started + LIMIT
+    delays = []
+    for sock in socks:
+        code, at = wait_closed(sock, deadline)
+        assert code in (CLOSE_REVOKED, CLOSE_UNAUTHENTICATED), code
+        delays.append(at - started)
+    assert max(delays) < LIMIT
+    return delays
+
+
+@pytest.mark.parametrize("role", [Role.PARTICIPANT, Role.FACILITATOR])
+def test_signing_out_closes_every_socket_of_the_user(daphne, role):
+    person = make_person(role)
+    bystander = make_person(Role.PARTICIPANT)
+    first, second = two_sessions(daphne, person)
+    other = client_for(daphne, bystander)
+    with ExitStack() as stack:
+        socks = [stack.enter_context(c.socket()) for c in (first, second)]
+        other_sock = stack.enter_context(other.socket())
+        started = time.monotonic()
+        first.sign_out()
+        assert_all_close(socks, started)
+        # Someone else's socket stays open.
+        assert other_sock.request("events", after=0) is not None
+
+
+def test_a_password_change_closes_every_socket_of_the_user(daphne):
+    person = make_person(Role.PARTICIPANT)
+    first, second = two_sessions(daphne, person)
+    with ExitStack() as stack:
+        socks = [stack.enter_context(c.socket()) for c in (first, second)]
+        started = time.monotonic()
+        first.change_password(person.password, NEW_PASSWORD)
+        assert_all_close(socks, started)
+    # The session that changed the password is kept; the other one has ended.
+    assert first.get("/api/me")["user_id"] == person.id
+    assert second.http.get("/api/me").status_code == 401
+    with first.socket() as again:
+        assert again.request("events", after=0) is not None
+
+
+def test_suspension_closes_every_socket_and_ends_every_session(daphne):
+    sc = make_case()
+    manager = client_for(daphne, sc.manager)
+    first, second = two_sessions(daphne, sc.harmed)
+    with ExitStack() as stack:
+        socks = [stack.enter_context(c.socket()) for c in (first, second)]
+        started = time.monotonic()
+        manager.suspend(sc.harmed.id)
+        assert_all_close(socks, started)
+    for client in (first, second):
+        assert client.http.get("/api/me").status_code == 401
+    fresh = weak_floor_client(daphne)
+    with pytest.raises(Exception) as refused:
+        fresh.sign_in(sc.harmed.user.username, sc.harmed.password)
+    assert "do not match" in str(refused.value)
+    manager.reinstate(sc.harmed.id)
+    fresh.sign_in(sc.harmed.user.username, sc.harmed.password)
+    assert fresh.me["user_id"] == sc.harmed.id
+
+
+def test_only_a_hub_manager_suspends(daphne):
+    sc = make_case()
+    facilitator = client_for(daphne, sc.facilitator)
+    with pytest.raises(Exception) as refused:
+        facilitator.suspend(sc.harmed.id)
+    assert "404" in str(refused.value)
+    sc.harmed.user.refresh_from_db()
+    assert sc.harmed.user.suspended_at is None
+
+
+@pytest.mark.redis
+def test_sockets_on_another_daphne_process_close_too(daphne):
+    """With the Redis channel layer, a sign-out handled by one process closes the user's
+    sockets on another."""
+    second_server = DaphneProcess().start()
+    try:
+        person = make_person(Role.PARTICIPANT)
+        here = client_for(daphne, person)
+        there = client_for(second_server, person)
+        with ExitStack() as stack:
+            socks = [stack.enter_context(there.socket()), stack.enter_context(here.socket())]
+            started = time.monotonic()
+            here.sign_out()
+            assert_all_close(socks, started)
+    finally:
+        second_server.stop()
