@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from relay.accounts.models import PublicKey
 from relay.moderation import actions as moderation
 from tests.browser.helpers import Sent, expect, new_page, sign_in
 from tests.conftest import DaphneProcess
@@ -26,6 +27,14 @@ def test_safety_pause_reaches_both_parties_at_once(browser, relay) -> None:
     staff = new_page(browser, relay.url, sent, phone=False)
     sign_in(staff, shuttle.facilitator, token=otp_token(shuttle.facilitator))
     staff.goto(f"/cases/{shuttle.id}")
+
+    # The facilitator reads the fingerprint with the person harmed and records it.
+    key = PublicKey.objects.get(user=shuttle.harmed.user, retired_at__isnull=True)
+    harmed_card = staff.locator("#participants > li").filter(has_text="the person harmed")
+    expect(harmed_card.locator(".fingerprint")).to_have_text(key.fingerprint)
+    harmed_card.get_by_role("button", name="I have read this fingerprint").click()
+    expect(harmed_card).to_contain_text("checked this fingerprint")
+    assert key.verifications.filter(verified_by=shuttle.facilitator.user).exists()
 
     staff.get_by_role("button", name="Pause this case for safety").click()
     expect(staff.locator("#case-state")).to_contain_text("Paused by a facilitator")

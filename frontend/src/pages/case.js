@@ -301,6 +301,8 @@ export async function casePage() {
       if (p) p.state = event.data.state;
     } else if (event.type === "case") {
       summary.state = event.data.state;
+    } else if (event.type === "key" && live) {
+      showError("A key in this case has changed. Check the new fingerprint with its owner before anything is passed on to them.");
     }
     if (live) {
       renderState();

@@ -174,6 +174,9 @@ export async function conversationPage() {
       if (event.data.side === summary.side) summary.participation = event.data.state;
       else if (event.data.state === "withdrawn") summary.other_party.withdrawn = true;
     } else if (["case", "key", "key_changed"].includes(event.type)) {
+      if (event.type !== "case" && live) {
+        showError("A key used in your conversation has changed. If you did not expect this, tell your facilitator.");
+      }
       if (event.type === "case") summary.state = event.data.state;
       if (live) refreshSummary().then(render);
     }
