@@ -17,7 +17,7 @@ from relay.cases.models import Case, CaseState, ParticipationState
 from relay.moderation.models import Message, MessageState
 from relay_client import demo
 from relay_client.demo import DEMO_CASE_REFERENCE, DEMO_PEOPLE
-from tests.client.cli_helpers import test_kdf_floor
+from tests.client.cli_helpers import kdf_floor_arg
 from tests.factories import password_keys
 
 
@@ -83,7 +83,7 @@ def test_totp_matches_the_rfc_6238_vector():
 def test_demo_exchange_against_a_live_server(daphne, capsys):
     seed()
     out = io.StringIO()
-    code = demo.main(["--server", daphne.url, "--kdf-floor", test_kdf_floor()], out=out)
+    code = demo.main(["--server", daphne.url, "--kdf-floor", kdf_floor_arg()], out=out)
     text = out.getvalue()
     assert code == 0, capsys.readouterr().err
     sections = text.split("\n== ")
@@ -137,6 +137,6 @@ def test_demo_exchange_against_a_live_server(daphne, capsys):
 
 @pytest.mark.live
 def test_demo_explains_an_unseeded_server(daphne, capsys):
-    code = demo.main(["--server", daphne.url, "--kdf-floor", test_kdf_floor()], out=io.StringIO())
+    code = demo.main(["--server", daphne.url, "--kdf-floor", kdf_floor_arg()], out=io.StringIO())
     assert code == 1
     assert "python manage.py seed_demo" in capsys.readouterr().err

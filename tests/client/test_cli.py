@@ -15,7 +15,7 @@ import pytest
 from relay.cases.models import ParticipationState
 from relay.moderation.models import Message, MessageState
 from relay_client.cli import main
-from tests.client.cli_helpers import run_cli, test_kdf_floor
+from tests.client.cli_helpers import kdf_floor_arg, run_cli
 from tests.factories import make_case
 
 pytestmark = pytest.mark.live
@@ -215,7 +215,7 @@ def test_listen_prints_events_as_they_arrive(daphne, monkeypatch):
         "--server",
         daphne.url,
         "--kdf-floor",
-        test_kdf_floor(),
+        kdf_floor_arg(),
         "-u",
         sc.responsible.user.username,
         "listen",
@@ -263,7 +263,7 @@ def test_installed_command(daphne):
         "RELAY_USERNAME": sc.harmed.user.username,
     }
     done = subprocess.run(
-        [str(script), "--kdf-floor", test_kdf_floor(), "sign-in"],
+        [str(script), "--kdf-floor", kdf_floor_arg(), "sign-in"],
         env=env,
         capture_output=True,
         text=True,
