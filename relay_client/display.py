@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from relay_client import crypto
-from relay_client.client import RelayClient
+from relay_client.client import RelayApiError, RelayClient
 
 SIDE_LABEL = {"harmed": "the person harmed", "responsible": "the person responsible"}
 OTHER_SIDE = {"harmed": "responsible", "responsible": "harmed"}
@@ -57,7 +57,10 @@ class Narrator:
     def my_side(self, case_id: str | None) -> str | None:
         if case_id is None or self.is_facilitator:
             return None
-        side = self.client.case_keys(case_id).summary.get("side")
+        try:
+            side = self.client.case_keys(case_id).summary.get("side")
+        except RelayApiError:
+            return None
         return side if isinstance(side, str) else None
 
     def body(self, message: dict[str, Any]) -> str:
@@ -65,6 +68,8 @@ class Narrator:
             return quoted(str(self.client.open(message).get("body", "")))
         except crypto.CryptoError as exc:
             return f"(this message did not open on this device: {exc})"
+        except RelayApiError as exc:
+            return f"(the keys of this case are out of reach: {exc.message})"
 
     # --- messages -----------------------------------------------------------------------
 
