@@ -1,0 +1,1 @@
+"""Measurements of Relay against a live Daphne (``python -m bench``)."""
