@@ -64,8 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="relay-client",
         description="Send, moderate and receive Relay messages from the command line.",
     )
-    parser.add_argument("--server", default=os.environ.get("RELAY_SERVER", DEFAULT_SERVER))
-    parser.add_argument("--username", "-u", default=os.environ.get("RELAY_USERNAME"))
+    parser.add_argument(
+        "--server", default=os.environ.get("RELAY_SERVER", DEFAULT_SERVER),
+        help=f"the Relay server (RELAY_SERVER; default {DEFAULT_SERVER})",
+    )
+    parser.add_argument(
+        "--username", "-u", default=os.environ.get("RELAY_USERNAME"),
+        help="who you are (RELAY_USERNAME); the password comes from RELAY_PASSWORD or a prompt",
+    )
     parser.add_argument(
         "--otp", default=os.environ.get("RELAY_OTP"),
         help="code from your authenticator app or a backup code (staff accounts)",
