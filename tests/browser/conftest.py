@@ -6,7 +6,6 @@ browser or a failed frontend build is an error, never a skip.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +18,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 FRONTEND = ROOT / "frontend"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
-# Playwright's sync API keeps an event loop in this thread; the test's own database setup
-# (factories, actions) is ordinary synchronous code that never runs inside that loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -48,7 +44,17 @@ def build_frontend() -> None:
             )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API marks an event loop as running in this thread; the test's own
+    database setup (factories, actions) is ordinary synchronous code, never run inside it.
+    Only the browser tests get this, and only while they run."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+# Package scope: Chromium and Playwright's loop end with the last browser test, so no other
+# test of the suite runs beside them.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.fail("CI=true but /usr/bin/chromium is missing: apt-get install chromium")
