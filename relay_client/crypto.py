@@ -353,7 +353,7 @@ RECOVERY_GROUP_LEN = 5
 def new_recovery_key() -> str:
     """A printable recovery key: 30 characters from a 30-letter alphabet (about 147 bits),
     in six groups of five."""
-    chars = []
+    chars: list[str] = []
     while len(chars) < RECOVERY_GROUPS * RECOVERY_GROUP_LEN:
         byte = os.urandom(1)[0]
         if byte < 240:  # 240 = 8 * 30: keeps the choice uniform

@@ -7,7 +7,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from io import BytesIO
-from typing import Any
+from typing import Any, cast
 
 import qrcode
 import qrcode.image.svg
@@ -18,11 +18,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 
 from relay.accounts import actions, throttle
-from relay.accounts.models import RecoveryWrap
+from relay.accounts.models import RecoveryWrap, User
 from relay.accounts.second_factor import has_verified_second_factor
 from relay.accounts.views import _me
 from relay.api.http import error, json_body, signed_in, status_for
 from relay.errors import InvalidRequest, RelayError
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in user (the decorators have already refused anonymous requests)."""
+    return cast(User, request.user)
 
 
 def _object(request: HttpRequest) -> dict[str, Any]:
@@ -103,7 +108,7 @@ def invite_participant(request: HttpRequest, case_id: Any) -> JsonResponse:
     side = body.get("side")
     if side not in ("harmed", "responsible"):
         raise InvalidRequest("The side must be 'harmed' or 'responsible'.")
-    code, invitation = actions.invite_participant(actor=request.user, case_id=case_id, side=side)
+    code, invitation = actions.invite_participant(actor=_actor(request), case_id=case_id, side=side)
     return _invitation_reply(code, invitation)
 
 
@@ -118,7 +123,7 @@ def invite_staff(request: HttpRequest) -> JsonResponse:
     if not isinstance(display_name, str):
         raise InvalidRequest("The display name must be text.")
     code, invitation = actions.invite_staff(
-        actor=request.user, username=username, role=role, display_name=display_name
+        actor=_actor(request), username=username, role=role, display_name=display_name
     )
     return _invitation_reply(code, invitation)
 
@@ -153,7 +158,7 @@ def enrol_check(request: HttpRequest) -> JsonResponse:
     reply: dict[str, Any] = {
         "username": user.username,
         "display_name": user.display_name,
-        "salt": base64.b64encode(bytes(user.kdf_salt)).decode(),
+        "salt": base64.b64encode(bytes(user.kdf_salt or b"")).decode(),
         "opslimit": settings.RELAY_KDF_OPSLIMIT,
         "memlimit": settings.RELAY_KDF_MEMLIMIT,
     }
@@ -192,11 +197,11 @@ def change_password(request: HttpRequest) -> JsonResponse:
     body = _object(request)
     account, address = str(request.user.pk), throttle.client_address(request)
     throttle.check("sign_in", account=account, address=address)
-    if request.user.is_staff_role and not has_verified_second_factor(request.user):
+    if _actor(request).is_staff_role and not has_verified_second_factor(request.user):
         return error(403, "second_factor_required", "Confirm your second factor first.")
     try:
         user = actions.change_password(
-            actor=request.user,
+            actor=_actor(request),
             login_key=body.get("login_key"),  # type: ignore[arg-type]
             new_login_key=body.get("new_login_key"),  # type: ignore[arg-type]
             wrapped=_wrapped(body),
@@ -222,7 +227,7 @@ def _verified(request: HttpRequest) -> bool:
 @signed_in_any_factor
 def otp_setup(request: HttpRequest) -> JsonResponse:
     """Start setting up an authenticator app: its otpauth URI and the QR code as SVG."""
-    device = actions.begin_totp_setup(actor=request.user, verified=_verified(request))
+    device = actions.begin_totp_setup(actor=_actor(request), verified=_verified(request))
     uri = device.config_url
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
     out = BytesIO()
@@ -240,7 +245,7 @@ def otp_confirm(request: HttpRequest) -> JsonResponse:
     throttle.check("otp", account=account, address=address)
     try:
         device, codes = actions.confirm_totp(
-            actor=request.user, verified=_verified(request), token=token.strip().replace(" ", "")
+            actor=_actor(request), verified=_verified(request), token=token.strip().replace(" ", "")
         )
     except InvalidRequest as exc:
         if exc.code == "bad_token":
@@ -258,15 +263,16 @@ def otp_confirm(request: HttpRequest) -> JsonResponse:
 @signed_in
 def suspend(request: HttpRequest, user_id: Any) -> JsonResponse:
     """A hub manager suspends an account; its sessions end and its sockets close."""
-    user = actions.suspend_account(actor=request.user, user_id=user_id)
-    return JsonResponse({"user_id": str(user.pk), "suspended_at": user.suspended_at.isoformat()})
+    user = actions.suspend_account(actor=_actor(request), user_id=user_id)
+    suspended_at = user.suspended_at.isoformat() if user.suspended_at else None
+    return JsonResponse({"user_id": str(user.pk), "suspended_at": suspended_at})
 
 
 @require_POST
 @signed_in
 def reinstate(request: HttpRequest, user_id: Any) -> JsonResponse:
     """A hub manager lifts a suspension."""
-    user = actions.reinstate_account(actor=request.user, user_id=user_id)
+    user = actions.reinstate_account(actor=_actor(request), user_id=user_id)
     return JsonResponse({"user_id": str(user.pk), "suspended_at": None})
 
 
@@ -274,7 +280,7 @@ def reinstate(request: HttpRequest, user_id: Any) -> JsonResponse:
 @signed_in
 def reset_staff(request: HttpRequest, user_id: Any) -> JsonResponse:
     """A hub manager resets a staff member who lost their password: a new enrolment code."""
-    code, invitation = actions.reset_staff(actor=request.user, user_id=user_id)
+    code, invitation = actions.reset_staff(actor=_actor(request), user_id=user_id)
     return _invitation_reply(code, invitation)
 
 
@@ -282,7 +288,7 @@ def reset_staff(request: HttpRequest, user_id: Any) -> JsonResponse:
 @signed_in
 def reset_participant(request: HttpRequest, case_id: Any, side: str) -> JsonResponse:
     """A facilitator of the case resets a participant who lost their password."""
-    code, invitation = actions.reset_participant(actor=request.user, case_id=case_id, side=side)
+    code, invitation = actions.reset_participant(actor=_actor(request), case_id=case_id, side=side)
     return _invitation_reply(code, invitation)
 
 
@@ -293,7 +299,7 @@ def history_to_rewrap(request: HttpRequest, case_id: Any, side: str) -> JsonResp
     their retired keys could open and their current key cannot yet."""
     from relay.accounts.selectors import history_to_rewrap as select
 
-    return JsonResponse(select(actor=request.user, case_id=case_id, side=side))
+    return JsonResponse(select(actor=_actor(request), case_id=case_id, side=side))
 
 
 @require_POST
@@ -303,7 +309,7 @@ def rewrap(request: HttpRequest, message_id: Any) -> JsonResponse:
     body = _object(request)
     key_id = _text(body, "key_id", "Send the key id of the new key.")
     key = actions.rewrap_message_key(
-        actor=request.user,
+        actor=_actor(request),
         message_id=message_id,
         key_id=key_id,
         nonce=_bytes(body, "nonce", 24),
@@ -331,15 +337,15 @@ def recovery_wrap(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
         body = _object(request)
         wrap = actions.store_recovery_wrap(
-            actor=request.user,
+            actor=_actor(request),
             nonce=_bytes(body, "wrapped_key_nonce", 24),
             box=_bytes(body, "wrapped_private_key", 48),
         )
         return JsonResponse(_recovery_wire(wrap), status=201)
-    wrap = RecoveryWrap.objects.filter(user=request.user).first()
-    if wrap is None:
+    stored = RecoveryWrap.objects.filter(user=_actor(request)).first()
+    if stored is None:
         return error(404, "not_found", "No recovery key has been set up for this account.")
-    return JsonResponse(_recovery_wire(wrap))
+    return JsonResponse(_recovery_wire(stored))
 
 
 urlpatterns = [

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
@@ -123,7 +124,9 @@ def keys(request: HttpRequest) -> JsonResponse:
     except (binascii.Error, ValueError):
         raise InvalidRequest("public_key is not valid base64.") from None
     wrapped = _wrapped(body)
-    key = actions.register_key(actor=request.user, public_key=public_key, wrapped=wrapped)
+    key = actions.register_key(
+        actor=cast(User, request.user), public_key=public_key, wrapped=wrapped
+    )
     return JsonResponse({"key_id": key.key_id, "fingerprint": key.fingerprint}, status=201)
 
 
@@ -132,8 +135,8 @@ def _wrapped(body: dict) -> tuple[bytes, bytes] | None:
     if nonce is None and box is None:
         return None
     try:
-        nonce_bytes = base64.b64decode(nonce, validate=True)
-        box_bytes = base64.b64decode(box, validate=True)
+        nonce_bytes = base64.b64decode(nonce, validate=True)  # type: ignore[arg-type]
+        box_bytes = base64.b64decode(box, validate=True)  # type: ignore[arg-type]
     except (binascii.Error, ValueError, TypeError):
         raise InvalidRequest("The wrapped private key is not valid base64.") from None
     if len(nonce_bytes) != 24 or len(box_bytes) != 48:
@@ -145,8 +148,8 @@ def _wrapped(body: dict) -> tuple[bytes, bytes] | None:
 @signed_in
 def wrapped_key(request: HttpRequest) -> JsonResponse:
     """The signed-in user's wrapped private key and the KDF parameters it was wrapped with."""
-    user = request.user
-    if user.wrapped_private_key is None:
+    user = cast(User, request.user)
+    if user.wrapped_private_key is None or user.wrapped_key_nonce is None:
         return error(404, "not_found", "No key has been stored for this account yet.")
     return JsonResponse(
         {
@@ -154,7 +157,7 @@ def wrapped_key(request: HttpRequest) -> JsonResponse:
             "wrapped_key_nonce": base64.b64encode(bytes(user.wrapped_key_nonce)).decode(),
             "opslimit": user.kdf_opslimit,
             "memlimit": user.kdf_memlimit,
-            "salt": base64.b64encode(bytes(user.kdf_salt)).decode(),
+            "salt": base64.b64encode(bytes(user.kdf_salt or b"")).decode(),
         }
     )
 
@@ -165,7 +168,9 @@ def verify_key(request: HttpRequest, case_id, key_id: str) -> JsonResponse:
     """A facilitator records a fingerprint comparison with a participant."""
     body = json_body(request)
     method = body.get("method", "in_person") if isinstance(body, dict) else "in_person"
-    actions.verify_key(actor=request.user, case_id=case_id, key_id=key_id, method=method)
+    actions.verify_key(
+        actor=cast(User, request.user), case_id=case_id, key_id=key_id, method=method
+    )
     return JsonResponse({"key_id": key_id, "verified": True})
 
 
