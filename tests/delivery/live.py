@@ -4,13 +4,17 @@ capture, and a dump of everything the database holds."""
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 from django.conf import settings
 from django.db import connection
+from websockets.exceptions import WebSocketException
 
 from relay_client.client import RelayClient
 from tests.factories import Person, otp_token
@@ -77,3 +81,47 @@ def dump_database() -> str:
         return result.stdout.decode("utf-8")
     connection.ensure_connection()
     return "\n".join(connection.connection.iterdump())
+
+
+DISCONNECTED = (OSError, WebSocketException, TimeoutError, httpx.TransportError)
+
+
+class Listener(threading.Thread):
+    """One device's socket, kept open: after any disconnect it reconnects and says
+    ``hello{last_seq}``. Collects every event; RelaySocket raises on a gap or a duplicate."""
+
+    def __init__(self, client: RelayClient, *, until: Callable[[list[dict[str, Any]]], bool]):
+        super().__init__(daemon=True)
+        self.client = client
+        self.until = until
+        self.events: list[dict[str, Any]] = []
+        self.errors: list[BaseException] = []
+        self.connections = 0
+        self.connected = threading.Event()
+        self.stopped = threading.Event()
+
+    def done(self) -> bool:
+        return self.stopped.is_set() or self.until(self.events)
+
+    def run(self) -> None:
+        try:
+            while not self.done():
+                try:
+                    with self.client.socket() as sock:
+                        self.connections += 1
+                        self.events.extend(sock.pending_events)
+                        sock.pending_events = self.events
+                        self.connected.set()
+                        while not self.done():
+                            try:
+                                sock._recv(0.2)
+                            except TimeoutError:
+                                continue
+                except DISCONNECTED:
+                    time.sleep(0.2)
+        except BaseException as exc:  # noqa: BLE001 — the test reports it
+            self.errors.append(exc)
+
+
+def message_ids(events: list[dict[str, Any]]) -> list[str]:
+    return [e["message"]["message_id"] for e in events if e["type"] == "message"]
