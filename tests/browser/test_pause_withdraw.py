@@ -88,6 +88,8 @@ def test_pause_blocks_forwarding_at_once_and_withdraw_ends_it_for_both(browser, 
         "the person harmed has withdrawn", timeout=AT_ONCE_MS
     )
     expect(responsible.get_by_role("button", name="Pause the conversation")).to_be_hidden()
+    expect(responsible.get_by_label("A question for the other person")).to_be_disabled()
+    expect(responsible.get_by_label("A note to my facilitator only")).to_be_checked()
     expect(staff.locator("#case-state")).to_contain_text("Withdrawn: the person harmed")
     # The second question was never passed on: it left the queue when its sender withdrew.
     expect(staff.locator("#queue > li")).to_have_count(0)

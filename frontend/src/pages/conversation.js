@@ -133,6 +133,11 @@ export async function conversationPage() {
       ? "Only you can resume it."
       : "Stops anything being passed on in either direction, straight away, until you resume.";
     toggle.hidden = summary.state !== "active" || summary.other_party.withdrawn;
+    // Once the other person has withdrawn, only the facilitators can be written to.
+    for (const radio of document.querySelectorAll("input[name=kind]")) {
+      radio.disabled = summary.other_party.withdrawn && radio.value !== "note_to_facilitator";
+    }
+    if (summary.other_party.withdrawn) $("kind-note").checked = true;
     $("pause-hint").hidden = toggle.hidden;
   }
 
