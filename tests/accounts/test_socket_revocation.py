@@ -8,13 +8,15 @@ import time
 from contextlib import ExitStack
 
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from relay.accounts.models import Role
 from relay.consumers import CLOSE_REVOKED, CLOSE_UNAUTHENTICATED
-from tests.accounts.live import wait_closed, weak_floor_client
+from tests.accounts.live import totp_now, wait_closed, weak_floor_client
 from tests.conftest import DaphneProcess
 from tests.delivery.live import client_for
-from tests.factories import make_case, make_person
+from tests.factories import make_case, make_person, otp_token
 
 pytestmark = pytest.mark.live
 
@@ -115,3 +117,29 @@ def test_sockets_on_another_daphne_process_close_too(daphne):
             assert_all_close(socks, started)
     finally:
         second_server.stop()
+
+
+def test_a_second_factor_change_closes_every_socket_of_the_user(daphne):
+    person = make_person(Role.FACILITATOR)
+    first, second = two_sessions(daphne, person)
+    with ExitStack() as stack:
+        socks = [stack.enter_context(c.socket()) for c in (first, second)]
+        setup = first.otp_setup()
+        started = time.monotonic()
+        assert len(first.otp_confirm(totp_now(setup["otpauth_uri"]))) == 10
+        assert_all_close(socks, started)
+
+
+def test_staff_without_a_verified_second_factor_get_no_socket(daphne):
+    person = make_person(Role.FACILITATOR)
+    client = weak_floor_client(daphne)
+    client.sign_in(person.user.username, person.password)  # password only
+    cookie = "; ".join(f"{k}={v}" for k, v in client.http.cookies.items())
+    url = daphne.url.replace("http", "ws", 1) + "/ws/"
+    # The consumer closes before accepting, so the handshake itself is refused.
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, origin=client.origin, additional_headers={"Cookie": cookie}, open_timeout=5)
+    assert refused.value.response.status_code == 403
+    client.complete_second_factor(otp_token(person))
+    with client.socket() as sock:
+        assert sock.request("cases")["cases"] == []
