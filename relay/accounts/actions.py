@@ -8,6 +8,7 @@ import hashlib
 import os
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -94,8 +95,6 @@ def register_key(
     user = User.objects.select_for_update().get(pk=actor.pk)
     key_id = key_id_for(public_key)
     if wrapped is not None:
-        from django.conf import settings
-
         user.wrapped_key_nonce, user.wrapped_private_key = wrapped
         user.kdf_opslimit = settings.RELAY_KDF_OPSLIMIT
         user.kdf_memlimit = settings.RELAY_KDF_MEMLIMIT
@@ -177,8 +176,6 @@ def code_hash(code: str) -> str:
 
 def _issue_invitation(*, actor: User | None, user: User) -> tuple[str, Invitation]:
     """A fresh code for ``user``; any earlier code of theirs stops working."""
-    from django.conf import settings
-
     Invitation.objects.filter(user=user).delete()
     code = _new_code()
     invitation = Invitation.objects.create(

@@ -7,10 +7,11 @@ import base64
 import binascii
 from collections.abc import Callable
 from io import BytesIO
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib.auth import login, update_session_auth_hash
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
@@ -137,7 +138,7 @@ def _code_attempt(request: HttpRequest, body: dict[str, Any]) -> tuple[str, str]
     return code, address
 
 
-def _bad_code(address: str) -> None:
+def _bad_code(address: str) -> NoReturn:
     throttle.fail("enrolment", account=None, address=address)
     raise InvalidRequest(actions.BAD_CODE, code="bad_code")
 
@@ -151,9 +152,6 @@ def enrol_check(request: HttpRequest) -> JsonResponse:
     invitation = actions.invitation_for_code(code)
     if invitation is None:
         _bad_code(address)
-    assert invitation is not None
-    from django.conf import settings
-
     user = invitation.user
     reply: dict[str, Any] = {
         "username": user.username,
