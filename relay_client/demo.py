@@ -173,6 +173,7 @@ class Demo:
             if exc.code != "bad_token":
                 raise
             # A code works once; a run moments ago may have used this one. Wait for the next.
+            self.say("(That authenticator code was just used; waiting for the next one.)")
             time.sleep(TOTP_STEP - time.time() % TOTP_STEP + 1)
             client.complete_second_factor(totp(person.totp_key_hex))
 
