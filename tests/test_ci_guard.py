@@ -40,3 +40,16 @@ def test_the_summary_check_catches_a_run_without_tests():
     assert summary.match(empty)
     assert 'grep -q "no tests ran"' in script
     assert not summary.match("tests/test_demo.py ..  [ 92%]")
+
+
+def test_makefile_targets_do_what_the_readme_says():
+    makefile = (ROOT / "Makefile").read_text()
+    targets = dict(re.findall(r"^([a-z-]+):([^#\n]*)", makefile, flags=re.M))
+    assert targets["run"].split() == ["setup", "frontend", "seed"]
+    assert targets["test"].split() == ["setup", "frontend", "chromium"]
+    assert "cd frontend && npm ci --no-audit --no-fund && npm run build" in makefile
+    assert "$(UV) sync --frozen" in makefile
+    assert "-p 8000 relay.asgi:application" in makefile
+    assert "$(PY) -m relay_client.demo --server $(SERVER)" in makefile
+    help_lines = [line for line in makefile.splitlines() if re.match(r"^[a-z-]+:.*## ", line)]
+    assert len(help_lines) == len(targets)
