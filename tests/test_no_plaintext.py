@@ -26,11 +26,10 @@ from tests.conftest import ROOT, DaphneProcess
 from tests.delivery.live import RedisMonitor, client_for, dump_database
 from tests.factories import make_case
 
-pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
 
 KINDS_SEEN = {
     "question", "answer", "statement", "letter", "apology", "note_to_facilitator",
-    "facilitator_note", "return_note", "rejection_reason", "edited_forward",
+    "facilitator_note", "return_note", "rejection_reason", "edited_forward", "new_version",
 }
 
 
@@ -58,6 +57,25 @@ def leaks(haystack: bytes, canary: str) -> list[str]:
     return [name for name, form in encoded_forms(canary).items() if form in haystack]
 
 
+@pytest.mark.parametrize("prefix", [b"", b"a", b"ab"])
+def test_the_leak_detector_finds_every_encoding(prefix: bytes) -> None:
+    canary = f"Canary{secrets.token_hex(12)}"
+    raw = prefix + canary.encode() + b"tail"
+    for written in (
+        raw,
+        raw.hex().encode(),
+        base64.b64encode(raw),
+        base64.urlsafe_b64encode(raw),
+        (prefix.decode() + canary).encode("utf-16-le"),
+        b"\\x" + raw.hex().encode(),  # how pg_dump writes bytea
+    ):
+        assert leaks(b"noise " + written + b" noise", canary), written
+    assert leaks(secrets.token_bytes(4096), canary) == []
+
+
+@pytest.mark.live
+@pytest.mark.redis
+@pytest.mark.postgres
 def test_canaries_never_reach_database_logs_or_redis(
     transactional_db: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,6 +128,8 @@ def test_canaries_never_reach_database_logs_or_redis(
                 fsock.request("forward", message_id=original["message_id"], envelope=envelope)
                 facilitator.return_to_sender(queue[letter["message_id"]], text["return_note"])
                 facilitator.reject(queue[apology["message_id"]], text["rejection_reason"])
+                # The person harmed sends a new version of the returned letter.
+                harmed.send(sc.id, "letter", text["new_version"], derived_from=letter["message_id"])
                 note = facilitator.compose_for_participant(
                     sc.id, "harmed", "facilitator_note", text["facilitator_note"]
                 )
