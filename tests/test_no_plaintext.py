@@ -26,7 +26,6 @@ from tests.conftest import ROOT, DaphneProcess
 from tests.delivery.live import RedisMonitor, client_for, dump_database
 from tests.factories import make_case
 
-
 KINDS_SEEN = {
     "question", "answer", "statement", "letter", "apology", "note_to_facilitator",
     "facilitator_note", "return_note", "rejection_reason", "edited_forward", "new_version",
