@@ -139,3 +139,20 @@ async def test_a_full_channel_layer_loses_nothing(
     await device.close()
     if kind == "redis":
         await layer.flush()
+
+
+async def test_a_long_absence_is_replayed_across_pages(dropped_wakes: set[int]) -> None:
+    """More events than one catch-up page (200) while away: all of them, once, in order."""
+    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
+    device = Device(await session_cookie(shuttle.facilitator))
+    await device.connect()
+    await device.close()
+    start = device.last_seq
+    dropped_wakes.update(range(start + 1, start + 500))
+    missed = [await submit(shuttle, shuttle.harmed, f"away {i}") for i in range(230)]
+    await device.connect()
+    events = await device.wait_for_events(230)
+    assert [e["seq"] for e in events] == list(range(start + 1, start + 231))
+    assert message_ids(events) == missed
+    assert await device.nothing_more()
+    await device.close()
