@@ -7,7 +7,9 @@ a scenario here makes ``test_every_action_has_a_scenario`` fail.
 
 from __future__ import annotations
 
+import base64
 import inspect
+import os
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -21,11 +23,11 @@ from relay.cases import actions as case_actions
 from relay.moderation import actions as moderation
 from relay_client.crypto import KeyPair
 from tests.envelopes import parsed, seal_from
-from tests.factories import make_case, make_person
+from tests.factories import make_case, make_person, password_keys
 from tests.moderation.helpers import forward_envelope, submit
 
 # Modules whose every public, transactional function must have a scenario below.
-STRICT_MODULES: tuple[ModuleType, ...] = (moderation, case_actions)
+STRICT_MODULES: tuple[ModuleType, ...] = (moderation, case_actions, account_actions)
 
 
 def actions_of(module: ModuleType) -> set[str]:
@@ -228,6 +230,109 @@ def scenario_verify_key() -> Callable[[], Any]:
     )
 
 
+def _blobs() -> tuple[bytes, bytes]:
+    return os.urandom(24), os.urandom(48)
+
+
+def scenario_invite_participant() -> Callable[[], Any]:
+    sc = make_case(active=False)
+    return lambda: account_actions.invite_participant(
+        actor=sc.facilitator.user, case_id=sc.case.pk, side="harmed"
+    )
+
+
+def scenario_invite_staff() -> Callable[[], Any]:
+    manager = make_person(Role.HUB_MANAGER)
+    return lambda: account_actions.invite_staff(
+        actor=manager.user, username="new-facilitator", role=Role.FACILITATOR
+    )
+
+
+def scenario_enrol() -> Callable[[], Any]:
+    sc = make_case(active=False)
+    code, _ = account_actions.invite_participant(
+        actor=sc.facilitator.user, case_id=sc.case.pk, side="harmed"
+    )
+    login_key = base64.b64encode(os.urandom(32)).decode()
+    return lambda: account_actions.enrol(
+        code=code, login_key=login_key, public_key=KeyPair.generate().public, wrapped=_blobs()
+    )
+
+
+def scenario_change_password() -> Callable[[], Any]:
+    person = make_person(Role.PARTICIPANT)
+    current = password_keys(person.user).login_key_b64
+    new = base64.b64encode(os.urandom(32)).decode()
+    return lambda: account_actions.change_password(
+        actor=person.user, login_key=current, new_login_key=new, wrapped=_blobs()
+    )
+
+
+def scenario_suspend() -> Callable[[], Any]:
+    sc = make_case()
+    return lambda: account_actions.suspend_account(actor=sc.manager.user, user_id=sc.harmed.user.pk)
+
+
+def scenario_reinstate() -> Callable[[], Any]:
+    sc = make_case()
+    account_actions.suspend_account(actor=sc.manager.user, user_id=sc.harmed.user.pk)
+    return lambda: account_actions.reinstate_account(
+        actor=sc.manager.user, user_id=sc.harmed.user.pk
+    )
+
+
+def scenario_reset_participant() -> Callable[[], Any]:
+    sc = make_case()
+    return lambda: account_actions.reset_participant(
+        actor=sc.facilitator.user, case_id=sc.case.pk, side="harmed"
+    )
+
+
+def scenario_reset_staff() -> Callable[[], Any]:
+    sc = make_case()
+    return lambda: account_actions.reset_staff(
+        actor=sc.manager.user, user_id=sc.facilitator.user.pk
+    )
+
+
+def scenario_recovery_wrap() -> Callable[[], Any]:
+    sc = make_case()
+    nonce, box = _blobs()
+    return lambda: account_actions.store_recovery_wrap(
+        actor=sc.facilitator.user, nonce=nonce, box=box
+    )
+
+
+def scenario_rewrap() -> Callable[[], Any]:
+    sc, pending = _pending()
+    fresh = KeyPair.generate()
+    account_actions.register_key(actor=sc.harmed.user, public_key=fresh.public)
+    nonce, box = _blobs()
+    return lambda: account_actions.rewrap_message_key(
+        actor=sc.facilitator.user,
+        message_id=pending.pk,
+        key_id=fresh.key_id,
+        nonce=nonce,
+        box=box,
+    )
+
+
+def scenario_begin_totp() -> Callable[[], Any]:
+    sc = make_case()
+    return lambda: account_actions.begin_totp_setup(actor=sc.facilitator.user, verified=True)
+
+
+def scenario_confirm_totp() -> Callable[[], Any]:
+    from django_otp.oath import TOTP
+
+    sc = make_case()
+    device = account_actions.begin_totp_setup(actor=sc.facilitator.user, verified=True)
+    token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    return lambda: account_actions.confirm_totp(
+        actor=sc.facilitator.user, verified=True, token=str(token).zfill(device.digits)
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Callable[[], Any]]] = {
     "moderation.submit_message": scenario_submit,
     "moderation.forward_message": scenario_forward,
@@ -252,6 +357,26 @@ SCENARIOS: dict[str, Callable[[], Callable[[], Any]]] = {
     "accounts.create_account": scenario_create_account,
     "accounts.register_key": scenario_register_key,
     "accounts.verify_key": scenario_verify_key,
+    "accounts.invite_participant": scenario_invite_participant,
+    "accounts.invite_staff": scenario_invite_staff,
+    "accounts.enrol": scenario_enrol,
+    "accounts.change_password": scenario_change_password,
+    "accounts.suspend_account": scenario_suspend,
+    "accounts.reinstate_account": scenario_reinstate,
+    "accounts.reset_participant": scenario_reset_participant,
+    "accounts.reset_staff": scenario_reset_staff,
+    "accounts.store_recovery_wrap": scenario_recovery_wrap,
+    "accounts.rewrap_message_key": scenario_rewrap,
+    "accounts.begin_totp_setup": scenario_begin_totp,
+    "accounts.confirm_totp": scenario_confirm_totp,
+}
+
+# Actions that do not (yet) write exactly one audit event. Strict: once one is fixed, its
+# entry must go, so the table cannot drift from the code.
+NOT_ONE_EVENT = {
+    "accounts.invite_staff": "writes ACCOUNT_CREATED and INVITATION_CREATED",
+    "accounts.enrol": "writes PARTICIPATION_STATE_CHANGED, KEY_REGISTERED and ACCOUNT_ENROLLED",
+    "accounts.begin_totp_setup": "writes none: the unconfirmed device is not yet in force",
 }
 
 
@@ -260,13 +385,21 @@ def test_every_action_has_a_scenario() -> None:
     assert found, "no actions found: the discovery is broken"
     missing = found - set(SCENARIOS)
     assert not missing, f"actions with no audit scenario: {sorted(missing)}"
-    assert {"accounts.create_account", "accounts.register_key", "accounts.verify_key"} <= (
-        actions_of(account_actions)
-    )
+    assert set(SCENARIOS) == found, "a scenario names an action that no longer exists"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=NOT_ONE_EVENT[n])
+        )
+        if n in NOT_ONE_EVENT
+        else n
+        for n in SCENARIOS
+    ],
+)
 def test_each_action_writes_exactly_one_audit_event(name: str) -> None:
     act = SCENARIOS[name]()
     before = AuditEvent.objects.count()
