@@ -163,3 +163,28 @@ def test_a_paused_participant_may_still_withdraw() -> None:
     moderation.withdraw(actor=sc.harmed.user, case_id=sc.case.pk)
     pending.refresh_from_db()
     assert pending.state == MessageState.VOIDED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_open_socket_of_the_case_hears_of_a_pause_at_once() -> None:
+    from tests.moderation.helpers import sockets
+
+    sc = make_case(co_facilitator=True)
+    with sockets() as opened:
+        listeners = {}
+        for name in ("responsible", "facilitator", "co_facilitator"):
+            socket = opened.open(getattr(sc, name))
+            socket.send({"type": "hello", "ref": "h", "last_seq": socket.welcome["latest_seq"]})
+            assert socket.receive()["type"] == "ready"
+            listeners[name] = socket
+        harmed = opened.open(sc.harmed)
+        reply = harmed.request("pause", case_id=sc.id)
+        assert reply["type"] == "reply" and reply["result"]["communicating"] is False
+        heard = {name: s.receive(timeout=5) for name, s in listeners.items()}
+        assert heard["responsible"]["event"]["data"] == {
+            "communicating": False,
+            "paused_by_you": False,
+        }
+        for name in ("facilitator", "co_facilitator"):
+            assert heard[name]["event"]["type"] == "communication"
+            assert heard[name]["event"]["data"]["paused_sides"] == ["harmed"]
