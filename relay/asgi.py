@@ -6,9 +6,8 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relay.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
-
 from django.conf import settings  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi = get_asgi_application()
 if settings.RELAY_SERVE_STATIC:
@@ -17,8 +16,8 @@ if settings.RELAY_SERVE_STATIC:
 
     django_asgi = ASGIStaticFilesHandler(django_asgi)
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from relay.consumers import RelayConsumer  # noqa: E402

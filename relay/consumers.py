@@ -113,7 +113,12 @@ class RelayConsumer(AsyncWebsocketConsumer):
 
     async def _hello(self, ref: str | None, frame: dict[str, Any]) -> None:
         last_seq = frame.get("last_seq", 0)
-        if set(frame) - {"last_seq"} or not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0:
+        if (
+            set(frame) - {"last_seq"}
+            or not isinstance(last_seq, int)
+            or isinstance(last_seq, bool)
+            or last_seq < 0
+        ):
             await self._bad_frame(ref, "hello takes one field, last_seq: a whole number >= 0.")
             return
         async with self.flush_lock:

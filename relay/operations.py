@@ -15,11 +15,10 @@ from typing import Any
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from relay.accounts.models import Role, User
+from relay.accounts.models import PublicKey, Role, User
 from relay.cases import access as case_access
 from relay.cases.models import Participation
 from relay.cases.selectors import current_facilitators, is_communicating
-from relay.accounts.models import PublicKey
 from relay.delivery.selectors import events_after, latest_seq
 from relay.envelopes import parse_envelope
 from relay.errors import AccessDenied, InvalidRequest
@@ -95,7 +94,11 @@ def forward(user: User, data: Decision) -> dict[str, Any]:
     message = moderation.forward_message(
         actor=user, message_id=data.message_id, envelope=_envelope(data.envelope)
     )
-    return {"message_id": str(data.message_id), "state": "approved", "forwarded_id": str(message.pk)}
+    return {
+        "message_id": str(data.message_id),
+        "state": "approved",
+        "forwarded_id": str(message.pk),
+    }
 
 
 def return_to_sender(user: User, data: Decision) -> dict[str, Any]:
@@ -207,12 +210,13 @@ def get_case(user: User, data: CaseRef) -> dict[str, Any]:
 
 def list_cases(user: User, data: Input) -> dict[str, Any]:
     case_access.require_usable(user)
+    ids: list[Any] = []
     if user.role == Role.FACILITATOR:
-        ids = user.assignments.filter(ended_at__isnull=True).values_list("case_id", flat=True)
+        ids = list(
+            user.assignments.filter(ended_at__isnull=True).values_list("case_id", flat=True)
+        )
     elif user.role == Role.PARTICIPANT:
-        ids = Participation.objects.filter(user=user).values_list("case_id", flat=True)
-    else:
-        ids = []
+        ids = list(Participation.objects.filter(user=user).values_list("case_id", flat=True))
     return {"cases": [case_summary(user, cid) for cid in ids]}
 
 

@@ -158,7 +158,9 @@ def derive_password_keys(
     )
 
 
-def wrap_secret_key(secret: bytes, wrap_key: bytes, *, nonce: bytes | None = None) -> tuple[bytes, bytes]:
+def wrap_secret_key(
+    secret: bytes, wrap_key: bytes, *, nonce: bytes | None = None
+) -> tuple[bytes, bytes]:
     """crypto_secretbox the private key under the wrap key; returns (nonce, box)."""
     nonce = nonce if nonce is not None else os.urandom(24)
     return nonce, sodium.crypto_secretbox(secret, nonce, wrap_key)
@@ -168,7 +170,9 @@ def unwrap_secret_key(nonce: bytes, box: bytes, wrap_key: bytes) -> bytes:
     try:
         return sodium.crypto_secretbox_open(box, nonce, wrap_key)
     except nacl.exceptions.CryptoError as exc:
-        raise CryptoError("The private key did not unwrap: wrong password or recovery key.") from exc
+        raise CryptoError(
+            "The private key did not unwrap: wrong password or recovery key."
+        ) from exc
 
 
 # --- payloads and envelopes ---------------------------------------------------------------

@@ -51,4 +51,5 @@ def parsed(raw: dict[str, Any]) -> Envelope:
 
 def open_as(person: Person, raw: dict[str, Any], sender: Person) -> str:
     assert person.keypair is not None and sender.keypair is not None
-    return crypto.open_envelope(raw, me=person.keypair, sender_public_key=sender.keypair.public).payload["body"]
+    opened = crypto.open_envelope(raw, me=person.keypair, sender_public_key=sender.keypair.public)
+    return opened.payload["body"]

@@ -100,7 +100,9 @@ def make_case(*, active: bool = True, co_facilitator: bool = False) -> ShuttleCa
     for f in (facilitator, co):
         if f is not None:
             case_actions.assign_facilitator(actor=manager.user, case_id=case.pk, facilitator=f.user)
-    case_actions.add_participant(actor=manager.user, case_id=case.pk, user=harmed.user, side="harmed")
+    case_actions.add_participant(
+        actor=manager.user, case_id=case.pk, user=harmed.user, side="harmed"
+    )
     case_actions.add_participant(
         actor=manager.user, case_id=case.pk, user=responsible.user, side="responsible"
     )

@@ -7,13 +7,14 @@ between HTTP and that table.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from relay import operations
+from relay.accounts.models import User
 from relay.api.http import json_body, signed_in
 from relay.errors import InvalidRequest
 
@@ -32,7 +33,8 @@ def operation_view(name: str) -> Callable[..., JsonResponse]:
             payload = dict(request.GET.items())
         for key, value in kwargs.items():
             payload[key] = str(value)
-        return JsonResponse(operations.run(name, request.user, payload))
+        # signed_in has refused anonymous requests, so this is a signed-in User.
+        return JsonResponse(operations.run(name, cast(User, request.user), payload))
 
     view.__name__ = f"api_{name}"
     return view

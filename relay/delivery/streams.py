@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -50,7 +51,7 @@ def append_events(
             message=message,
             data=data or {},
         )
-        transaction.on_commit(lambda uid=user.pk, seq=user.event_seq: wake(uid, seq))
+        transaction.on_commit(partial(wake, user.pk, user.event_seq))
 
 
 def wake(user_id: uuid.UUID, seq: int) -> None:

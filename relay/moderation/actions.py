@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from relay.accounts.models import PublicKey, Role, User
+from relay.accounts.verification import forward_block_reason
 from relay.audit.chain import record
 from relay.audit.models import AuditEventType
 from relay.cases.access import (
@@ -23,7 +24,6 @@ from relay.cases.access import (
     access_case_as_member,
     access_case_as_participant,
 )
-from relay.accounts.verification import forward_block_reason
 from relay.cases.models import Case, CaseState, Participation, ParticipationState, Side
 from relay.cases.selectors import (
     current_facilitators,
@@ -36,14 +36,13 @@ from relay.cases.states import check_participation_transition
 from relay.delivery.models import EventType
 from relay.delivery.streams import append_events, revoke_sockets
 from relay.envelopes import (
-    DECISION_NOTE_KINDS,
     FOR_OTHER_PARTY,
     PARTICIPANT_KINDS,
     Envelope,
     Kind,
     check_recipients,
 )
-from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition, InvalidRequest
+from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition
 from relay.moderation.models import Audience, Message, MessageKey, MessageState
 from relay.moderation.states import check_message_transition
 
@@ -228,7 +227,12 @@ def _participation_of(case: Case, user_id: uuid.UUID) -> Participation:
 
 
 def _facilitator_envelope_checks(
-    *, actor: User, case: Case, envelope: Envelope, kind: Kind | None, derived_from: uuid.UUID | None
+    *,
+    actor: User,
+    case: Case,
+    envelope: Envelope,
+    kind: Kind | None,
+    derived_from: uuid.UUID | None,
 ) -> PublicKey:
     _check_case_and_header(envelope, case)
     if _existing(envelope, actor) is not None:
@@ -347,7 +351,9 @@ def _decide_with_note(
     original.save(update_fields=["state", "decided_at", "decided_by"])
     record(audit_type, actor=actor, case=case, message=str(original.pk), note=str(note.pk))
     recipients = [original.sender_id, *_facilitator_ids(case)]
-    append_events(recipients, EventType.MESSAGE, case=case, message=note, data={"side": "facilitator"})
+    append_events(
+        recipients, EventType.MESSAGE, case=case, message=note, data={"side": "facilitator"}
+    )
     append_events(
         recipients,
         EventType.MESSAGE_STATE,
@@ -536,7 +542,9 @@ def resume(*, actor: User, case_id: uuid.UUID) -> Case:
     else:
         participation = Participation.objects.select_for_update().get(case=case, user=actor)
         if participation.state != ParticipationState.PAUSED:
-            raise IllegalTransition("You have not paused communication, so there is nothing to resume.")
+            raise IllegalTransition(
+                "You have not paused communication, so there is nothing to resume."
+            )
         check_participation_transition(participation.state, ParticipationState.ACTIVE)
         participation.state = ParticipationState.ACTIVE
         participation.save(update_fields=["state"])

@@ -16,7 +16,9 @@ def envelope_wire(message: Message) -> dict[str, Any]:
         "header": message.header,
         "nonce": base64.b64encode(bytes(message.nonce)).decode(),
         "ciphertext": base64.b64encode(bytes(message.ciphertext)).decode(),
-        "keys": [_key_wire(k) for k in sorted(message.keys.all(), key=lambda k: k.recipient_key_id)],
+        "keys": [
+            _key_wire(k) for k in sorted(message.keys.all(), key=lambda k: k.recipient_key_id)
+        ],
     }
 
 

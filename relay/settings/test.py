@@ -8,7 +8,7 @@ from relay.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 RELAY_KDF_OPSLIMIT = 1
 RELAY_KDF_MEMLIMIT = 8192 * 1024
-SECRET_KEY = "test-secret-key-not-for-any-deployment-0123456789abcdef"
+SECRET_KEY = "test-secret-key-not-for-any-deployment-0123456789abcdef"  # noqa: S105
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
