@@ -45,6 +45,13 @@ def create_account(
     Who: a hub manager or admin (``actor`` None only for the seeding command and tests'
     factories). Audits: ACCOUNT_CREATED.
     """
+    user = _new_account(actor=actor, username=username, role=role, display_name=display_name)
+    record(AuditEventType.ACCOUNT_CREATED, actor=actor, user=str(user.pk), role=role)
+    return user
+
+
+def _new_account(*, actor: User | None, username: str, role: str, display_name: str) -> User:
+    """Check and create the account row; the calling action records the audit event."""
     if actor is not None:
         actor = require_usable(actor)
         if actor.role not in (Role.HUB_MANAGER, Role.ADMIN):
@@ -58,22 +65,33 @@ def create_account(
     user.kdf_salt = os.urandom(16)
     user.set_unusable_password()
     user.save()
-    record(AuditEventType.ACCOUNT_CREATED, actor=actor, user=str(user.pk), role=role)
     return user
 
 
 def _relying_users(user: User) -> set:
-    """Everyone who encrypts to this user's key: members of every case they are in."""
-    case_ids = set(Participation.objects.filter(user=user).values_list("case_id", flat=True))
-    case_ids |= set(
+    """Everyone who encrypts to this user's key, and so must hear loudly that it changed.
+
+    A participant's key is relied on only by the facilitators of their cases: the other party
+    never encrypts to it and must learn nothing about the participant's account (DESIGN §1).
+    A facilitator's key is relied on by everyone in the cases they facilitate.
+    """
+    participant_cases = set(
+        Participation.objects.filter(user=user).values_list("case_id", flat=True)
+    )
+    facilitated_cases = set(
         FacilitatorAssignment.objects.filter(facilitator=user, ended_at__isnull=True).values_list(
             "case_id", flat=True
         )
     )
-    ids = set(Participation.objects.filter(case_id__in=case_ids).values_list("user_id", flat=True))
+    ids = set(
+        FacilitatorAssignment.objects.filter(
+            case_id__in=participant_cases | facilitated_cases, ended_at__isnull=True
+        ).values_list("facilitator_id", flat=True)
+    )
     ids |= set(
-        FacilitatorAssignment.objects.filter(case_id__in=case_ids, ended_at__isnull=True)
-        .values_list("facilitator_id", flat=True)
+        Participation.objects.filter(case_id__in=facilitated_cases).values_list(
+            "user_id", flat=True
+        )
     )
     ids.discard(user.pk)
     return ids
@@ -89,9 +107,28 @@ def register_key(
     person who relies on it, and forwarding to a changed participant key waits for a
     facilitator to verify it again. Audits: KEY_REGISTERED. Emits: ``key`` to relying users.
     """
+    serialize_with_audit()
+    key, previous, created = _store_key(actor, public_key, wrapped)
+    if not created:
+        return key
+    record(
+        AuditEventType.KEY_REGISTERED,
+        actor=actor,
+        user=str(actor.pk),
+        key=key.key_id,
+        replaced=previous.key_id if previous else None,
+    )
+    _announce_key_change(actor, key, previous)
+    return key
+
+
+def _store_key(
+    actor: User, public_key: bytes, wrapped: tuple[bytes, bytes] | None
+) -> tuple[PublicKey, PublicKey | None, bool]:
+    """Store a key (and its wrapped private half), retiring the previous one. Not audited:
+    the calling action records the one audit event. Returns (key, previous, created)."""
     if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_BYTES:
         raise InvalidRequest("A public key is exactly 32 bytes.")
-    serialize_with_audit()
     user = User.objects.select_for_update().get(pk=actor.pk)
     key_id = key_id_for(public_key)
     if wrapped is not None:
@@ -106,27 +143,24 @@ def register_key(
     existing = PublicKey.objects.filter(key_id=key_id).first()
     if existing is not None:
         if existing.user_id == user.pk and existing.retired_at is None:
-            return existing
+            return existing, None, False
         raise InvalidRequest("This key is already registered.")
     previous = PublicKey.objects.filter(user=user, retired_at__isnull=True).first()
     if previous is not None:
         previous.retired_at = timezone.now()
         previous.save(update_fields=["retired_at"])
     key = PublicKey.objects.create(key_id=key_id, user=user, public_key=public_key)
-    record(
-        AuditEventType.KEY_REGISTERED,
-        actor=user,
-        user=str(user.pk),
-        key=key_id,
-        replaced=previous.key_id if previous else None,
+    return key, previous, True
+
+
+def _announce_key_change(user: User, key: PublicKey, previous: PublicKey | None) -> None:
+    if previous is None:
+        return
+    append_events(
+        _relying_users(user),
+        EventType.KEY,
+        data={"user_id": str(user.pk), "key_id": key.key_id, "previous_key_id": previous.key_id},
     )
-    if previous is not None:
-        append_events(
-            _relying_users(user),
-            EventType.KEY,
-            data={"user_id": str(user.pk), "key_id": key_id, "previous_key_id": previous.key_id},
-        )
-    return key
 
 
 @transaction.atomic
@@ -212,15 +246,15 @@ def invite_staff(
     """A hub manager creates a staff account and its enrolment code.
 
     Who: a hub manager or admin (``actor`` None only for the first admin, created from the
-    command line). Audits: ACCOUNT_CREATED, INVITATION_CREATED.
+    command line). Audits: ACCOUNT_CREATED (one event, marked as invited).
     """
     if role not in STAFF_ROLES:
         raise InvalidRequest("Staff roles are facilitator, hub_manager and admin.")
     if actor is not None and actor.role != Role.ADMIN and role == Role.ADMIN:
         raise AccessDenied()
-    user = create_account(actor=actor, username=username, role=role, display_name=display_name)
+    user = _new_account(actor=actor, username=username, role=role, display_name=display_name)
     code, invitation = _issue_invitation(actor=actor, user=user)
-    record(AuditEventType.INVITATION_CREATED, actor=actor, user=str(user.pk))
+    record(AuditEventType.ACCOUNT_CREATED, actor=actor, user=str(user.pk), role=role, invited=True)
     return code, invitation
 
 
@@ -246,34 +280,57 @@ def enrol(
     *, code: str, login_key: str, public_key: bytes, wrapped: tuple[bytes, bytes]
 ) -> User:
     """A person enrols with the code they were given: sets their login key, registers the
-    key pair their device made, and consumes the code.
+    key pair their device made, marks their invited participations enrolled, and consumes
+    the code.
 
-    Who: whoever holds a valid code. Audits: ACCOUNT_ENROLLED (plus KEY_REGISTERED and, for
-    an invited participant, PARTICIPATION_STATE_CHANGED). Emits: ``key`` to relying users
-    when this replaces an earlier key (a re-enrolment after a reset).
+    Who: whoever holds a valid code. Audits: ACCOUNT_ENROLLED (one event naming the key, the
+    key it replaced and the participations enrolled). Emits: ``key`` to relying users when
+    this replaces an earlier key (a re-enrolment after a reset).
     """
-    from relay.cases.actions import record_enrolment
-    from relay.cases.models import ParticipationState
+    from relay.cases.models import Case, ParticipationState
+    from relay.cases.states import check_participation_transition
 
     found = invitation_for_code(code)
     if found is None:
         raise InvalidRequest(BAD_CODE, code="bad_code")
+    _check_login_key(login_key)
+    user = found.user
+    # Lock order: case rows, then the audit head, then user rows (relay.audit.chain).
+    invited = list(
+        Participation.objects.filter(user=user, state=ParticipationState.INVITED).order_by(
+            "case_id"
+        )
+    )
+    for participation in invited:
+        Case.objects.select_for_update().get(pk=participation.case_id)
+    serialize_with_audit()
     invitation = Invitation.objects.select_for_update().get(pk=found.pk)
     if invitation.used_at is not None:
         raise InvalidRequest(BAD_CODE, code="bad_code")
-    _check_login_key(login_key)
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
-    user = invitation.user
-    # Lock order: case rows, then the audit head, then user rows (relay.audit.chain).
-    invited = Participation.objects.filter(user=user, state=ParticipationState.INVITED)
-    for participation in invited.order_by("case_id"):
-        record_enrolment(actor=user, participation_id=participation.pk)
-    key = register_key(actor=user, public_key=public_key, wrapped=wrapped)
+    enrolled = []
+    for participation in invited:
+        participation.refresh_from_db()
+        if participation.state != ParticipationState.INVITED:
+            continue
+        check_participation_transition(participation.state, ParticipationState.ENROLLED)
+        participation.state = ParticipationState.ENROLLED
+        participation.save(update_fields=["state"])
+        enrolled.append(str(participation.case_id))
+    key, previous, _ = _store_key(user, public_key, wrapped)
     user = User.objects.select_for_update().get(pk=user.pk)
     user.set_password(login_key)
     user.save(update_fields=["password"])
-    record(AuditEventType.ACCOUNT_ENROLLED, actor=user, user=str(user.pk), key=key.key_id)
+    record(
+        AuditEventType.ACCOUNT_ENROLLED,
+        actor=user,
+        user=str(user.pk),
+        key=key.key_id,
+        replaced=previous.key_id if previous else None,
+        enrolled_in=enrolled,
+    )
+    _announce_key_change(user, key, previous)
     return user
 
 
@@ -525,10 +582,12 @@ def _may_change_factor(user: User, *, verified: bool) -> None:
 def begin_totp_setup(*, actor: User, verified: bool) -> TOTPDevice:
     """Create an unconfirmed authenticator-app device for the user, replacing any earlier
     unconfirmed one. Who: the signed-in user (with their current factor if they have one).
-    Audits nothing: nothing is in force until it is confirmed."""
+    Audits: SECOND_FACTOR_SETUP_STARTED (the device is not in force until confirmed)."""
     _may_change_factor(actor, verified=verified)
     TOTPDevice.objects.filter(user=actor, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=actor, name="authenticator app", confirmed=False)
+    device = TOTPDevice.objects.create(user=actor, name="authenticator app", confirmed=False)
+    record(AuditEventType.SECOND_FACTOR_SETUP_STARTED, actor=actor, user=str(actor.pk))
+    return device
 
 
 @transaction.atomic

@@ -35,6 +35,7 @@ class AuditEventType(models.IntegerChoices):
     INVITATION_CREATED = 46
     ACCOUNT_RESET = 47
     HISTORY_REENCRYPTED = 48
+    SECOND_FACTOR_SETUP_STARTED = 49
 
 
 class AuditEvent(models.Model):
