@@ -83,6 +83,10 @@ class RelayConsumer(AsyncWebsocketConsumer):
     # --- frames from the client --------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not hasattr(self, "user"):
+            # A frame on a connection this consumer refused: never act on it.
+            await self.close(code=CLOSE_POLICY)
+            return
         if text_data is None:
             await self.close(code=CLOSE_UNSUPPORTED)
             return

@@ -318,3 +318,20 @@ def test_connect_is_refused_without_a_session_second_factor_or_allowed_origin(
         for origin in ("https://evil.example", "", "http://127.0.0.1:8000.evil.example", "null"):
             bad = opened.open(world.harmed, origin_header=origin, refused=True)
             assert bad.close_code == CLOSE_POLICY
+
+
+def test_a_frame_on_a_refused_connection_is_never_acted_on() -> None:
+    """Daphne drops frames on a refused handshake; the consumer refuses them too."""
+    from asgiref.sync import async_to_sync
+
+    from relay.consumers import RelayConsumer
+
+    consumer = RelayConsumer()
+    closed: list[int] = []
+
+    async def close(code: int | None = None, reason: str | None = None) -> None:
+        closed.append(code or 0)
+
+    consumer.close = close  # type: ignore[method-assign]
+    async_to_sync(consumer.receive)(text_data='{"type": "pause", "case_id": "x"}')
+    assert closed == [CLOSE_POLICY]
