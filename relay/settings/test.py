@@ -22,3 +22,11 @@ RELAY_TEST_KDF_FLOOR = True
 # Quick exit goes to a neutral page served locally, so browser tests stay offline.
 RELAY_QUICK_EXIT_URL = "/weather"
 RELAY_SERVE_NEUTRAL_PAGE = True
+# Each test run counts sign-in attempts under its own prefix, so runs sharing one Redis never
+# throttle each other; Daphne processes started by the run inherit the same prefix.
+if "CACHES" in globals() and CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    import os as _os
+
+    CACHES["default"]["KEY_PREFIX"] = _os.environ.setdefault(
+        "RELAY_TEST_CACHE_PREFIX", f"t{_os.getpid()}"
+    )

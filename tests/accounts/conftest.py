@@ -27,7 +27,8 @@ def clear_attempt_counts() -> None:
     import redis
 
     server = redis.Redis.from_url(settings.REDIS_URL)
-    for key in server.scan_iter(match="c:*:t:*"):
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    for key in server.scan_iter(match=f"{prefix}:*:t:*"):
         server.delete(key)
 
 
