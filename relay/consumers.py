@@ -21,7 +21,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 
 from relay import operations
 from relay.accounts.models import User
-from relay.accounts.second_factor import has_verified_second_factor, verify_for_socket
+from relay.accounts.second_factor import second_factor_missing, verify_for_socket
 from relay.delivery.groups import user_group
 from relay.delivery.selectors import events_after, latest_seq
 from relay.errors import RelayError
@@ -63,7 +63,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
         if user.suspended_at is not None or not user.is_active:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if user.is_staff_role and not has_verified_second_factor(user):
+        if second_factor_missing(user):
             await self.close(code=CLOSE_SECOND_FACTOR)
             return
         self.user = user

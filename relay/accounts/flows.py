@@ -20,7 +20,7 @@ from django_otp import login as otp_login
 
 from relay.accounts import actions, throttle
 from relay.accounts.models import RecoveryWrap, User
-from relay.accounts.second_factor import has_verified_second_factor
+from relay.accounts.second_factor import second_factor_missing
 from relay.accounts.views import _me
 from relay.api.http import error, json_body, signed_in, status_for
 from relay.errors import InvalidRequest, RelayError
@@ -195,7 +195,7 @@ def change_password(request: HttpRequest) -> JsonResponse:
     body = _object(request)
     account, address = str(request.user.pk), throttle.client_address(request)
     throttle.check("sign_in", account=account, address=address)
-    if _actor(request).is_staff_role and not has_verified_second_factor(request.user):
+    if second_factor_missing(request.user):
         return error(403, "second_factor_required", "Confirm your second factor first.")
     try:
         user = actions.change_password(

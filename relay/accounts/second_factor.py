@@ -20,6 +20,25 @@ def has_verified_second_factor(user: Any) -> bool:
     return bool(is_verified()) if callable(is_verified) else False
 
 
+def second_factor_required(user: Any) -> bool:
+    """Staff always need a second factor; a participant needs one once they have turned one
+    on (a confirmed device), so their choice protects them everywhere."""
+    if user.is_staff_role:
+        return True
+    cached = getattr(user, "_relay_has_second_factor", None)
+    if cached is None:
+        from django_otp import user_has_device
+
+        cached = user_has_device(user, confirmed=True)
+        user._relay_has_second_factor = cached
+    return bool(cached)
+
+
+def second_factor_missing(user: Any) -> bool:
+    """True when this user must pass a second factor and has not in this session."""
+    return second_factor_required(user) and not has_verified_second_factor(user)
+
+
 def verify_for_socket(user: Any, session: Any) -> None:
     """Give a WebSocket's user the same ``is_verified()`` that OTPMiddleware gives HTTP.
 
@@ -38,3 +57,4 @@ def verify_for_socket(user: Any, session: Any) -> None:
             device = candidate
     user.otp_device = device
     user.is_verified = lambda: device is not None
+    second_factor_required(user)  # loaded here, in a thread, so the consumer need not query

@@ -19,6 +19,7 @@ from django_otp import match_token
 
 from relay.accounts import actions, throttle
 from relay.accounts.models import PublicKey, User
+from relay.accounts.second_factor import second_factor_required
 from relay.api.http import error, json_body, signed_in
 from relay.delivery.streams import revoke_sockets
 from relay.errors import InvalidRequest
@@ -33,7 +34,7 @@ def _me(user) -> dict:
         "display_name": user.display_name,
         "key_id": key.key_id if key else None,
         "latest_seq": user.event_seq,
-        "second_factor_required": user.is_staff_role,
+        "second_factor_required": second_factor_required(user),
         "second_factor_verified": bool(getattr(user, "is_verified", lambda: False)()),
     }
 

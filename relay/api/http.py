@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
-from relay.accounts.second_factor import has_verified_second_factor
+from relay.accounts.second_factor import second_factor_missing
 from relay.errors import AccessDenied, IllegalTransition, InvalidRequest, RelayError
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def signed_in(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
             return error(401, "not_signed_in", "Please sign in.")
         if getattr(user, "suspended_at", None) is not None:
             return error(403, "suspended", "This account is suspended.")
-        if user.is_staff_role and not has_verified_second_factor(user):
+        if second_factor_missing(user):
             return error(
                 403, "second_factor_required", "Confirm your second factor to reach case data."
             )

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from relay.accounts.models import Role, User
-from relay.accounts.second_factor import has_verified_second_factor
+from relay.accounts.second_factor import second_factor_missing
 from relay.cases.models import Case, FacilitatorAssignment, Participation
 from relay.errors import AccessDenied
 
@@ -28,7 +28,7 @@ def _usable(user: Any) -> User:
         raise AccessDenied()
     if user.suspended_at is not None or not user.is_active:
         raise AccessDenied()
-    if user.is_staff_role and not has_verified_second_factor(user):
+    if second_factor_missing(user):
         raise AccessDenied()
     return user
 

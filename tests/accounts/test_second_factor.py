@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from relay.accounts.models import Role
 from relay.audit.models import AuditEvent, AuditEventType
 from tests.accounts.conftest import json_post
-from tests.factories import make_person
+from tests.factories import make_case, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -179,6 +179,27 @@ def test_participants_may_turn_it_on_but_need_not():
     assert client.get("/api/cases").status_code == 200
     set_up(client)
     assert client.get("/api/me").json()["second_factor_verified"] is True
+
+
+def test_a_participant_who_turned_it_on_must_pass_it_to_reach_their_case():
+    sc = make_case()
+    client = Client()
+    client.force_login(sc.harmed.user)
+    device, backup_codes = set_up(client)
+    fresh = Client()
+    fresh.force_login(sc.harmed.user)
+    me = fresh.get("/api/me").json()
+    assert me["second_factor_required"] is True and me["second_factor_verified"] is False
+    refused = fresh.get(f"/api/cases/{sc.id}")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "second_factor_required"
+    assert json_post(fresh, f"/api/cases/{sc.id}/pause", {}).status_code == 403
+    assert json_post(fresh, "/api/otp/verify", {"token": backup_codes[0]}).status_code == 200
+    assert fresh.get(f"/api/cases/{sc.id}").status_code == 200
+    # The other participant, who has not turned it on, is not asked for one.
+    other = Client()
+    other.force_login(sc.responsible.user)
+    assert other.get(f"/api/cases/{sc.id}").status_code == 200
 
 
 def test_setup_needs_a_session():
