@@ -335,3 +335,17 @@ def test_a_frame_on_a_refused_connection_is_never_acted_on() -> None:
     consumer.close = close  # type: ignore[method-assign]
     async_to_sync(consumer.receive)(text_data='{"type": "pause", "case_id": "x"}')
     assert closed == [CLOSE_POLICY]
+
+
+def test_a_participant_who_turned_on_a_second_factor_needs_it_for_the_socket(
+    world: ShuttleCase,
+) -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    device = StaticDevice.objects.create(user=world.harmed.user, name="backup", confirmed=True)
+    world.harmed.extra["otp_device"] = device
+    with sockets() as opened:
+        refused = opened.open(world.harmed, second_factor=False, refused=True)
+        assert refused.close_code == CLOSE_SECOND_FACTOR
+        opened.open(world.harmed)
+        opened.open(world.responsible, second_factor=False)
