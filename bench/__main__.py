@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,15 +24,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.throughput import daphne, free_port
 from relay_client.demo import Demo
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -50,23 +44,8 @@ def own_server() -> Iterator[str]:
         subprocess.run(
             [*manage, "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
         )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "--access-log", "/dev/null", "-b", "127.0.0.1",
-             "-p", str(port), "relay.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    time.sleep(0.1)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(10)
+        with daphne(env, port) as served:
+            yield served
 
 
 def describe(name: str, seconds: list[float]) -> str:
