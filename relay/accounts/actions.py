@@ -14,6 +14,13 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from relay.accounts.access import (
+    access_account_as_manager,
+    access_accounts_as_manager,
+    access_message_to_rewrap,
+    access_role_grant,
+    access_second_factor_change,
+)
 from relay.accounts.models import (
     STAFF_ROLES,
     Invitation,
@@ -28,6 +35,7 @@ from relay.audit.chain import record, serialize_with_audit
 from relay.audit.models import AuditEventType
 from relay.cases.access import access_case_as_facilitator, require_usable
 from relay.cases.models import FacilitatorAssignment, Participation
+from relay.cases.selectors import current_key, participation_for_side
 from relay.delivery.models import EventType
 from relay.delivery.streams import append_events, revoke_sockets
 from relay.errors import AccessDenied, InvalidRequest
@@ -53,9 +61,7 @@ def create_account(
 def _new_account(*, actor: User | None, username: str, role: str, display_name: str) -> User:
     """Check and create the account row; the calling action records the audit event."""
     if actor is not None:
-        actor = require_usable(actor)
-        if actor.role not in (Role.HUB_MANAGER, Role.ADMIN):
-            raise AccessDenied()
+        actor = access_accounts_as_manager(actor)
     if role not in Role.values:
         raise InvalidRequest("Unknown role.")
     username = username.strip()
@@ -111,14 +117,7 @@ def register_key(
     key, previous, created = _store_key(actor, public_key, wrapped)
     if not created:
         return key
-    record(
-        AuditEventType.KEY_REGISTERED,
-        actor=actor,
-        user=str(actor.pk),
-        key=key.key_id,
-        replaced=previous.key_id if previous else None,
-    )
-    _announce_key_change(actor, key, previous)
+    _record_key_change(AuditEventType.KEY_REGISTERED, actor, key, previous)
     return key
 
 
@@ -153,7 +152,23 @@ def _store_key(
     return key, previous, True
 
 
-def _announce_key_change(user: User, key: PublicKey, previous: PublicKey | None) -> None:
+def _record_key_change(
+    event_type: AuditEventType,
+    user: User,
+    key: PublicKey,
+    previous: PublicKey | None,
+    **fields: object,
+) -> None:
+    """Audit a key the user stored (naming the key it replaced) and announce a change of key
+    to everyone who relies on it."""
+    record(
+        event_type,
+        actor=user,
+        user=str(user.pk),
+        key=key.key_id,
+        replaced=previous.key_id if previous else None,
+        **fields,
+    )
     if previous is None:
         return
     append_events(
@@ -229,9 +244,7 @@ def invite_participant(*, actor: User, case_id, side: str) -> tuple[str, Invitat
     Audits: INVITATION_CREATED. The code is returned once and stored only as a hash.
     """
     case = access_case_as_facilitator(actor, case_id)
-    participation = (
-        Participation.objects.filter(case=case, side=side).select_related("user").first()
-    )
+    participation = participation_for_side(case, side)
     if participation is None:
         raise InvalidRequest("This case has no participant on that side.")
     code, invitation = _issue_invitation(actor=actor, user=participation.user)
@@ -250,8 +263,7 @@ def invite_staff(
     """
     if role not in STAFF_ROLES:
         raise InvalidRequest("Staff roles are facilitator, hub_manager and admin.")
-    if actor is not None and actor.role != Role.ADMIN and role == Role.ADMIN:
-        raise AccessDenied()
+    access_role_grant(actor, role)
     user = _new_account(actor=actor, username=username, role=role, display_name=display_name)
     code, invitation = _issue_invitation(actor=actor, user=user)
     record(AuditEventType.ACCOUNT_CREATED, actor=actor, user=str(user.pk), role=role, invited=True)
@@ -322,15 +334,7 @@ def enrol(
     user = User.objects.select_for_update().get(pk=user.pk)
     user.set_password(login_key)
     user.save(update_fields=["password"])
-    record(
-        AuditEventType.ACCOUNT_ENROLLED,
-        actor=user,
-        user=str(user.pk),
-        key=key.key_id,
-        replaced=previous.key_id if previous else None,
-        enrolled_in=enrolled,
-    )
-    _announce_key_change(user, key, previous)
+    _record_key_change(AuditEventType.ACCOUNT_ENROLLED, user, key, previous, enrolled_in=enrolled)
     return user
 
 
@@ -393,18 +397,6 @@ def end_sessions(user_id, *, keep: str | None = None) -> int:
 # --- suspension ----------------------------------------------------------------------------
 
 
-def _managed_user(actor: User, user_id) -> User:
-    actor = require_usable(actor)
-    if actor.role not in (Role.HUB_MANAGER, Role.ADMIN):
-        raise AccessDenied()
-    user = User.objects.select_for_update().filter(pk=user_id).first()
-    if user is None or user.pk == actor.pk:
-        raise AccessDenied()
-    if user.role == Role.ADMIN and actor.role != Role.ADMIN:
-        raise AccessDenied()
-    return user
-
-
 @transaction.atomic
 def suspend_account(*, actor: User, user_id) -> User:
     """A hub manager suspends an account: it can no longer sign in, its sessions end and its
@@ -413,7 +405,7 @@ def suspend_account(*, actor: User, user_id) -> User:
     Who: a hub manager or admin (not themself). Audits: ACCOUNT_SUSPENDED.
     """
     serialize_with_audit()
-    user = _managed_user(actor, user_id)
+    user = access_account_as_manager(actor, user_id)
     if user.suspended_at is None:
         user.suspended_at = timezone.now()
         user.save(update_fields=["suspended_at"])
@@ -428,7 +420,7 @@ def reinstate_account(*, actor: User, user_id) -> User:
     """A hub manager lifts a suspension. Who: a hub manager or admin.
     Audits: ACCOUNT_REINSTATED."""
     serialize_with_audit()
-    user = _managed_user(actor, user_id)
+    user = access_account_as_manager(actor, user_id)
     if user.suspended_at is not None:
         user.suspended_at = None
         user.save(update_fields=["suspended_at"])
@@ -463,7 +455,7 @@ def reset_participant(*, actor: User, case_id, side: str) -> tuple[str, Invitati
     Who: a current facilitator of the case. Audits: ACCOUNT_RESET.
     """
     case = access_case_as_facilitator(actor, case_id)
-    participation = Participation.objects.filter(case=case, side=side).first()
+    participation = participation_for_side(case, side)
     if participation is None:
         raise InvalidRequest("This case has no participant on that side.")
     serialize_with_audit()
@@ -480,7 +472,7 @@ def reset_staff(*, actor: User, user_id) -> tuple[str, Invitation]:
     Who: a hub manager or admin. Audits: ACCOUNT_RESET.
     """
     serialize_with_audit()
-    user = _managed_user(actor, user_id)
+    user = access_account_as_manager(actor, user_id)
     if user.role not in STAFF_ROLES:
         raise InvalidRequest("Participants are reset by a facilitator of their case.")
     return _reset(actor=actor, user=user)
@@ -493,7 +485,7 @@ def store_recovery_wrap(*, actor: User, nonce: bytes, box: bytes) -> RecoveryWra
     Who: the signed-in user, for their current key. Audits: KEY_REGISTERED (with ``recovery_wrap``).
     """
     user = require_usable(actor)
-    key = PublicKey.objects.filter(user=user, retired_at__isnull=True).first()
+    key = current_key(user)
     if key is None:
         raise InvalidRequest("Register a key before storing its recovery wrap.")
     if len(nonce) != 24 or len(box) != 48:
@@ -519,15 +511,7 @@ def rewrap_message_key(
     was a recipient of it and whose new key is not yet. The earlier key's wrap is deleted:
     the history opens with the new key, not the old one. Audits: HISTORY_REENCRYPTED.
     """
-    from relay.moderation.models import Message
-
-    message = Message.objects.filter(pk=message_id).first()
-    if message is None:
-        raise AccessDenied()
-    case = access_case_as_facilitator(actor, message.case_id)
-    own = PublicKey.objects.filter(user=actor, retired_at__isnull=True).first()
-    if own is None or not message.keys.filter(recipient_key=own).exists():
-        raise AccessDenied()
+    message, case, own = access_message_to_rewrap(actor, message_id)
     target = PublicKey.objects.select_related("user").filter(key_id=key_id).first()
     if target is None or target.retired_at is not None:
         raise InvalidRequest("That is not anyone's current key.")
@@ -564,26 +548,12 @@ def rewrap_message_key(
 BACKUP_CODES = 10
 
 
-def _may_change_factor(user: User, *, verified: bool) -> None:
-    """Setting up a factor needs only the password for a first factor; replacing a confirmed
-    one needs the current one, or a password alone would take over the account."""
-    from django_otp import devices_for_user
-
-    if user.suspended_at is not None or not user.is_active:
-        raise AccessDenied()
-    if not verified and any(True for _ in devices_for_user(user, confirmed=True)):
-        raise InvalidRequest(
-            "Confirm your current second factor before setting up a new one.",
-            code="second_factor_required",
-        )
-
-
 @transaction.atomic
 def begin_totp_setup(*, actor: User, verified: bool) -> TOTPDevice:
     """Create an unconfirmed authenticator-app device for the user, replacing any earlier
     unconfirmed one. Who: the signed-in user (with their current factor if they have one).
     Audits: SECOND_FACTOR_SETUP_STARTED (the device is not in force until confirmed)."""
-    _may_change_factor(actor, verified=verified)
+    access_second_factor_change(actor, verified=verified)
     TOTPDevice.objects.filter(user=actor, confirmed=False).delete()
     device = TOTPDevice.objects.create(user=actor, name="authenticator app", confirmed=False)
     record(AuditEventType.SECOND_FACTOR_SETUP_STARTED, actor=actor, user=str(actor.pk))
@@ -598,7 +568,7 @@ def confirm_totp(*, actor: User, verified: bool, token: str) -> tuple[TOTPDevice
     Who: the signed-in user. Audits: SECOND_FACTOR_CHANGED. Closes the user's sockets after
     commit (a factor change), so they reconnect under the new factor.
     """
-    _may_change_factor(actor, verified=verified)
+    access_second_factor_change(actor, verified=verified)
     device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=False).first()
     if device is None:
         raise InvalidRequest("Start setting up your authenticator app first.", code="no_setup")

@@ -7,7 +7,7 @@ from typing import Any
 
 from relay.accounts.models import PublicKey, User
 from relay.cases.access import access_case_as_facilitator
-from relay.cases.models import Participation
+from relay.cases.selectors import current_key, participation_for_side
 from relay.errors import AccessDenied, InvalidRequest
 from relay.moderation.models import Message
 from relay.moderation.selectors import message_wire
@@ -21,13 +21,13 @@ def history_to_rewrap(*, actor: User, case_id: Any, side: str) -> dict[str, Any]
     Who: a current facilitator of the case (``access_case_as_facilitator``).
     """
     case = access_case_as_facilitator(actor, case_id)
-    participation = Participation.objects.filter(case=case, side=side).first()
+    participation = participation_for_side(case, side)
     if participation is None:
         raise AccessDenied()
-    key = PublicKey.objects.filter(user_id=participation.user_id, retired_at__isnull=True).first()
+    key = current_key(participation.user)
     if key is None:
         raise InvalidRequest("This participant has not enrolled again yet.")
-    own = PublicKey.objects.filter(user=actor, retired_at__isnull=True).first()
+    own = current_key(actor)
     messages = (
         Message.objects.filter(
             case=case,

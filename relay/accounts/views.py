@@ -18,15 +18,16 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from relay.accounts import actions, throttle
-from relay.accounts.models import PublicKey, User
+from relay.accounts.models import User
 from relay.accounts.second_factor import second_factor_required
 from relay.api.http import error, json_body, signed_in
+from relay.cases.selectors import current_key
 from relay.delivery.streams import revoke_sockets
 from relay.errors import InvalidRequest
 
 
 def _me(user) -> dict:
-    key = PublicKey.objects.filter(user=user, retired_at__isnull=True).first()
+    key = current_key(user)
     return {
         "user_id": str(user.pk),
         "username": user.username,
