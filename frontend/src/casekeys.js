@@ -1,15 +1,22 @@
 // Which public keys a reader trusts in a case, by key id: only keys the server lists for
-// the case's facilitators and participants, never a key named inside an envelope.
+// the case's facilitators and participants, never a key named inside an envelope. The one
+// place that turns a key the server lists into a public key to encrypt to or open with.
 
 import * as crypto from "./crypto/index.js";
 
+// { keyId, publicKey } for a key the server lists, or null when it lists none or its
+// public key does not hash to its key id.
+export function keyFromWire(key) {
+  if (!key || !key.public_key) return null;
+  const publicKey = crypto.unb64(key.public_key);
+  return crypto.keyIdFor(publicKey) === key.key_id ? { keyId: key.key_id, publicKey } : null;
+}
+
 export function trustedKeys(summary, myKeyPair) {
   const keys = new Map();
-  const add = (key, who) => {
-    if (key && key.public_key) {
-      const publicKey = crypto.unb64(key.public_key);
-      if (crypto.keyIdFor(publicKey) === key.key_id) keys.set(key.key_id, { publicKey, who });
-    }
+  const add = (wire, who) => {
+    const key = keyFromWire(wire);
+    if (key) keys.set(key.keyId, { publicKey: key.publicKey, who });
   };
   for (const f of summary.facilitators || []) add(f.key, { role: "facilitator", name: f.display_name });
   for (const p of summary.participants || []) add(p.key, { role: "participant", side: p.side, name: p.display_name });
@@ -17,19 +24,41 @@ export function trustedKeys(summary, myKeyPair) {
   return keys;
 }
 
-export function facilitatorRecipients(summary) {
-  return (summary.facilitators || [])
-    .filter((f) => f.key)
-    .map((f) => ({ keyId: f.key.key_id, publicKey: crypto.unb64(f.key.public_key) }));
+// The recipients { keyId, publicKey } of these people's keys (facilitators or participants
+// from the case summary). Anyone without a key yet is left out; a listed key that does not
+// match its key id stops the sending, rather than encrypting to a key nobody checked.
+export function recipientsOf(people) {
+  return (people || []).filter((person) => person.key).map((person) => {
+    const key = keyFromWire(person.key);
+    if (!key) throw new crypto.CryptoError("The server listed a key that does not match its key id.");
+    return key;
+  });
 }
 
-// Open a message wire form; returns { text, header } or { error }.
+export function facilitatorRecipients(summary) {
+  return recipientsOf(summary.facilitators);
+}
+
+// Open a message wire form; returns { text, header, who } or { error }. A message
+// re-encrypted to this reader after an account recovery opens only when a facilitator key
+// of the case re-encrypted it: the facilitator vouches for it in place of the sender.
 export function openMessage(message, keys, me) {
-  const sender = keys.get(message.envelope.header.sender_key_id);
-  if (!sender) return { error: "This message is from a key this page does not know." };
+  const { envelope } = message;
+  const sender = keys.get(envelope.header.sender_key_id);
+  const wrapperId = crypto.rewrappedBy(envelope, me);
+  const wrapper = wrapperId === null ? null : keys.get(wrapperId);
+  if (wrapperId !== null && (!wrapper || wrapper.who.role !== "facilitator")) {
+    return { error: "This message was re-encrypted by a key this page does not trust." };
+  }
+  if (!sender && !wrapper) return { error: "This message is from a key this page does not know." };
   try {
-    const opened = crypto.openEnvelope(message.envelope, { me, senderPublicKey: sender.publicKey });
-    return { text: String(opened.payload.body ?? ""), header: opened.header, who: sender.who };
+    const opened = crypto.openEnvelope(envelope, {
+      me,
+      senderPublicKey: sender ? sender.publicKey : null,
+      wrapperPublicKey: wrapper ? wrapper.publicKey : null,
+    });
+    const who = sender ? sender.who : { role: "unknown" };
+    return { text: String(opened.payload.body ?? ""), header: opened.header, who };
   } catch (error) {
     return { error: error.message };
   }

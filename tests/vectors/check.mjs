@@ -2,12 +2,14 @@
 //
 //   node check.mjs verify vectors.json   opens, derives and re-seals every vector
 //   node check.mjs seal vectors.json     prints envelopes sealed here for Python to open
+//   node check.mjs rewrapped case.json   opens an envelope Python re-encrypted after a recovery
 //
 // It imports frontend/src/crypto directly, as the browser build does.
 
 import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import * as crypto from "../../frontend/src/crypto/index.js";
+import { openMessage } from "../../frontend/src/casekeys.js";
 
 const [mode, file] = process.argv.slice(2);
 const vectors = JSON.parse(readFileSync(file, "utf8"));
@@ -116,11 +118,40 @@ function sealForPython() {
   };
 }
 
+// An envelope whose content key a facilitator re-encrypted to a recovered reader's new key:
+// it opens with the facilitator's key, without the sender's, and only when a facilitator of
+// the case is the one who re-encrypted it.
+function openRewrapped() {
+  const { envelope, reader_secret: readerSecret, wrapper_key: wrapperKey, payload } = vectors;
+  const me = crypto.keyPairFromSecret(crypto.unb64(readerSecret));
+  const wrapper = crypto.unb64(wrapperKey.public_key);
+  assert.equal(crypto.rewrappedBy(envelope, me), wrapperKey.key_id);
+  const opened = crypto.openEnvelope(envelope, { me, wrapperPublicKey: wrapper });
+  assert.deepEqual(opened.payload, payload);
+  assert.throws(() => crypto.openEnvelope(envelope, { me }), crypto.EnvelopeOpenError);
+  assert.throws(
+    () => crypto.openEnvelope(envelope, { me, wrapperPublicKey: me.public }),
+    crypto.EnvelopeOpenError,
+  );
+  const wire = { envelope };
+  const asFacilitator = new Map([[wrapperKey.key_id, { publicKey: wrapper, who: { role: "facilitator" } }]]);
+  const asParticipant = new Map([[wrapperKey.key_id, { publicKey: wrapper, who: { role: "participant" } }]]);
+  const byPage = openMessage(wire, asFacilitator, me);
+  assert.equal(byPage.error, undefined);
+  return {
+    opened: byPage.text,
+    not_a_facilitator: openMessage(wire, asParticipant, me).error,
+    unknown_wrapper: openMessage(wire, new Map(), me).error,
+  };
+}
+
 if (mode === "verify") {
   process.stdout.write(JSON.stringify({ checks: verify() }));
 } else if (mode === "seal") {
   process.stdout.write(JSON.stringify(sealForPython()));
+} else if (mode === "rewrapped") {
+  process.stdout.write(JSON.stringify(openRewrapped()));
 } else {
-  process.stderr.write("usage: node check.mjs verify|seal vectors.json\n");
+  process.stderr.write("usage: node check.mjs verify|seal|rewrapped FILE\n");
   process.exit(2);
 }

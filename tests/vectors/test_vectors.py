@@ -24,7 +24,7 @@ CHECK = Path(__file__).resolve().parent / "check.mjs"
 NODE = shutil.which("node")
 
 
-def node(mode: str) -> dict:
+def node(mode: str, file: Path = VECTORS_FILE) -> dict:
     if NODE is None:
         pytest.fail("Node.js is needed to run the browser crypto module: install nodejs.")
     if not (ROOT / "frontend" / "node_modules" / "libsodium-wrappers-sumo").exists():
@@ -35,7 +35,7 @@ def node(mode: str) -> dict:
             capture_output=True,
         )
     done = subprocess.run(
-        [NODE, str(CHECK), mode, str(VECTORS_FILE)], capture_output=True, text=True, timeout=120
+        [NODE, str(CHECK), mode, str(file)], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -85,6 +85,43 @@ def test_python_opens_what_the_browser_module_seals() -> None:
         keys.wrap_key,
     )
     assert secret == harmed.secret
+
+
+def test_browser_module_opens_what_a_facilitator_rewrapped_after_a_recovery(
+    tmp_path: Path,
+) -> None:
+    """A participant's history re-encrypted to their new key by a facilitator (the Python
+    client's rewrap) opens in the browser with the facilitator's key alone, and the page
+    trusts the re-encryption only from a facilitator of the case."""
+    vectors = build()
+    item = vectors["envelopes"][0]  # from the person harmed, to them and the facilitator
+    facilitator = KeyPair.from_secret(crypto.unb64(vectors["keys"]["facilitator"]["secret"]))
+    harmed = KeyPair.from_secret(crypto.unb64(vectors["keys"]["harmed"]["secret"]))
+    recovered = KeyPair.generate()
+    envelope = json.loads(json.dumps(item["envelope"]))
+    to_new_key = crypto.Recipient(recovered.key_id, recovered.public)
+    envelope["keys"].append(
+        crypto.rewrap_content_key(envelope, facilitator, harmed.public, to_new_key)
+    )
+    case = tmp_path / "rewrapped.json"
+    case.write_text(
+        json.dumps(
+            {
+                "envelope": envelope,
+                "reader_secret": crypto.b64(recovered.secret),
+                "wrapper_key": {
+                    "key_id": facilitator.key_id,
+                    "public_key": crypto.b64(facilitator.public),
+                },
+                "payload": item["payload"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = node("rewrapped", case)
+    assert result["opened"] == item["payload"]["body"]
+    assert "not trust" in result["not_a_facilitator"]
+    assert "not trust" in result["unknown_wrapper"]
 
 
 def test_python_refuses_what_the_browser_module_refuses() -> None:

@@ -260,26 +260,49 @@ export function seal({
   return { header, nonce: b64(n), ciphertext: b64(ciphertext), keys };
 }
 
+// The key id that re-encrypted this envelope's content key for `me` after an account
+// recovery, or null when it is boxed from the sender's key as usual.
+export function rewrappedBy(envelope, me) {
+  const myKeyId = me.keyId ?? keyIdFor(me.public);
+  const wrapped = (envelope?.keys || []).find((k) => k.key_id === myKeyId);
+  const by = wrapped ? wrapped.wrapped_by : null;
+  if (by === null || by === undefined || by === envelope?.header?.sender_key_id) return null;
+  return String(by);
+}
+
 // Open an envelope addressed to `me`, written with `senderPublicKey`. The caller looks the
 // sender's key up by header.sender_key_id among keys it trusts, never from the envelope.
+// A key entry re-encrypted after a recovery (see rewrappedBy) is boxed from the key that
+// re-encrypted it instead: the caller passes that key, looked up among keys it trusts, as
+// `wrapperPublicKey`, and the sender's (possibly retired) key is not needed.
 // Returns { header, payload }.
-export function openEnvelope(envelope, { me, senderPublicKey }) {
+export function openEnvelope(envelope, { me, senderPublicKey = null, wrapperPublicKey = null }) {
   const header = envelope?.header;
   if (!header || header.v !== PROTOCOL_VERSION) {
     throw new EnvelopeOpenError("Unsupported protocol version.");
   }
-  if (keyIdFor(senderPublicKey) !== header.sender_key_id) {
-    throw new EnvelopeOpenError("The sender key does not match the envelope header.");
-  }
   const myKeyId = me.keyId ?? keyIdFor(me.public);
   const wrapped = (envelope.keys || []).find((k) => k.key_id === myKeyId);
   if (!wrapped) throw new EnvelopeOpenError("This envelope is not addressed to this key.");
+  const wrappedBy = rewrappedBy(envelope, me);
+  let boxedBy;
+  if (wrappedBy !== null) {
+    if (!wrapperPublicKey || keyIdFor(wrapperPublicKey) !== wrappedBy) {
+      throw new EnvelopeOpenError("The key that re-encrypted this message is not trusted here.");
+    }
+    boxedBy = wrapperPublicKey;
+  } else {
+    if (!senderPublicKey || keyIdFor(senderPublicKey) !== header.sender_key_id) {
+      throw new EnvelopeOpenError("The sender key does not match the envelope header.");
+    }
+    boxedBy = senderPublicKey;
+  }
   let payload;
   try {
     const contentKey = sodium.crypto_box_open_easy(
       unb64(wrapped.box),
       unb64(wrapped.nonce),
-      senderPublicKey,
+      boxedBy,
       me.secret,
     );
     const padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
