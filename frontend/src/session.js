@@ -4,6 +4,7 @@
 
 import * as crypto from "./crypto/index.js";
 import { api, get, post } from "./api.js";
+import { $, go } from "./ui.js";
 
 const KEY = "relay.device";
 
@@ -63,6 +64,21 @@ export async function signIn(username, password) {
   return { me, wrapKey: keys.wrapKey, saltInfo };
 }
 
+// A new key pair, made here: the pair itself, and what the server stores of it (the public
+// key and the private key wrapped with the password's wrap key).
+export function newWrappedKeyPair(wrapKey) {
+  const pair = crypto.generateKeyPair();
+  const wrapped = crypto.wrapSecretKey(pair.secret, wrapKey);
+  return {
+    pair,
+    fields: {
+      public_key: crypto.b64(pair.public),
+      wrapped_private_key: crypto.b64(wrapped.box),
+      wrapped_key_nonce: crypto.b64(wrapped.nonce),
+    },
+  };
+}
+
 // After sign-in (and the second factor for staff): unwrap the stored private key, or make
 // and register a first one when the account has none yet.
 export async function unlock(me, wrapKey) {
@@ -71,13 +87,8 @@ export async function unlock(me, wrapKey) {
     wrapped = await get("/api/keys/wrapped");
   } catch (error) {
     if (error.status !== 404) throw error;
-    const pair = crypto.generateKeyPair();
-    const box = crypto.wrapSecretKey(pair.secret, wrapKey);
-    await post("/api/keys", {
-      public_key: crypto.b64(pair.public),
-      wrapped_private_key: crypto.b64(box.box),
-      wrapped_key_nonce: crypto.b64(box.nonce),
-    });
+    const { pair, fields } = newWrappedKeyPair(wrapKey);
+    await post("/api/keys", fields);
     const fresh = await get("/api/me");
     remember(fresh, pair);
     return { me: fresh, keyPair: pair };
@@ -91,6 +102,23 @@ export async function unlock(me, wrapKey) {
   const pair = crypto.keyPairFromSecret(secret);
   remember(me, pair);
   return { me, keyPair: pair };
+}
+
+// The start of every signed-in page: this tab's { me, keyPair }, or null after sending a
+// tab that has not signed in to the sign-in page.
+export async function signedInDevice() {
+  await crypto.ready();
+  const device = recall();
+  if (!device) go("/signin");
+  return device;
+}
+
+// The page's "Sign out" button.
+export function installSignOut() {
+  $("sign-out").addEventListener("click", async () => {
+    await signOut();
+    go("/signin");
+  });
 }
 
 export async function signOut() {

@@ -87,3 +87,11 @@ export function focusHeading(id) {
   const heading = $(id);
   if (heading) heading.focus();
 }
+
+// Pages in steps (enrolment, sign-in): hide this step, show the next and move focus to its
+// heading, so a screen reader announces where the user now is.
+export function nextStep(fromId, toId, headingId) {
+  $(fromId).hidden = true;
+  $(toId).hidden = false;
+  if (headingId) focusHeading(headingId);
+}

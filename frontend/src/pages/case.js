@@ -4,11 +4,11 @@
 
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
-import { facilitatorRecipients, openMessage, trustedKeys } from "../casekeys.js";
+import { facilitatorRecipients, openMessage, recipientsOf, trustedKeys } from "../casekeys.js";
 import { wordDiff } from "../diff.js";
-import { recall, signOut } from "../session.js";
+import { installSignOut, signedInDevice } from "../session.js";
 import { EventStream, allEvents } from "../socket.js";
-import { $, announce, busy, el, focusHeading, go, showError, when } from "../ui.js";
+import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
 
 const SIDE_WORDS = { harmed: "the person harmed", responsible: "the person responsible" };
 const KIND_WORDS = {
@@ -37,12 +37,8 @@ export function caseStateWords(summary) {
 }
 
 export async function casePage() {
-  await crypto.ready();
-  const device = recall();
-  if (!device) {
-    go("/signin");
-    return;
-  }
+  const device = await signedInDevice();
+  if (!device) return;
   const me = device.keyPair;
   const caseId = document.body.dataset.caseId;
   let summary = await get(`/api/cases/${caseId}`);
@@ -200,7 +196,7 @@ export async function casePage() {
       senderId: device.me.user_id,
       caseId,
       kind,
-      recipients: [...facilitatorRecipients(summary), ...to.map((p) => ({ keyId: p.key.key_id, publicKey: crypto.unb64(p.key.public_key) }))],
+      recipients: [...facilitatorRecipients(summary), ...recipientsOf(to)],
       payload: { body },
       derivedFrom,
       edited,
@@ -266,10 +262,7 @@ export async function casePage() {
     });
   });
 
-  $("sign-out").addEventListener("click", async () => {
-    await signOut();
-    go("/signin");
-  });
+  installSignOut();
 
   function onEvent(event, live) {
     if (event.case_id !== caseId) return;

@@ -1,21 +1,13 @@
 // A facilitator's cases, with how many messages wait in each.
 
-import * as crypto from "../crypto/index.js";
 import { get } from "../api.js";
-import { recall, signOut } from "../session.js";
-import { $, el, go } from "../ui.js";
+import { installSignOut, signedInDevice } from "../session.js";
+import { $, el } from "../ui.js";
 import { caseStateWords } from "./case.js";
 
 export async function casesPage() {
-  await crypto.ready();
-  if (!recall()) {
-    go("/signin");
-    return;
-  }
-  $("sign-out").addEventListener("click", async () => {
-    await signOut();
-    go("/signin");
-  });
+  if (!(await signedInDevice())) return;
+  installSignOut();
   const { cases } = await get("/api/cases");
   $("cases-empty").hidden = cases.length > 0;
   const items = await Promise.all(

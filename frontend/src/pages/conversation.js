@@ -4,9 +4,9 @@
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { facilitatorRecipients, openMessage, trustedKeys } from "../casekeys.js";
-import { recall, signOut } from "../session.js";
+import { installSignOut, signedInDevice } from "../session.js";
 import { EventStream, allEvents } from "../socket.js";
-import { $, announce, busy, el, focusHeading, go, showError, when } from "../ui.js";
+import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
 
 const FOR_OTHER_PARTY = new Set(["question", "answer", "statement", "letter", "apology"]);
 const KIND_WORDS = {
@@ -29,12 +29,8 @@ const STATE_WORDS = {
 };
 
 export async function conversationPage() {
-  await crypto.ready();
-  const device = recall();
-  if (!device) {
-    go("/signin");
-    return;
-  }
+  const device = await signedInDevice();
+  if (!device) return;
   const me = device.keyPair;
   const { cases } = await get("/api/cases");
   if (!cases.length) {
@@ -239,10 +235,7 @@ export async function conversationPage() {
   });
   $("ended").setAttribute("tabindex", "-1");
 
-  $("sign-out").addEventListener("click", async () => {
-    await signOut();
-    go("/signin");
-  });
+  installSignOut();
 
   const history = await allEvents();
   for (const event of history) onEvent(event, false);

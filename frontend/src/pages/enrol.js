@@ -3,8 +3,8 @@
 
 import * as crypto from "../crypto/index.js";
 import { post } from "../api.js";
-import { deriveKeys, remember } from "../session.js";
-import { $, busy, focusHeading, go, loading, showError } from "../ui.js";
+import { deriveKeys, newWrappedKeyPair, remember } from "../session.js";
+import { $, busy, go, loading, nextStep, showError } from "../ui.js";
 
 const MIN_PASSWORD = 10;
 
@@ -23,9 +23,7 @@ export async function enrolPage() {
       invitation = await post("/api/enrol/check", { code });
       $("enrol-display-name").textContent = invitation.display_name || invitation.username;
       $("enrol-username").textContent = invitation.username;
-      $("enrol-code-form").hidden = true;
-      $("enrol-password-form").hidden = false;
-      focusHeading("enrol-password-heading");
+      nextStep("enrol-code-form", "enrol-password-form", "enrol-password-heading");
     });
   });
 
@@ -44,22 +42,13 @@ export async function enrolPage() {
       loading(true);
       try {
         const keys = await deriveKeys(password, invitation);
-        const pair = crypto.generateKeyPair();
-        const wrapped = crypto.wrapSecretKey(pair.secret, keys.wrapKey);
-        const me = await post("/api/enrol", {
-          code,
-          login_key: crypto.b64(keys.loginKey),
-          public_key: crypto.b64(pair.public),
-          wrapped_private_key: crypto.b64(wrapped.box),
-          wrapped_key_nonce: crypto.b64(wrapped.nonce),
-        });
+        const { pair, fields } = newWrappedKeyPair(keys.wrapKey);
+        const me = await post("/api/enrol", { code, login_key: crypto.b64(keys.loginKey), ...fields });
         $("enrol-password").value = "";
         $("enrol-password-again").value = "";
         remember(me, pair);
         $("enrol-fingerprint").textContent = crypto.fingerprintFor(pair.public);
-        $("enrol-password-form").hidden = true;
-        $("enrol-done").hidden = false;
-        focusHeading("enrol-done-heading");
+        nextStep("enrol-password-form", "enrol-done", "enrol-done-heading");
       } finally {
         loading(false);
       }

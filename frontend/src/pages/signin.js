@@ -4,7 +4,7 @@
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { signIn, unlock } from "../session.js";
-import { $, busy, focusHeading, go, loading, showError } from "../ui.js";
+import { $, busy, go, loading, nextStep, showError } from "../ui.js";
 
 function homeFor(me) {
   return me.role === "participant" ? "/conversation" : "/cases";
@@ -33,9 +33,7 @@ export async function signinPage() {
         $("signin-password").value = "";
         pending = { me: result.me, wrapKey: result.wrapKey };
         if (result.me.second_factor_required && !result.me.second_factor_verified) {
-          $("signin-form").hidden = true;
-          $("second-factor-form").hidden = false;
-          focusHeading("second-factor-heading");
+          nextStep("signin-form", "second-factor-form", "second-factor-heading");
           return;
         }
         await finish(result.me);
@@ -61,11 +59,9 @@ export async function signinPage() {
   $("second-factor-setup-start").addEventListener("click", (event) => {
     busy(event.currentTarget, async () => {
       const setup = await get("/api/otp/setup");
-      $("second-factor-qr").src = `data:image/svg+xml;base64,${btoa(unescape(encodeURIComponent(setup.qr_svg)))}`;
+      $("second-factor-qr").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(setup.qr_svg)}`;
       $("second-factor-uri").textContent = setup.otpauth_uri;
-      $("second-factor-form").hidden = true;
-      $("second-factor-setup").hidden = false;
-      focusHeading("second-factor-setup-heading");
+      nextStep("second-factor-form", "second-factor-setup", "second-factor-setup-heading");
     });
   });
 
@@ -80,8 +76,7 @@ export async function signinPage() {
         item.textContent = code;
         return item;
       }));
-      $("second-factor-confirm-form").hidden = true;
-      $("backup-codes").hidden = false;
+      nextStep("second-factor-confirm-form", "backup-codes");
     });
   });
 
