@@ -49,7 +49,7 @@ class UsageProblem(Exception):
     """Something the person asked for cannot be done as asked; the message says why."""
 
 
-def _kdf_floor(value: str) -> tuple[int, int]:
+def parse_kdf_floor(value: str) -> tuple[int, int]:
     try:
         passes, mib = (int(part) for part in value.split(","))
     except ValueError:
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="code from your authenticator app or a backup code (staff accounts)",
     )
     parser.add_argument(
-        "--kdf-floor", type=_kdf_floor, default=None, metavar="PASSES,MIB",
+        "--kdf-floor", type=parse_kdf_floor, default=None, metavar="PASSES,MIB",
         help="lowest Argon2id cost to accept from the server (only lower it for a test server)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -290,10 +290,9 @@ def cmd_queue(client: RelayClient, args: argparse.Namespace, out: TextIO) -> Non
     if not messages:
         out.write("Nothing is waiting for a decision.\n")
     keys = client.case_keys(case_id, refresh=True)
-    sides = {uid: side for side, uid in keys.participant_user_ids.items()}
     narrator = Narrator(client)
     for message in messages:
-        side = sides.get(message["envelope"]["header"]["sender_id"])
+        side = keys.side_of(message["envelope"]["header"]["sender_id"])
         out.write(narrator.message(message, side=side) + "\n")
 
 

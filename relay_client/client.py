@@ -50,6 +50,20 @@ class CaseKeys:
         keys.update({r.key_id: r.public_key for r in self.participants.values()})
         return keys
 
+    def side_of(self, user_id: str) -> str | None:
+        """The side of the participant with this user id (staff only), or None."""
+        return next(
+            (side for side, uid in self.participant_user_ids.items() if uid == user_id), None
+        )
+
+
+def recipient_from_wire(key: dict[str, Any]) -> Recipient:
+    """A key the server sent, refused unless its key id is the one its public key gives."""
+    recipient = Recipient(key["key_id"], crypto.unb64(key["public_key"]))
+    if crypto.key_id_for(recipient.public_key) != recipient.key_id:
+        raise crypto.CryptoError("The server sent a key that does not match its key id.")
+    return recipient
+
 
 class RelayClient:
     """One signed-in person on one device."""
@@ -282,10 +296,7 @@ class RelayClient:
         the new key's fingerprint with the participant first."""
         assert self.keypair is not None
         pending = self.get(f"/api/cases/{case_id}/participants/{side}/rewrap")
-        new_key = pending["key"]
-        target = Recipient(new_key["key_id"], crypto.unb64(new_key["public_key"]))
-        if crypto.key_id_for(target.public_key) != target.key_id:
-            raise crypto.CryptoError("The server sent a key that does not match its key id.")
+        target = recipient_from_wire(pending["key"])
         known: dict[str, bytes] = {}
         for key_id, raw in pending["sender_keys"].items():
             public = crypto.unb64(raw)
@@ -320,9 +331,7 @@ class RelayClient:
             keys = CaseKeys(
                 case_id=case_id,
                 facilitators={
-                    f["user_id"]: Recipient(
-                        f["key"]["key_id"], crypto.unb64(f["key"]["public_key"])
-                    )
+                    f["user_id"]: recipient_from_wire(f["key"])
                     for f in summary["facilitators"]
                     if f["key"]
                 },
@@ -331,9 +340,7 @@ class RelayClient:
             for p in summary.get("participants", []):
                 keys.participant_user_ids[p["side"]] = p["user_id"]
                 if p["key"]:
-                    keys.participants[p["side"]] = Recipient(
-                        p["key"]["key_id"], crypto.unb64(p["key"]["public_key"])
-                    )
+                    keys.participants[p["side"]] = recipient_from_wire(p["key"])
             self._case_keys[case_id] = keys
         return self._case_keys[case_id]
 
@@ -369,11 +376,13 @@ class RelayClient:
 
     def compose_for_participant(
         self, case_id: str, side: str, kind: str, text: str, *,
-        derived_from: str | None = None, edited: bool = False,
+        derived_from: str | None = None, edited: bool = False, keys: CaseKeys | None = None,
     ) -> dict[str, Any]:
-        """A facilitator's envelope: to one participant and every facilitator of the case."""
+        """A facilitator's envelope: to one participant and every facilitator of the case,
+        with ``keys`` when the caller has just fetched them, else with freshly fetched ones."""
         assert self.keypair is not None
-        keys = self.case_keys(case_id, refresh=True)
+        if keys is None:
+            keys = self.case_keys(case_id, refresh=True)
         return crypto.seal(
             sender=self.keypair,
             sender_id=self.me["user_id"],
@@ -440,36 +449,41 @@ class RelayClient:
     def queue(self, case_id: str) -> list[dict[str, Any]]:
         return self.get(f"/api/cases/{case_id}/queue")["messages"]
 
-    def _sender_side(self, case_id: str, message: dict[str, Any]) -> str:
-        keys = self.case_keys(case_id, refresh=True)
-        sender_id = message["envelope"]["header"]["sender_id"]
-        return next(side for side, uid in keys.participant_user_ids.items() if uid == sender_id)
+    def _decision_keys(self, message: dict[str, Any]) -> tuple[CaseKeys, str]:
+        """The case's current keys, fetched once for a decision on ``message``, and the side
+        of the participant who wrote it."""
+        keys = self.case_keys(message["case_id"], refresh=True)
+        side = keys.side_of(message["envelope"]["header"]["sender_id"])
+        if side is None:
+            raise ValueError("Only a participant's message waits for a decision.")
+        return keys, side
 
     def forward(self, message: dict[str, Any], *, edited_text: str | None = None) -> dict[str, Any]:
         """Open the participant's message and forward it (or an edited version) to the other
         party, as a new envelope from this facilitator's key."""
-        case_id = message["case_id"]
+        keys, side = self._decision_keys(message)
         original = self.open(message)
-        side = self._sender_side(case_id, message)
         target = "responsible" if side == "harmed" else "harmed"
         text = original["body"] if edited_text is None else edited_text
         envelope = self.compose_for_participant(
-            case_id, target, message["kind"], text,
+            message["case_id"], target, message["kind"], text, keys=keys,
             derived_from=message["message_id"], edited=edited_text is not None,
         )
         return self.post(f"/api/messages/{message['message_id']}/forward", {"envelope": envelope})
 
     def return_to_sender(self, message: dict[str, Any], note: str) -> dict[str, Any]:
-        side = self._sender_side(message["case_id"], message)
+        keys, side = self._decision_keys(message)
         envelope = self.compose_for_participant(
-            message["case_id"], side, "return_note", note, derived_from=message["message_id"]
+            message["case_id"], side, "return_note", note, keys=keys,
+            derived_from=message["message_id"],
         )
         return self.post(f"/api/messages/{message['message_id']}/return", {"envelope": envelope})
 
     def reject(self, message: dict[str, Any], reason: str) -> dict[str, Any]:
-        side = self._sender_side(message["case_id"], message)
+        keys, side = self._decision_keys(message)
         envelope = self.compose_for_participant(
-            message["case_id"], side, "rejection_reason", reason, derived_from=message["message_id"]
+            message["case_id"], side, "rejection_reason", reason, keys=keys,
+            derived_from=message["message_id"],
         )
         return self.post(f"/api/messages/{message['message_id']}/reject", {"envelope": envelope})
 

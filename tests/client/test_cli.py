@@ -126,6 +126,7 @@ def test_reject_pause_resume_and_withdraw(daphne, monkeypatch):
     blocked = cli(sc.facilitator, "forward", str(question.pk))
     assert blocked.code == 1
     assert "paused" in blocked.err and blocked.out == ""
+    assert blocked.err.endswith("(paused)\n")
     question.refresh_from_db()
     assert question.state == MessageState.SUBMITTED
     harmed_view = cli(sc.harmed, "inbox").out
@@ -275,4 +276,6 @@ def test_installed_command(daphne):
     assert f"Signed in as {sc.harmed.user.username} (participant)." in done.stdout
     assert sc.harmed.keypair is not None
     assert f"Your key fingerprint: {sc.harmed.keypair.fingerprint}" in done.stdout
+    # The fingerprint read out to the facilitator is the one the server shows them.
+    assert sc.harmed.user.public_keys.get().fingerprint == sc.harmed.keypair.fingerprint
     assert sc.harmed.password not in done.stdout + done.stderr
