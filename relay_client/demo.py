@@ -27,10 +27,10 @@ from typing import Any, TextIO
 import httpx
 
 from relay_client import crypto
+from relay_client.cli import DEFAULT_SERVER, parse_kdf_floor
 from relay_client.client import RelayApiError, RelayClient
-from relay_client.display import Narrator
+from relay_client.display import SIDE_LABEL, Narrator
 
-DEFAULT_SERVER = "http://127.0.0.1:8000"
 DEMO_CASE_REFERENCE = "RJ-DEMO-0001"
 TOTP_STEP = 30
 TOTP_DIGITS = 6
@@ -62,10 +62,8 @@ class DemoPerson:
 
     @property
     def label(self) -> str:
-        if self.side == "harmed":
-            return f"{self.display_name} (the person harmed)"
-        if self.side == "responsible":
-            return f"{self.display_name} (the person responsible)"
+        if self.side is not None:
+            return f"{self.display_name} ({SIDE_LABEL[self.side]})"
         return f"{self.display_name} ({self.role.replace('_', ' ')})"
 
 
@@ -278,11 +276,6 @@ class Demo:
         )
 
 
-def _kdf_floor(value: str) -> tuple[int, int]:
-    passes, mib = (int(part) for part in value.split(","))
-    return passes, mib * 1024 * 1024
-
-
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     parser = argparse.ArgumentParser(
@@ -292,7 +285,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--otp", help="the facilitator's code (default: computed for the demo)")
     parser.add_argument(
-        "--kdf-floor", type=_kdf_floor, default=None, metavar="PASSES,MIB",
+        "--kdf-floor", type=parse_kdf_floor, default=None, metavar="PASSES,MIB",
         help="lowest Argon2id cost to accept (only lower it for a test server)",
     )
     args = parser.parse_args(argv)

@@ -12,7 +12,6 @@ from relay_client import crypto
 from relay_client.client import RelayApiError, RelayClient
 
 SIDE_LABEL = {"harmed": "the person harmed", "responsible": "the person responsible"}
-OTHER_SIDE = {"harmed": "responsible", "responsible": "harmed"}
 KIND_LABEL = {
     "question": "a question",
     "answer": "an answer",
@@ -54,14 +53,24 @@ class Narrator:
     def is_facilitator(self) -> bool:
         return self.client.me.get("role") == "facilitator"
 
-    def my_side(self, case_id: str | None) -> str | None:
+    def _summary(self, case_id: str | None) -> dict[str, Any]:
+        """What the server says about the case to this participant ({} for staff, or when
+        the case is out of reach)."""
         if case_id is None or self.is_facilitator:
-            return None
+            return {}
         try:
-            side = self.client.case_keys(case_id).summary.get("side")
+            return self.client.case_keys(case_id).summary
         except RelayApiError:
-            return None
+            return {}
+
+    def my_side(self, case_id: str | None) -> str | None:
+        side = self._summary(case_id).get("side")
         return side if isinstance(side, str) else None
+
+    def other_party(self, case_id: str | None) -> str:
+        """How the server names the other participant to this one."""
+        label = (self._summary(case_id).get("other_party") or {}).get("label")
+        return label if isinstance(label, str) else "the other person"
 
     def body(self, message: dict[str, Any]) -> str:
         try:
@@ -99,8 +108,7 @@ class Narrator:
             return f"Your facilitator will not pass on your message {derived}. Their reason: {text}"
         if kind == "facilitator_note":
             return f"Your facilitator wrote to you: {text}"
-        mine = self.my_side(message["case_id"])
-        other = SIDE_LABEL[OTHER_SIDE[mine]] if mine else "the other person"
+        other = self.other_party(message["case_id"])
         edited = ", who edited it" if header.get("edited") else ""
         return (
             f"{other.capitalize()} sent you {kind_label(kind)}, passed on by your "
