@@ -138,26 +138,19 @@ def test_a_success_clears_the_account_count():
     person = make_person(Role.PARTICIPANT)
     wrong = password_keys(person.user, "guess").login_key_b64
     right = password_keys(person.user).login_key_b64
+
+    def sign_in(login_key: str) -> int:
+        body = {"username": person.user.username, "login_key": login_key}
+        return json_post(Client(), "/api/session", body).status_code
+
     with override_settings(
         RELAY_THROTTLE_LIMITS={"sign_in": (3, 50), "enrolment": (10, 20), "otp": (5, 30)}
     ):
+        # Two failures, a success, two more: without the reset the count would reach the
+        # limit of three and the second success would be refused.
         for _ in range(2):
-            json_post(
-                Client(), "/api/session", {"username": person.user.username, "login_key": wrong}
-            )
-        assert (
-            json_post(
-                Client(), "/api/session", {"username": person.user.username, "login_key": right}
-            ).status_code
-            == 200
-        )
-        for _ in range(2):
-            json_post(
-                Client(), "/api/session", {"username": person.user.username, "login_key": wrong}
-            )
-        assert (
-            json_post(
-                Client(), "/api/session", {"username": person.user.username, "login_key": right}
-            ).status_code
-            == 200
-        )
+            assert [sign_in(wrong) for _ in range(2)] == [401, 401]
+            assert sign_in(right) == 200
+        # The count still runs after a success: three more failures reach the limit.
+        assert [sign_in(wrong) for _ in range(3)] == [401, 401, 401]
+        assert sign_in(right) == 429
