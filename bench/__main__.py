@@ -18,42 +18,44 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from bench.throughput import daphne, free_port
+from bench.throughput import (
+    ROOT,
+    daphne,
+    free_port,
+    fresh_database,
+    migrate,
+    next_message,
+    percentile,
+)
 from relay_client.demo import Demo
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
 def own_server() -> Iterator[str]:
     """A seeded Relay on a free port, stopped afterwards."""
-    with tempfile.TemporaryDirectory(prefix="relay-bench-") as folder:
+    with fresh_database(None) as sqlite_url:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = dict(os.environ)
-        env.setdefault("DATABASE_URL", f"sqlite:///{folder}/bench.sqlite3")
+        env.setdefault("DATABASE_URL", sqlite_url)
         env.update({"RELAY_ALLOWED_ORIGINS": url, "DJANGO_SETTINGS_MODULE": "relay.settings"})
-        manage = [sys.executable, "manage.py"]
-        subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        migrate(env)
         subprocess.run(
-            [*manage, "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+            [sys.executable, "manage.py", "seed_demo"],
+            cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
         )
         with daphne(env, port) as served:
             yield served
 
 
 def describe(name: str, seconds: list[float]) -> str:
-    ms = sorted(s * 1000 for s in seconds)
-    p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
     return (
-        f"{name:<36} median {statistics.median(ms):7.1f} ms   p95 {p95:7.1f} ms   "
-        f"max {ms[-1]:7.1f} ms"
+        f"{name:<36} median {statistics.median(seconds) * 1000:7.1f} ms   "
+        f"p95 {percentile(seconds, 0.95):7.1f} ms   max {max(seconds) * 1000:7.1f} ms"
     )
 
 
@@ -76,12 +78,10 @@ def measure(url: str, messages: int) -> None:
             t2 = time.perf_counter()
             facilitator.forward(message)
             t3 = time.perf_counter()
-            while True:
-                event = sock.next_event(10)
-                if event is None:
-                    raise SystemExit("A forwarded message did not arrive within 10 seconds.")
-                if event["type"] == "message":
-                    break
+            try:
+                next_message(sock)
+            except RuntimeError as exc:
+                raise SystemExit(f"{str(exc).capitalize()}.") from None
             t4 = time.perf_counter()
             acks.append(t1 - t0)
             forwards.append(t3 - t2)

@@ -65,6 +65,11 @@ def fresh_database(postgres: str | None) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                   cwd=ROOT, env=env, check=True)
+
+
 def configure(database_url: str, redis_url: str | None, origin: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("REDIS_URL", None)
@@ -120,23 +125,17 @@ class Pair:
 
 
 def seed_pairs(url: str, count: int) -> list[Pair]:
-    from django.conf import settings
+    from types import SimpleNamespace
 
-    from relay_client.client import RelayClient
-    from tests.factories import make_case, otp_token
+    from tests.delivery.live import client_for
+    from tests.factories import make_case
 
-    def signed_in(person):  # type: ignore[no-untyped-def]
-        client = RelayClient(url, kdf_floor_opslimit=settings.RELAY_KDF_OPSLIMIT,
-                             kdf_floor_memlimit=settings.RELAY_KDF_MEMLIMIT)
-        token = otp_token(person) if "otp_device" in person.extra else None
-        client.sign_in(person.user.username, person.password, otp_token=token)
-        return client
-
+    server = SimpleNamespace(url=url)
     pairs = []
     for _ in range(count):
         sc = make_case()
-        pairs.append(Pair(sc.id, signed_in(sc.harmed), signed_in(sc.facilitator),
-                          signed_in(sc.responsible)))
+        pairs.append(Pair(sc.id, client_for(server, sc.harmed), client_for(server, sc.facilitator),
+                          client_for(server, sc.responsible)))
     return pairs
 
 
@@ -256,8 +255,7 @@ def main() -> int:
     origin = f"http://127.0.0.1:{port}"
     with fresh_database(args.postgres) as database_url:
         env = configure(database_url, args.redis, origin)
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                       cwd=ROOT, env=env, check=True)
+        migrate(env)
         import django
 
         django.setup()
