@@ -5,7 +5,9 @@ channel layer is Redis, and a second test spreads the sockets over two Daphne pr
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -40,18 +42,25 @@ def assert_all_close(socks, started: float) -> list[float]:
     return delays
 
 
+def assert_sockets_close_on(clients, act: Callable[[], Any]) -> Any:
+    """Open a socket for each client, do ``act``, and see every socket close within the
+    limit. Returns what ``act`` returned."""
+    with ExitStack() as stack:
+        socks = [stack.enter_context(c.socket()) for c in clients]
+        started = time.monotonic()
+        result = act()
+        assert_all_close(socks, started)
+    return result
+
+
 @pytest.mark.parametrize("role", [Role.PARTICIPANT, Role.FACILITATOR])
 def test_signing_out_closes_every_socket_of_the_user(daphne, role):
     person = make_person(role)
     bystander = make_person(Role.PARTICIPANT)
     first, second = two_sessions(daphne, person)
     other = client_for(daphne, bystander)
-    with ExitStack() as stack:
-        socks = [stack.enter_context(c.socket()) for c in (first, second)]
-        other_sock = stack.enter_context(other.socket())
-        started = time.monotonic()
-        first.sign_out()
-        assert_all_close(socks, started)
+    with other.socket() as other_sock:
+        assert_sockets_close_on([first, second], first.sign_out)
         # Someone else's socket stays open.
         assert other_sock.request("events", after=0) is not None
 
@@ -59,11 +68,9 @@ def test_signing_out_closes_every_socket_of_the_user(daphne, role):
 def test_a_password_change_closes_every_socket_of_the_user(daphne):
     person = make_person(Role.PARTICIPANT)
     first, second = two_sessions(daphne, person)
-    with ExitStack() as stack:
-        socks = [stack.enter_context(c.socket()) for c in (first, second)]
-        started = time.monotonic()
-        first.change_password(person.password, NEW_PASSWORD)
-        assert_all_close(socks, started)
+    assert_sockets_close_on(
+        [first, second], lambda: first.change_password(person.password, NEW_PASSWORD)
+    )
     # The session that changed the password is kept; the other one has ended.
     assert first.get("/api/me")["user_id"] == person.id
     assert second.http.get("/api/me").status_code == 401
@@ -75,11 +82,7 @@ def test_suspension_closes_every_socket_and_ends_every_session(daphne):
     sc = make_case()
     manager = client_for(daphne, sc.manager)
     first, second = two_sessions(daphne, sc.harmed)
-    with ExitStack() as stack:
-        socks = [stack.enter_context(c.socket()) for c in (first, second)]
-        started = time.monotonic()
-        manager.suspend(sc.harmed.id)
-        assert_all_close(socks, started)
+    assert_sockets_close_on([first, second], lambda: manager.suspend(sc.harmed.id))
     for client in (first, second):
         assert client.http.get("/api/me").status_code == 401
     fresh = weak_floor_client(daphne)
@@ -110,11 +113,7 @@ def test_sockets_on_another_daphne_process_close_too(daphne):
         person = make_person(Role.PARTICIPANT)
         here = client_for(daphne, person)
         there = client_for(second_server, person)
-        with ExitStack() as stack:
-            socks = [stack.enter_context(there.socket()), stack.enter_context(here.socket())]
-            started = time.monotonic()
-            here.sign_out()
-            assert_all_close(socks, started)
+        assert_sockets_close_on([there, here], here.sign_out)
     finally:
         second_server.stop()
 
@@ -122,12 +121,11 @@ def test_sockets_on_another_daphne_process_close_too(daphne):
 def test_a_second_factor_change_closes_every_socket_of_the_user(daphne):
     person = make_person(Role.FACILITATOR)
     first, second = two_sessions(daphne, person)
-    with ExitStack() as stack:
-        socks = [stack.enter_context(c.socket()) for c in (first, second)]
-        setup = first.otp_setup()
-        started = time.monotonic()
-        assert len(first.otp_confirm(totp_now(setup["otpauth_uri"]))) == 10
-        assert_all_close(socks, started)
+    setup = first.otp_setup()
+    codes = assert_sockets_close_on(
+        [first, second], lambda: first.otp_confirm(totp_now(setup["otpauth_uri"]))
+    )
+    assert len(codes) == 10
 
 
 def test_staff_without_a_verified_second_factor_get_no_socket(daphne):
