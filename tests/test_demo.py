@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from relay.accounts.models import User
 from relay.audit.chain import verify_chain
-from relay.audit.models import AuditEvent
+from relay.audit.models import AuditEvent, AuditEventType
 from relay.cases.models import Case, CaseState, ParticipationState
 from relay.moderation.models import Message, MessageState
 from relay_client import demo
@@ -56,6 +57,18 @@ def test_seed_builds_an_active_case_through_the_actions_and_is_idempotent():
     assert len(codes) == 10 and " ".join(codes) in first
     assert DEMO_PEOPLE["facilitator"].otpauth_uri in first
     assert verify_chain().ok
+    # Each step was an audited action, not a write around one.
+    recorded = Counter(AuditEvent.objects.values_list("event_type", flat=True))
+    steps = {
+        AuditEventType.ACCOUNT_ENROLLED: 4,
+        AuditEventType.SECOND_FACTOR_SETUP_STARTED: 2,
+        AuditEventType.SECOND_FACTOR_CHANGED: 2,
+        AuditEventType.CASE_CREATED: 1,
+        AuditEventType.FACILITATOR_ASSIGNED: 1,
+        AuditEventType.PARTICIPANT_ADDED: 2,
+        AuditEventType.KEY_VERIFIED: 2,
+    }
+    assert {step: recorded[step] for step in steps} == steps
     events = AuditEvent.objects.count()
     users = User.objects.count()
 
