@@ -19,7 +19,6 @@ FRONTEND = ROOT / "frontend"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if CHROMIUM.exists() or IN_CI:
         return

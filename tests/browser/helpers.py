@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.factories import Person
+from tests.factories import Person, ShuttleCase, otp_token
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -79,6 +79,27 @@ def sign_in(
     page.wait_for_url(re.compile(r"/(conversation|cases)$"))
 
 
+def both_parties_and_staff(
+    browser: Browser, base_url: str, sent: Sent, shuttle: ShuttleCase
+) -> tuple[Page, Page, Page]:
+    """Both participants signed in on phones, and the facilitator on a desktop with the
+    case page open: (harmed, responsible, staff)."""
+    harmed = new_page(browser, base_url, sent)
+    sign_in(harmed, shuttle.harmed)
+    responsible = new_page(browser, base_url, sent)
+    sign_in(responsible, shuttle.responsible)
+    staff = new_page(browser, base_url, sent, phone=False)
+    sign_in(staff, shuttle.facilitator, token=otp_token(shuttle.facilitator))
+    staff.goto(f"/cases/{shuttle.id}")
+    return harmed, responsible, staff
+
+
+def envelopes_sent(sent: Sent) -> int:
+    """How many request bodies carried an envelope: proof the watcher saw the messages whose
+    content it checks for the sentinel."""
+    return sum('"ciphertext"' in body for body in sent.bodies)
+
+
 def check_page(page: Page, name: str) -> None:
     """axe-core finds no violations; keep phone and desktop screenshots."""
     results = AXE.run(page)
@@ -102,6 +123,8 @@ __all__ = [
     "Sent",
     "new_page",
     "sign_in",
+    "both_parties_and_staff",
+    "envelopes_sent",
     "check_page",
     "message_items",
     "PHONE",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import Sent, check_page, expect, new_page
+from tests.browser.helpers import Sent, check_page, envelopes_sent, expect, new_page
 from tests.browser.scenario import (
     SENTINEL,
     case_awaiting_enrolment,
@@ -91,5 +91,8 @@ def test_participant_flow_with_the_keyboard_alone(browser, relay) -> None:
     expect(page.locator("#ended")).to_contain_text("You have withdrawn")
     check_page(page, "conversation-withdrawn")
 
+    # The watcher saw the enrolment (with its login key) and the statement's envelope.
+    assert any('"login_key"' in body for body in sent.bodies)
+    assert envelopes_sent(sent) >= 1
     assert [item for item in sent.everything() if SENTINEL in item] == []
     assert sent.problems == []

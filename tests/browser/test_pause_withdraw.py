@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import Sent, check_page, expect, new_page, sign_in
+from tests.browser.helpers import (
+    Sent,
+    both_parties_and_staff,
+    check_page,
+    envelopes_sent,
+    expect,
+)
 from tests.browser.scenario import SENTINEL
-from tests.factories import make_case, otp_token
+from tests.factories import make_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -17,13 +23,7 @@ AT_ONCE_MS = 3000
 def test_pause_blocks_forwarding_at_once_and_withdraw_ends_it_for_both(browser, relay) -> None:
     shuttle = make_case()
     sent = Sent()
-    harmed = new_page(browser, relay.url, sent)
-    sign_in(harmed, shuttle.harmed)
-    responsible = new_page(browser, relay.url, sent)
-    sign_in(responsible, shuttle.responsible)
-    staff = new_page(browser, relay.url, sent, phone=False)
-    sign_in(staff, shuttle.facilitator, token=otp_token(shuttle.facilitator))
-    staff.goto(f"/cases/{shuttle.id}")
+    harmed, responsible, staff = both_parties_and_staff(browser, relay.url, sent, shuttle)
     expect(staff.locator("#case-state")).to_contain_text("Communicating")
 
     # Two questions wait; the facilitator opens the first.
@@ -59,8 +59,14 @@ def test_pause_blocks_forwarding_at_once_and_withdraw_ends_it_for_both(browser, 
     expect(first).to_contain_text("Not passed on")
     expect(first).to_contain_text(f"Too early for this {SENTINEL}")
 
-    # Resuming re-enables forwarding at once.
+    # The second question, opened while paused, cannot be passed on either.
+    staff.get_by_role("button", name="Open this message").click()
+    expect(staff.locator("#review-original")).to_have_text(f"Second question {SENTINEL}")
+    expect(forward).to_be_disabled()
+
+    # Resuming re-enables forwarding at once, on the message already open.
     responsible.get_by_role("button", name="Resume the conversation").click()
+    expect(forward).to_be_enabled(timeout=AT_ONCE_MS)
     expect(staff.locator("#case-state")).to_contain_text("Communicating", timeout=AT_ONCE_MS)
     staff.get_by_role("button", name="Open this message").click()
     expect(forward).to_be_enabled(timeout=AT_ONCE_MS)
@@ -95,5 +101,7 @@ def test_pause_blocks_forwarding_at_once_and_withdraw_ends_it_for_both(browser, 
     expect(staff.locator("#queue > li")).to_have_count(0)
     expect(staff.locator("#review")).to_be_hidden()
 
+    # The two questions, the reason and the note all left as envelopes the watcher saw.
+    assert envelopes_sent(sent) >= 4 and sent.frames
     assert [item for item in sent.everything() if SENTINEL in item] == []
     assert sent.problems == []

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from relay.accounts.models import PublicKey
-from tests.browser.helpers import Sent, check_page, expect, new_page, sign_in
+from tests.browser.helpers import Sent, check_page, envelopes_sent, expect, new_page, sign_in
 from tests.browser.scenario import SENTINEL, case_awaiting_enrolment, start_communication
 from tests.factories import otp_token
 
@@ -132,6 +132,8 @@ def test_whole_shuttle_in_three_browsers(browser, relay) -> None:
 
     # Every body, address and socket frame the three browsers sent: no sentinel in any.
     assert sent.bodies and sent.frames
+    # Question, edited question, answer, return note, revision, passed-on revision.
+    assert envelopes_sent(sent) >= 6
     leaks = [item for item in sent.everything() if SENTINEL in item]
     assert leaks == []
     assert sent.problems == []
