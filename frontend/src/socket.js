@@ -63,11 +63,16 @@ export class EventStream {
     });
   }
 
+  // Only a gap in sequence numbers costs a read from the API; the next event in order is
+  // shown straight from the push.
   receive(event) {
     this.catchingUp = this.catchingUp.then(async () => {
       if (event.seq <= this.lastSeq) return;
       if (event.seq > this.lastSeq + 1) await this.fetchMissing(event.seq - 1);
-      if (event.seq === this.lastSeq + 1) this.deliver(event);
+      if (event.seq > this.lastSeq) this.deliver(event);
+    }).catch((error) => {
+      // A failed catch-up read must not stop the chain: the next push or reconnect retries.
+      console.error(error);
     });
   }
 
@@ -81,13 +86,15 @@ export class EventStream {
     }
   }
 
-  // A gap in sequence numbers: read what was missed from the API, in order.
+  // A gap in sequence numbers: read what was missed from the API, in order. The API answers
+  // with what the database holds after lastSeq, in order, so every event it returns is
+  // shown: a sequence number it does not hold can never be filled by reading again.
   async fetchMissing(upTo) {
     while (this.lastSeq < upTo) {
       const page = await get(`/api/events?after=${this.lastSeq}`);
       if (!page.events.length) return;
       for (const event of page.events) {
-        if (event.seq === this.lastSeq + 1) this.deliver(event);
+        if (event.seq > this.lastSeq) this.deliver(event);
       }
     }
   }
