@@ -21,10 +21,11 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 
 from relay import operations
 from relay.accounts.models import User
-from relay.accounts.second_factor import second_factor_missing, verify_for_socket
+from relay.accounts.second_factor import verify_for_socket
+from relay.cases.access import require_usable
 from relay.delivery.groups import user_group
 from relay.delivery.selectors import events_after, latest_seq
-from relay.errors import RelayError
+from relay.errors import AccessDenied, RelayError, SecondFactorRequired
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +56,13 @@ class RelayConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_POLICY)
             return
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        session = self.scope.get("session")
-        await database_sync_to_async(verify_for_socket)(user, session)
-        if user.suspended_at is not None or not user.is_active:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        if second_factor_missing(user):
+        try:
+            await database_sync_to_async(self._admit)(user)
+        except SecondFactorRequired:
             await self.close(code=CLOSE_SECOND_FACTOR)
+            return
+        except AccessDenied:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
         self.group = user_group(user.pk)
@@ -73,6 +71,13 @@ class RelayConsumer(AsyncWebsocketConsumer):
         latest = await database_sync_to_async(latest_seq)(user)
         await self._send({"type": "welcome", "user_id": str(user.pk), "latest_seq": latest})
         self.recheck = asyncio.ensure_future(self._recheck_session())
+
+    def _admit(self, user: Any) -> None:
+        """The same rule as HTTP (``require_usable``); the OTP middleware does not run for
+        WebSockets, so the session's verified device is loaded here first."""
+        if user is not None and user.is_authenticated:
+            verify_for_socket(user, self.scope.get("session"))
+        require_usable(user)
 
     async def disconnect(self, code: int) -> None:
         if self.recheck is not None:
@@ -175,41 +180,46 @@ class RelayConsumer(AsyncWebsocketConsumer):
 
     async def _recheck_session(self) -> None:
         """Close the socket soon after its session ends or the account is suspended, even
-        if the revocation push was lost."""
+        if the revocation push was lost; and repair lost pushes on the way."""
         try:
             while True:
                 await asyncio.sleep(SESSION_RECHECK_SECONDS)
-                if not await database_sync_to_async(self._session_still_valid)():
+                latest = await database_sync_to_async(self._latest_seq_if_session_valid)()
+                if latest is None:
                     await self.close(code=CLOSE_REVOKED)
                     return
-                await self._catch_up()
+                await self._catch_up(latest)
         except asyncio.CancelledError:
             return
 
-    async def _catch_up(self) -> None:
-        """Repair lost pushes: rejoin the group and send any event a lost wake announced."""
+    async def _catch_up(self, latest: int) -> None:
+        """Rejoin the group and send any event a lost wake announced."""
         try:
             await self.channel_layer.group_add(self.group, self.channel_name)
         except Exception:  # noqa: BLE001 — the layer is down; the database still answers
             log.warning("could not renew the socket's group membership")
-        if self.sent_seq is None:
-            return
-        if await database_sync_to_async(latest_seq)(self.user) > self.sent_seq:
+        if self.sent_seq is not None and latest > self.sent_seq:
             await self._flush()
 
-    def _session_still_valid(self) -> bool:
+    def _latest_seq_if_session_valid(self) -> int | None:
+        """The user's latest event sequence number, or None once the session has ended,
+        its password hash changed, or the account may no longer act (one query for both)."""
         session = self.scope.get("session")
         if session is None or not session.session_key:
-            return False
+            return None
         store = session.__class__(session_key=session.session_key)
         if str(store.get(SESSION_KEY, "")) != str(self.user.pk):
-            return False
+            return None
         user = User.objects.filter(pk=self.user.pk).first()
-        if user is None or not user.is_active or user.suspended_at is not None:
-            return False
+        if user is None or not store.get(BACKEND_SESSION_KEY):
+            return None
+        try:
+            require_usable(user, second_factor=False)
+        except AccessDenied:
+            return None
         if store.get(HASH_SESSION_KEY) != user.get_session_auth_hash():
-            return False
-        return bool(store.get(BACKEND_SESSION_KEY))
+            return None
+        return user.event_seq
 
     def _origin_allowed(self) -> bool:
         headers = dict(self.scope.get("headers", []))

@@ -7,6 +7,7 @@ class RelayError(Exception):
     """Base class: ``code`` is stable and machine-readable, the message is plain English."""
 
     code = "error"
+    status = 400  # the HTTP status the API answers with
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -22,9 +23,40 @@ class AccessDenied(RelayError):
     """The object does not exist or is not yours: the same error for both, on purpose."""
 
     code = "not_found"
+    status = 404
 
     def __init__(self, message: str = "Not found, or you do not have access to it.") -> None:
         super().__init__(message)
+
+
+class NotSignedIn(AccessDenied):
+    """No signed-in user."""
+
+    code = "not_signed_in"
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("Please sign in.")
+
+
+class AccountSuspended(AccessDenied):
+    """The account is suspended (or deactivated): nothing is reachable."""
+
+    code = "suspended"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("This account is suspended.")
+
+
+class SecondFactorRequired(AccessDenied):
+    """The user must pass their second factor in this session first (invariant 6)."""
+
+    code = "second_factor_required"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("Confirm your second factor to reach case data.")
 
 
 class InvalidRequest(RelayError):
@@ -37,6 +69,7 @@ class IllegalTransition(RelayError):
     """The requested change is not allowed from the current state."""
 
     code = "conflict"
+    status = 409
 
 
 class EnvelopeRejected(RelayError):

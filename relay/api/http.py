@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
-from relay.accounts.second_factor import second_factor_missing
-from relay.errors import AccessDenied, IllegalTransition, InvalidRequest, RelayError
+from relay.cases.access import require_usable
+from relay.errors import InvalidRequest, RelayError
 
 log = logging.getLogger(__name__)
-
-STATUS = {AccessDenied: 404, IllegalTransition: 409, InvalidRequest: 400}
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:
@@ -22,10 +21,7 @@ def error(status: int, code: str, message: str) -> JsonResponse:
 
 
 def status_for(exc: RelayError) -> int:
-    for cls, status in STATUS.items():
-        if isinstance(exc, cls):
-            return status
-    return 400
+    return exc.status
 
 
 def json_body(request: HttpRequest) -> Any:
@@ -39,24 +35,27 @@ def json_body(request: HttpRequest) -> Any:
         raise InvalidRequest("The request body is not valid JSON.") from None
 
 
-def signed_in(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
-    """Refuse anonymous requests (401) and staff without a verified second factor (403)."""
+def answers_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Turn every RelayError a view raises into its JSON error reply."""
 
+    @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        user = request.user
-        if not user.is_authenticated:
-            return error(401, "not_signed_in", "Please sign in.")
-        if getattr(user, "suspended_at", None) is not None:
-            return error(403, "suspended", "This account is suspended.")
-        if second_factor_missing(user):
-            return error(
-                403, "second_factor_required", "Confirm your second factor to reach case data."
-            )
         try:
             return view(request, *args, **kwargs)
         except RelayError as exc:
-            return error(status_for(exc), exc.code, exc.message)
+            return error(exc.status, exc.code, exc.message)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def signed_in(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Refuse anyone ``require_usable`` refuses: anonymous (401), suspended (403), or
+    without the second factor they need (403)."""
+
+    @wraps(view)
+    @answers_errors
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        require_usable(request.user)
+        return view(request, *args, **kwargs)
+
     return wrapper

@@ -13,7 +13,12 @@ from typing import Any
 from relay.accounts.models import Role, User
 from relay.accounts.second_factor import second_factor_missing
 from relay.cases.models import Case, FacilitatorAssignment, Participation
-from relay.errors import AccessDenied
+from relay.errors import (
+    AccessDenied,
+    AccountSuspended,
+    NotSignedIn,
+    SecondFactorRequired,
+)
 
 
 def _as_uuid(value: Any) -> uuid.UUID:
@@ -23,13 +28,15 @@ def _as_uuid(value: Any) -> uuid.UUID:
         raise AccessDenied() from None
 
 
-def _usable(user: Any) -> User:
+def _usable(user: Any, *, second_factor: bool = True) -> User:
+    """The one rule for who may act at all: signed in, not suspended, and (unless setting a
+    factor up) past any second factor they need. Each refusal is its own AccessDenied."""
     if user is None or not getattr(user, "is_authenticated", False):
-        raise AccessDenied()
+        raise NotSignedIn()
     if user.suspended_at is not None or not user.is_active:
-        raise AccessDenied()
-    if second_factor_missing(user):
-        raise AccessDenied()
+        raise AccountSuspended()
+    if second_factor and second_factor_missing(user):
+        raise SecondFactorRequired()
     return user
 
 
@@ -86,6 +93,9 @@ def access_case_as_manager(user: Any, case_id: Any) -> Case:
     return case
 
 
-def require_usable(user: Any) -> User:
-    """Any signed-in, unsuspended user (staff with a verified second factor)."""
-    return _usable(user)
+def require_usable(user: Any, *, second_factor: bool = True) -> User:
+    """Any signed-in, unsuspended user who has passed the second factor they need.
+
+    ``second_factor=False`` only for the endpoints that set a factor up or verify it.
+    """
+    return _usable(user, second_factor=second_factor)
