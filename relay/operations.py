@@ -15,15 +15,21 @@ from typing import Any
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from relay.accounts.models import PublicKey, Role, User
+from relay.accounts.models import Role, User
 from relay.cases import access as case_access
-from relay.cases.models import Participation
-from relay.cases.selectors import current_facilitators, is_communicating
+from relay.cases.models import Participation, ParticipationState
+from relay.cases.selectors import (
+    current_facilitators,
+    current_keys_by_user,
+    is_communicating,
+    key_wire,
+)
 from relay.delivery.selectors import events_after, latest_seq
 from relay.envelopes import parse_envelope
-from relay.errors import AccessDenied, InvalidRequest
+from relay.errors import InvalidRequest
 from relay.moderation import actions as moderation
-from relay.moderation.selectors import message_for_recipient, message_wire, moderation_queue
+from relay.moderation.access import access_message
+from relay.moderation.selectors import message_wire, moderation_queue
 
 
 class Input(BaseModel):
@@ -54,23 +60,6 @@ class After(Input):
 
 def _envelope(raw: dict[str, Any]):
     return parse_envelope(raw, max_ciphertext=settings.RELAY_MAX_CIPHERTEXT_BYTES)
-
-
-def _key_wire(key: PublicKey | None) -> dict[str, Any] | None:
-    if key is None:
-        return None
-    import base64
-
-    return {
-        "key_id": key.key_id,
-        "public_key": base64.b64encode(bytes(key.public_key)).decode(),
-        "fingerprint": key.fingerprint,
-        "verified": key.verifications.exists(),
-    }
-
-
-def _current_key(user: User) -> PublicKey | None:
-    return PublicKey.objects.filter(user=user, retired_at__isnull=True).first()
 
 
 # --- operations --------------------------------------------------------------------------
@@ -145,11 +134,7 @@ def queue(user: User, data: CaseRef) -> dict[str, Any]:
 
 def get_message(user: User, data: MessageRef) -> dict[str, Any]:
     case_access.require_usable(user)
-    message = message_for_recipient(user, data.message_id)
-    if message is None:
-        raise AccessDenied()
-    case_access.access_case_as_member(user, message.case_id)
-    return message_wire(message, viewer=user)
+    return message_wire(access_message(user, data.message_id), viewer=user)
 
 
 def events(user: User, data: After) -> dict[str, Any]:
@@ -163,20 +148,23 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
     encrypt to (the facilitators' and their own)."""
     case = case_access.access_case_as_member(user, case_id)
     facilitators = current_facilitators(case.pk)
+    participations = list(Participation.objects.filter(case=case).select_related("user"))
+    keys = current_keys_by_user(
+        [f.pk for f in facilitators] + [p.user_id for p in participations]
+    )
     summary: dict[str, Any] = {
         "case_id": str(case.pk),
         "state": case.state,
-        "communicating": is_communicating(case),
+        "communicating": is_communicating(case, participations=participations),
         "facilitators": [
             {
                 "user_id": str(f.pk),
                 "display_name": f.display_name or "Facilitator",
-                "key": _key_wire(_current_key(f)),
+                "key": key_wire(keys.get(f.pk)),
             }
             for f in facilitators
         ],
     }
-    participations = list(Participation.objects.filter(case=case).select_related("user"))
     if user.role == Role.FACILITATOR:
         summary["reference"] = case.reference
         summary["safety_paused"] = case.safety_paused_by_id is not None
@@ -187,7 +175,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
                 "user_id": str(p.user_id),
                 "display_name": p.user.display_name,
                 "consented_modes": p.consented_modes,
-                "key": _key_wire(_current_key(p.user)),
+                "key": key_wire(keys.get(p.user_id)),
             }
             for p in participations
         ]
@@ -196,10 +184,10 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
         other = next((p for p in participations if p.user_id != user.pk), None)
         summary["side"] = mine.side
         summary["participation"] = mine.state
-        summary["paused_by_you"] = mine.state == "paused"
+        summary["paused_by_you"] = mine.state == ParticipationState.PAUSED
         summary["other_party"] = {
             "label": "the person responsible" if mine.side == "harmed" else "the person harmed",
-            "withdrawn": other is not None and other.state == "withdrawn",
+            "withdrawn": other is not None and other.state == ParticipationState.WITHDRAWN,
         }
     return summary
 

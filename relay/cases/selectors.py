@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
+from typing import Any
 
-from relay.accounts.models import PublicKey, User
+from django.db.models import Exists, OuterRef
+
+from relay.accounts.models import KeyVerification, PublicKey, User
 from relay.cases.models import Case, FacilitatorAssignment, Participation, ParticipationState, Side
 
 
@@ -29,6 +33,29 @@ def current_key_ids(users: list[User]) -> set[str]:
     )
 
 
+def current_keys_by_user(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, PublicKey]:
+    """The current key of each user, with ``has_verification`` annotated: one query."""
+    keys = PublicKey.objects.filter(user_id__in=user_ids, retired_at__isnull=True).annotate(
+        has_verification=Exists(KeyVerification.objects.filter(key=OuterRef("pk")))
+    )
+    return {key.user_id: key for key in keys}
+
+
+def key_wire(key: PublicKey | None) -> dict[str, Any] | None:
+    """A public key as clients receive it, to encrypt to and to compare fingerprints."""
+    if key is None:
+        return None
+    verified = getattr(key, "has_verification", None)
+    if verified is None:
+        verified = key.verifications.exists()
+    return {
+        "key_id": key.key_id,
+        "public_key": base64.b64encode(bytes(key.public_key)).decode(),
+        "fingerprint": key.fingerprint,
+        "verified": bool(verified),
+    }
+
+
 def participation_for_side(case: Case, side: str) -> Participation | None:
     return Participation.objects.filter(case=case, side=side).select_related("user").first()
 
@@ -37,11 +64,17 @@ def other_side(side: str) -> str:
     return Side(side).other.value
 
 
-def is_communicating(case: Case) -> bool:
-    """Both participations active (none paused or withdrawn) and no facilitator safety pause."""
+def is_communicating(case: Case, *, participations: list[Participation] | None = None) -> bool:
+    """Both participations active (none paused or withdrawn) and no facilitator safety pause.
+
+    The one rule for whether anything may be forwarded. ``participations`` saves a query
+    when the caller has already read them (under the same lock, for actions).
+    """
     if case.state != "active" or case.safety_paused_by_id is not None:
         return False
-    states = list(Participation.objects.filter(case=case).values_list("state", flat=True))
+    if participations is None:
+        participations = list(Participation.objects.filter(case=case))
+    states = [p.state for p in participations]
     return len(states) == 2 and all(s == ParticipationState.ACTIVE for s in states)
 
 

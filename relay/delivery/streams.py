@@ -40,18 +40,23 @@ def append_events(
     if not ids:
         return
     users = list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    events = []
     for user in users:
         user.event_seq += 1
-        user.save(update_fields=["event_seq"])
-        Event.objects.create(
-            user=user,
-            seq=user.event_seq,
-            event_type=event_type,
-            case=case,
-            message=message,
-            data=data or {},
+        events.append(
+            Event(
+                user=user,
+                seq=user.event_seq,
+                event_type=event_type,
+                case=case,
+                message=message,
+                data=data or {},
+            )
         )
-        transaction.on_commit(partial(wake, user.pk, user.event_seq))
+    User.objects.bulk_update(users, ["event_seq"])
+    Event.objects.bulk_create(events)
+    for event in events:
+        transaction.on_commit(partial(wake, event.user_id, event.seq))
 
 
 def wake(user_id: uuid.UUID, seq: int) -> None:

@@ -43,6 +43,7 @@ from relay.envelopes import (
     check_recipients,
 )
 from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition
+from relay.moderation.access import access_own_message
 from relay.moderation.models import Audience, Message, MessageKey, MessageState
 from relay.moderation.states import check_message_transition
 
@@ -398,10 +399,7 @@ def retract_message(*, actor: User, message_id: uuid.UUID) -> Message:
     Who: the sender. Audits: MESSAGE_RETRACTED. Emits: ``message_state`` to the sender and
     facilitators.
     """
-    message = Message.objects.filter(pk=message_id, sender=actor).first()
-    if message is None:
-        raise AccessDenied()
-    access_case_as_participant(actor, message.case_id)
+    message = access_own_message(actor, message_id)
     case = _lock_case(message.case_id)
     message = _lock_pending(case, message_id)
     check_message_transition(message.state, MessageState.RETRACTED)
@@ -465,24 +463,24 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
     return note
 
 
-def _announce_communication(case: Case, *, paused_by: str | None, actor: User) -> None:
+def _announce_communication(case: Case, *, paused_by: str | None) -> None:
     """Tell everyone in the case whether communication flows. Participants learn only that
     it is paused; facilitators also learn by whom; the person who paused learns it was them."""
-    communicating = is_communicating(case)
-    facilitators = _facilitator_ids(case)
-    participants = list(Participation.objects.filter(case=case).values_list("user_id", flat=True))
-    for user_id in participants:
-        data: dict[str, object] = {"communicating": communicating}
-        mine = Participation.objects.get(case=case, user_id=user_id)
-        data["paused_by_you"] = mine.state == ParticipationState.PAUSED
-        append_events([user_id], EventType.COMMUNICATION, case=case, data=data)
-    paused_sides = list(
-        Participation.objects.filter(case=case, state=ParticipationState.PAUSED).values_list(
-            "side", flat=True
+    participations = list(Participation.objects.filter(case=case))
+    communicating = is_communicating(case, participations=participations)
+    for participation in participations:
+        append_events(
+            [participation.user_id],
+            EventType.COMMUNICATION,
+            case=case,
+            data={
+                "communicating": communicating,
+                "paused_by_you": participation.state == ParticipationState.PAUSED,
+            },
         )
-    )
+    paused_sides = [p.side for p in participations if p.state == ParticipationState.PAUSED]
     append_events(
-        facilitators,
+        _facilitator_ids(case),
         EventType.COMMUNICATION,
         case=case,
         data={
@@ -520,7 +518,7 @@ def pause(*, actor: User, case_id: uuid.UUID) -> Case:
         participation.save(update_fields=["state"])
         by = participation.side
     record(AuditEventType.CASE_PAUSED, actor=actor, case=case, by=by)
-    _announce_communication(case, paused_by=by, actor=actor)
+    _announce_communication(case, paused_by=by)
     return case
 
 
@@ -550,7 +548,7 @@ def resume(*, actor: User, case_id: uuid.UUID) -> Case:
         participation.save(update_fields=["state"])
         by = participation.side
     record(AuditEventType.CASE_RESUMED, actor=actor, case=case, by=by)
-    _announce_communication(case, paused_by=by, actor=actor)
+    _announce_communication(case, paused_by=by)
     return case
 
 
@@ -587,9 +585,10 @@ def withdraw(*, actor: User, case_id: uuid.UUID) -> Participation:
         side=participation.side,
         voided=len(pending),
     )
+    told = [actor.pk, *_facilitator_ids(case)]
     for message in pending:
         append_events(
-            [actor.pk, *_facilitator_ids(case)],
+            told,
             EventType.MESSAGE_STATE,
             case=case,
             message=message,
@@ -601,6 +600,6 @@ def withdraw(*, actor: User, case_id: uuid.UUID) -> Participation:
         case=case,
         data={"side": participation.side, "state": ParticipationState.WITHDRAWN},
     )
-    _announce_communication(case, paused_by=None, actor=actor)
+    _announce_communication(case, paused_by=None)
     transaction.on_commit(lambda: revoke_sockets(actor.pk, reason="withdrawn"))
     return participation
