@@ -76,15 +76,17 @@ def forward_envelope(
     *,
     to: list[Person] | None = None,
     derived_from: str | None | bool = True,
+    kind: str | None = None,
 ) -> dict[str, Any]:
-    """The envelope a facilitator's client produces to forward ``message`` to the other party."""
+    """The envelope a facilitator's client produces to forward ``message`` to the other party
+    (sealed by ``facilitator``, of the message's own kind unless ``kind`` says otherwise)."""
     target = shuttle.responsible if message.sender_id == shuttle.harmed.user.pk else shuttle.harmed
     if to is None:
         to = [*shuttle.facilitators(), target]
     return seal_from(
         facilitator,
         shuttle,
-        message.kind,
+        kind or message.kind,
         "forwarded text",
         to=to,
         derived_from=str(message.pk) if derived_from is True else derived_from or None,

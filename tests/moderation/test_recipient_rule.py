@@ -151,10 +151,15 @@ def test_the_correct_envelope_is_accepted(surface: str) -> None:
     if surface == "ws":
         with sockets() as opened:
             socket = opened.open(sc.harmed)
+            before = counts()
             code, _ = attempt(surface, sc.harmed, "send", socket=socket, envelope=raw)
     else:
+        before = counts()
         code, _ = attempt(surface, sc.harmed, "send", envelope=raw)
     assert code == ALLOWED
+    after = counts()
+    assert after["messages"] == before["messages"] + 1
+    assert after["message_keys"] == before["message_keys"] + len(raw["header"]["recipient_key_ids"])
     stored = Message.objects.get(pk=raw["header"]["message_id"])
     assert stored.state == MessageState.SUBMITTED
     assert (
@@ -200,25 +205,11 @@ def no_derived_from(sc: ShuttleCase, pending: Message) -> tuple[Person, dict[str
 
 def from_the_participant(sc: ShuttleCase, pending: Message) -> tuple[Person, dict[str, Any]]:
     # The sender cannot approve their own message to reach the other party directly.
-    return sc.harmed, seal_from(
-        sc.harmed,
-        sc,
-        "question",
-        "q",
-        to=[*sc.facilitators(), sc.responsible],
-        derived_from=str(pending.pk),
-    )
+    return sc.harmed, forward_envelope(sc, sc.harmed, pending)
 
 
 def wrong_kind(sc: ShuttleCase, pending: Message) -> tuple[Person, dict[str, Any]]:
-    return sc.facilitator, seal_from(
-        sc.facilitator,
-        sc,
-        "apology",
-        "x",
-        to=[*sc.facilitators(), sc.responsible],
-        derived_from=str(pending.pk),
-    )
+    return sc.facilitator, forward_envelope(sc, sc.facilitator, pending, kind="apology")
 
 
 FORWARD_REFUSALS: dict[
@@ -258,10 +249,13 @@ def test_correct_forward_is_accepted(surface: str) -> None:
     if surface == "ws":
         with sockets() as opened:
             socket = opened.open(sc.co_facilitator)
+            before = counts()
             code, _ = attempt(surface, sc.co_facilitator, "forward", socket=socket, **fields)  # type: ignore[arg-type]
     else:
+        before = counts()
         code, _ = attempt(surface, sc.co_facilitator, "forward", **fields)  # type: ignore[arg-type]
     assert code == ALLOWED
+    assert counts()["messages"] == before["messages"] + 1, "a forward stores one new message"
     pending.refresh_from_db()
     assert pending.state == MessageState.APPROVED
     forwarded = Message.objects.get(pk=raw["header"]["message_id"])
