@@ -35,6 +35,16 @@ def forward(sc: ShuttleCase, pending: Message, facilitator: Person | None = None
     )
 
 
+def held_until_resumed(sc: ShuttleCase, pending: Message, resumer: Person) -> None:
+    """``pending`` cannot be forwarded while the case is paused; once ``resumer`` lifts the
+    last pause it can."""
+    refused(lambda: forward(sc, pending), code="paused")
+    moderation.resume(actor=resumer.user, case_id=sc.case.pk)
+    forward(sc, pending)
+    pending.refresh_from_db()
+    assert pending.state == MessageState.APPROVED
+
+
 def last_event(person: Person, event_type: str = EventType.COMMUNICATION) -> Event:
     return Event.objects.filter(user=person.user, event_type=event_type).order_by("-seq").first()
 
@@ -45,12 +55,7 @@ def test_only_the_participant_who_paused_can_resume() -> None:
     refused(lambda: moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk))
     refused(lambda: moderation.resume(actor=sc.facilitator.user, case_id=sc.case.pk))
     refused(lambda: moderation.resume(actor=sc.co_facilitator.user, case_id=sc.case.pk))
-    pending = submit(sc, sc.responsible)
-    refused(lambda: forward(sc, pending), code="paused")
-    moderation.resume(actor=sc.harmed.user, case_id=sc.case.pk)
-    forward(sc, pending)
-    pending.refresh_from_db()
-    assert pending.state == MessageState.APPROVED
+    held_until_resumed(sc, submit(sc, sc.responsible), sc.harmed)
 
 
 def test_a_safety_pause_is_resumed_only_by_a_facilitator() -> None:
@@ -58,10 +63,7 @@ def test_a_safety_pause_is_resumed_only_by_a_facilitator() -> None:
     moderation.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
     refused(lambda: moderation.resume(actor=sc.harmed.user, case_id=sc.case.pk))
     refused(lambda: moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk))
-    pending = submit(sc, sc.harmed)
-    refused(lambda: forward(sc, pending), code="paused")
-    moderation.resume(actor=sc.co_facilitator.user, case_id=sc.case.pk)
-    forward(sc, pending)
+    held_until_resumed(sc, submit(sc, sc.harmed), sc.co_facilitator)
 
 
 def test_both_pauses_must_be_lifted() -> None:
@@ -73,8 +75,7 @@ def test_both_pauses_must_be_lifted() -> None:
     for person in (sc.harmed, sc.facilitator):
         moderation.resume(actor=person.user, case_id=sc.case.pk)
         refused(lambda: forward(sc, pending), code="paused")
-    moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk)
-    forward(sc, pending)
+    held_until_resumed(sc, pending, sc.responsible)
 
 
 def test_pausing_twice_is_refused() -> None:
