@@ -30,17 +30,32 @@ from tests.moderation.helpers import forward_envelope, submit
 STRICT_MODULES: tuple[ModuleType, ...] = (moderation, case_actions, account_actions)
 
 
+# Public functions of the action modules that are helpers, not actions: they change
+# nothing that is audited, so they need neither their own transaction nor a scenario.
+NOT_ACTIONS = {
+    "accounts.normalise_code",
+    "accounts.code_hash",
+    "accounts.invitation_for_code",
+    "accounts.end_sessions",
+}
+
+
+def public_functions(module: ModuleType) -> dict[str, Any]:
+    """``app.name`` of every public function defined in ``module``."""
+    app = module.__name__.rsplit(".", 2)[-2]
+    return {
+        f"{app}.{name}": obj
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and inspect.isfunction(obj)
+        and obj.__module__ == module.__name__
+    }
+
+
 def actions_of(module: ModuleType) -> set[str]:
     """Public functions defined in ``module`` that run in their own transaction."""
-    found = set()
-    for name, obj in vars(module).items():
-        if name.startswith("_") or not inspect.isfunction(obj):
-            continue
-        if obj.__module__ != module.__name__:
-            continue
-        if hasattr(obj, "__wrapped__"):  # @transaction.atomic wraps the function
-            found.add(f"{module.__name__.rsplit('.', 2)[-2]}.{name}")
-    return found
+    # @transaction.atomic wraps the function
+    return {name for name, obj in public_functions(module).items() if hasattr(obj, "__wrapped__")}
 
 
 def _note_envelope(sc, pending, kind: str):
@@ -382,6 +397,13 @@ def test_every_action_has_a_scenario() -> None:
     missing = found - set(SCENARIOS)
     assert not missing, f"actions with no audit scenario: {sorted(missing)}"
     assert set(SCENARIOS) == found, "a scenario names an action that no longer exists"
+
+
+def test_every_public_action_runs_in_its_own_transaction() -> None:
+    """An action written without @transaction.atomic would escape the scenario check above."""
+    public = set().union(*(public_functions(m) for m in STRICT_MODULES))
+    untransacted = public - set().union(*(actions_of(m) for m in STRICT_MODULES))
+    assert untransacted <= NOT_ACTIONS, sorted(untransacted - NOT_ACTIONS)
 
 
 @pytest.mark.django_db

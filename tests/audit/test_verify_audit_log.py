@@ -186,12 +186,12 @@ def test_appending_behind_the_head_fails(capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.django_db
 def test_the_log_keeps_verifying_as_actions_append(capsys: pytest.CaptureFixture[str]) -> None:
-    build_log()
+    count = build_log()
     from django.db import transaction
 
     with transaction.atomic():
         record(AuditEventType.CASE_CREATED, actor=None, note="extra")
     call_command("verify_audit_log")
     head = AuditChainHead.objects.get(id=1)
-    assert head.seq == AuditEvent.objects.count()
-    assert "events verified" in capsys.readouterr().out
+    assert head.seq == AuditEvent.objects.count() == count + 1
+    assert f"{head.seq} events verified" in capsys.readouterr().out

@@ -42,3 +42,5 @@ def test_bad_input_is_a_clear_error_and_changes_nothing():
     with pytest.raises(CommandError, match="already exists"):
         call_command("case", "create", manager="alice", reference="RJ-1")
     assert AuditEvent.objects.count() == before + 1
+    assert list(Case.objects.values_list("reference", flat=True)) == ["RJ-1"]
+    assert not Case.objects.get(reference="RJ-1").assignments.exists()
