@@ -106,22 +106,20 @@ class RelayClient:
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         return self._check(self.http.get(path, params=params))
 
+    def _write_headers(self) -> dict[str, str]:
+        """What Django's CSRF protection asks of a write: the token, and this origin."""
+        return {"X-CSRFToken": self._csrf(), "Origin": self.origin, "Referer": self.origin + "/"}
+
     def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        headers = {"X-CSRFToken": self._csrf(), "Origin": self.origin, "Referer": self.origin + "/"}
-        return self._check(self.http.post(path, json=body or {}, headers=headers))
+        return self._check(self.http.post(path, json=body or {}, headers=self._write_headers()))
 
     def delete(self, path: str) -> dict[str, Any]:
-        headers = {"X-CSRFToken": self._csrf(), "Origin": self.origin, "Referer": self.origin + "/"}
-        return self._check(self.http.delete(path, headers=headers))
+        return self._check(self.http.delete(path, headers=self._write_headers()))
 
     # --- signing in and keys ---------------------------------------------------------------
 
     def password_keys(self, username: str, password: str) -> crypto.PasswordKeys:
-        salt = self.get("/api/salt", username=username)
-        params = KdfParams(crypto.unb64(salt["salt"]), salt["opslimit"], salt["memlimit"])
-        return crypto.derive_password_keys(
-            password, params, floor_opslimit=self.kdf_floor[0], floor_memlimit=self.kdf_floor[1]
-        )
+        return self._derive(password, self._params(self.get("/api/salt", username=username)))
 
     def sign_in(
         self, username: str, password: str, *, otp_token: str | None = None
