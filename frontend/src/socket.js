@@ -2,6 +2,7 @@
 // sequence number. The database is the source of truth; a push is only a shortcut.
 
 import { get } from "./api.js";
+import { showError } from "./ui.js";
 
 const MAX_BACKOFF_MS = 15000;
 
@@ -112,4 +113,22 @@ export async function allEvents() {
     if (after >= page.latest) break;
   }
   return events;
+}
+
+// A page's events: everything so far, shown with live = false; then `ready()` (the page's
+// first render); then a stream from the last of them, shown with live = true. Returns the
+// stream.
+export async function followEvents({
+  onEvent,
+  ready = () => {},
+  onClosedForGood = () => showError("You have been signed out. Sign in again to continue."),
+}) {
+  const history = await allEvents();
+  for (const event of history) onEvent(event, false);
+  await ready();
+  return new EventStream({
+    lastSeq: history.length ? history[history.length - 1].seq : 0,
+    onEvent: (event) => onEvent(event, true),
+    onClosedForGood,
+  }).start();
 }

@@ -5,12 +5,12 @@
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { facilitatorRecipients, openMessage, recipientsOf, trustedKeys } from "../casekeys.js";
+import { SIDE_WORDS, caseStateWords } from "../casewords.js";
 import { wordDiff } from "../diff.js";
 import { installSignOut, signedInDevice } from "../session.js";
-import { EventStream, allEvents } from "../socket.js";
+import { followEvents } from "../socket.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
 
-const SIDE_WORDS = { harmed: "the person harmed", responsible: "the person responsible" };
 const KIND_WORDS = {
   question: "Question",
   answer: "Answer",
@@ -22,19 +22,6 @@ const KIND_WORDS = {
   return_note: "Return note",
   rejection_reason: "Reason for not passing on",
 };
-
-export function caseStateWords(summary) {
-  if (summary.state !== "active") return `Case state: ${summary.state}.`;
-  if (summary.communicating) return "Communicating: messages can be passed on.";
-  const parts = [];
-  const paused = (summary.participants || []).filter((p) => p.state === "paused").map((p) => SIDE_WORDS[p.side]);
-  const gone = (summary.participants || []).filter((p) => p.state === "withdrawn").map((p) => SIDE_WORDS[p.side]);
-  if (summary.safety_paused) parts.push("a facilitator (safety pause)");
-  parts.push(...paused);
-  let text = parts.length ? `Paused by ${parts.join(" and ")}.` : "Not communicating.";
-  if (gone.length) text += ` Withdrawn: ${gone.join(" and ")}. The process has ended for them.`;
-  return `${text} Nothing can be passed on now.`;
-}
 
 export async function casePage() {
   const device = await signedInDevice();
@@ -312,19 +299,17 @@ export async function casePage() {
     }
   }
 
-  const history = await allEvents();
-  for (const event of history) onEvent(event, false);
-  // The queue endpoint is the truth for what waits; the stream keeps it live from here.
-  const waiting = await get(`/api/cases/${caseId}/queue`);
-  queue.clear();
-  for (const wire of waiting.messages) queue.set(wire.message_id, open(wire));
-  renderState();
-  renderParticipants();
-  renderQueue();
-  renderRecord();
-  new EventStream({
-    lastSeq: history.length ? history[history.length - 1].seq : 0,
-    onEvent: (event) => onEvent(event, true),
-    onClosedForGood: () => showError("You have been signed out. Sign in again to continue."),
-  }).start();
+  await followEvents({
+    onEvent,
+    ready: async () => {
+      // The queue endpoint is the truth for what waits; the stream keeps it live from here.
+      const waiting = await get(`/api/cases/${caseId}/queue`);
+      queue.clear();
+      for (const wire of waiting.messages) queue.set(wire.message_id, open(wire));
+      renderState();
+      renderParticipants();
+      renderQueue();
+      renderRecord();
+    },
+  });
 }

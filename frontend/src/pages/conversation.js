@@ -5,7 +5,7 @@ import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { facilitatorRecipients, openMessage, trustedKeys } from "../casekeys.js";
 import { installSignOut, signedInDevice } from "../session.js";
-import { EventStream, allEvents } from "../socket.js";
+import { followEvents } from "../socket.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
 
 const FOR_OTHER_PARTY = new Set(["question", "answer", "statement", "letter", "apology"]);
@@ -237,16 +237,14 @@ export async function conversationPage() {
 
   installSignOut();
 
-  const history = await allEvents();
-  for (const event of history) onEvent(event, false);
-  const lastSeq = history.length ? history[history.length - 1].seq : 0;
-  $("conversation").hidden = false;
-  render();
-  const stream = new EventStream({
-    lastSeq,
-    onEvent: (event) => onEvent(event, true),
+  const stream = await followEvents({
+    onEvent,
+    ready: () => {
+      $("conversation").hidden = false;
+      render();
+    },
     onClosedForGood: () => {
       if (!withdrawn()) showError("You have been signed out. Sign in again to continue.");
     },
-  }).start();
+  });
 }
