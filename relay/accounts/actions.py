@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import os
 from datetime import timedelta
@@ -31,6 +29,7 @@ from relay.accounts.models import (
     User,
     key_id_for,
 )
+from relay.accounts.wire import exact_bytes
 from relay.audit.chain import record, serialize_with_audit
 from relay.audit.models import AuditEventType
 from relay.cases.access import access_case_as_facilitator, require_usable
@@ -191,7 +190,7 @@ def verify_key(*, actor: User, case_id, key_id: str, method: str = "in_person") 
     ).first()
     if key is None:
         raise AccessDenied()
-    if method not in {"in_person", "phone", "video"}:
+    if not isinstance(method, str) or method not in {"in_person", "phone", "video"}:
         raise InvalidRequest("Method must be in_person, phone or video.")
     verification = KeyVerification.objects.create(key=key, verified_by=actor, method=method)
     record(AuditEventType.KEY_VERIFIED, actor=actor, case=case, key=key_id, method=method)
@@ -343,11 +342,7 @@ LOGIN_KEY_BYTES = 32
 
 def _check_login_key(login_key: object) -> str:
     """A login key is base64 of 32 bytes derived by the client; never a password."""
-    try:
-        raw = base64.b64decode(login_key, validate=True) if isinstance(login_key, str) else b""
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != LOGIN_KEY_BYTES:
+    if exact_bytes(login_key, LOGIN_KEY_BYTES) is None:
         raise InvalidRequest("A login key is base64 of 32 bytes, derived from the password.")
     return login_key  # type: ignore[return-value]
 

@@ -4,7 +4,6 @@ recovery (docs/accounts.md). Each view parses the body, calls one action and ans
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable
 from io import BytesIO
 from typing import Any, NoReturn, cast
@@ -22,35 +21,14 @@ from relay.accounts import actions, throttle
 from relay.accounts.models import RecoveryWrap, User
 from relay.accounts.second_factor import second_factor_missing
 from relay.accounts.views import _me
-from relay.api.http import error, json_body, signed_in, status_for
+from relay.accounts.wire import b64_field, json_object, wrapped_key_field
+from relay.api.http import error, signed_in, status_for
 from relay.errors import InvalidRequest, RelayError
 
 
 def _actor(request: HttpRequest) -> User:
     """The signed-in user (the decorators have already refused anonymous requests)."""
     return cast(User, request.user)
-
-
-def _object(request: HttpRequest) -> dict[str, Any]:
-    body = json_body(request)
-    if not isinstance(body, dict):
-        raise InvalidRequest("The request body must be a JSON object.")
-    return body
-
-
-def _bytes(body: dict[str, Any], name: str, length: int) -> bytes:
-    value = body.get(name)
-    try:
-        raw = base64.b64decode(value, validate=True) if isinstance(value, str) else None
-    except (binascii.Error, ValueError):
-        raw = None
-    if raw is None or len(raw) != length:
-        raise InvalidRequest(f"Send {name} as base64 of {length} bytes.")
-    return raw
-
-
-def _wrapped(body: dict[str, Any]) -> tuple[bytes, bytes]:
-    return _bytes(body, "wrapped_key_nonce", 24), _bytes(body, "wrapped_private_key", 48)
 
 
 def _text(body: dict[str, Any], name: str, message: str) -> str:
@@ -105,7 +83,7 @@ def _invitation_reply(code: str, invitation: Any, status: int = 201) -> JsonResp
 @signed_in
 def invite_participant(request: HttpRequest, case_id: Any) -> JsonResponse:
     """A facilitator of the case issues a participant's enrolment code."""
-    body = _object(request)
+    body = json_object(request)
     side = body.get("side")
     if side not in ("harmed", "responsible"):
         raise InvalidRequest("The side must be 'harmed' or 'responsible'.")
@@ -117,7 +95,7 @@ def invite_participant(request: HttpRequest, case_id: Any) -> JsonResponse:
 @signed_in
 def invite_staff(request: HttpRequest) -> JsonResponse:
     """A hub manager creates a staff account and its enrolment code."""
-    body = _object(request)
+    body = json_object(request)
     username = _text(body, "username", "Choose a username for the new staff member.")
     role = _text(body, "role", "Choose a role: facilitator, hub_manager or admin.")
     display_name = body.get("display_name", "")
@@ -148,7 +126,7 @@ def _bad_code(address: str) -> NoReturn:
 def enrol_check(request: HttpRequest) -> JsonResponse:
     """Who a code is for, and the Argon2id parameters to derive their keys with. A staff
     account with a recovery wrap gets it too, so a recovery key can restore the key pair."""
-    code, address = _code_attempt(request, _object(request))
+    code, address = _code_attempt(request, json_object(request))
     invitation = actions.invitation_for_code(code)
     if invitation is None:
         _bad_code(address)
@@ -170,7 +148,7 @@ def enrol_check(request: HttpRequest) -> JsonResponse:
 @answers_errors
 def enrol(request: HttpRequest) -> JsonResponse:
     """Enrol with a code: set the login key, register the key pair, sign in."""
-    body = _object(request)
+    body = json_object(request)
     code, address = _code_attempt(request, body)
     if actions.invitation_for_code(code) is None:
         _bad_code(address)
@@ -178,8 +156,8 @@ def enrol(request: HttpRequest) -> JsonResponse:
     user = actions.enrol(
         code=code,
         login_key=login_key,
-        public_key=_bytes(body, "public_key", 32),
-        wrapped=_wrapped(body),
+        public_key=b64_field(body, "public_key", 32),
+        wrapped=wrapped_key_field(body),
     )
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return JsonResponse(_me(user), status=201)
@@ -192,7 +170,7 @@ def enrol(request: HttpRequest) -> JsonResponse:
 @signed_in_any_factor
 def change_password(request: HttpRequest) -> JsonResponse:
     """Change the password: the same key pair, re-wrapped; other sessions end."""
-    body = _object(request)
+    body = json_object(request)
     account, address = str(request.user.pk), throttle.client_address(request)
     throttle.check("sign_in", account=account, address=address)
     if second_factor_missing(request.user):
@@ -202,7 +180,7 @@ def change_password(request: HttpRequest) -> JsonResponse:
             actor=_actor(request),
             login_key=body.get("login_key"),  # type: ignore[arg-type]
             new_login_key=body.get("new_login_key"),  # type: ignore[arg-type]
-            wrapped=_wrapped(body),
+            wrapped=wrapped_key_field(body),
         )
     except InvalidRequest as exc:
         if exc.code == "bad_credentials":
@@ -237,7 +215,7 @@ def otp_setup(request: HttpRequest) -> JsonResponse:
 @signed_in_any_factor
 def otp_confirm(request: HttpRequest) -> JsonResponse:
     """Confirm the new authenticator with a code from it; answers with the backup codes."""
-    body = _object(request)
+    body = json_object(request)
     token = _text(body, "token", "Enter the six-digit code from your authenticator app.")
     account, address = str(request.user.pk), throttle.client_address(request)
     throttle.check("otp", account=account, address=address)
@@ -304,14 +282,14 @@ def history_to_rewrap(request: HttpRequest, case_id: Any, side: str) -> JsonResp
 @signed_in
 def rewrap(request: HttpRequest, message_id: Any) -> JsonResponse:
     """A facilitator adds a content key wrapped for a recovered person's new key."""
-    body = _object(request)
+    body = json_object(request)
     key_id = _text(body, "key_id", "Send the key id of the new key.")
     key = actions.rewrap_message_key(
         actor=_actor(request),
         message_id=message_id,
         key_id=key_id,
-        nonce=_bytes(body, "nonce", 24),
-        box=_bytes(body, "box", 48),
+        nonce=b64_field(body, "nonce", 24),
+        box=b64_field(body, "box", 48),
     )
     return JsonResponse(
         {"message_id": str(message_id), "key_id": key.recipient_key_id,
@@ -333,11 +311,11 @@ def _recovery_wire(wrap: RecoveryWrap) -> dict[str, Any]:
 def recovery_wrap(request: HttpRequest) -> JsonResponse:
     """POST stores the private key wrapped under the printable recovery key; GET returns it."""
     if request.method == "POST":
-        body = _object(request)
+        body = json_object(request)
         wrap = actions.store_recovery_wrap(
             actor=_actor(request),
-            nonce=_bytes(body, "wrapped_key_nonce", 24),
-            box=_bytes(body, "wrapped_private_key", 48),
+            nonce=b64_field(body, "wrapped_key_nonce", 24),
+            box=b64_field(body, "wrapped_private_key", 48),
         )
         return JsonResponse(_recovery_wire(wrap), status=201)
     stored = RecoveryWrap.objects.filter(user=_actor(request)).first()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from typing import cast
@@ -20,6 +19,7 @@ from django_otp import match_token
 from relay.accounts import actions, throttle
 from relay.accounts.models import User
 from relay.accounts.second_factor import second_factor_required
+from relay.accounts.wire import b64_field, json_object, wrapped_key_field
 from relay.api.http import error, json_body, signed_in
 from relay.cases.selectors import current_key
 from relay.delivery.streams import revoke_sockets
@@ -117,33 +117,16 @@ def me(request: HttpRequest) -> JsonResponse:
 def keys(request: HttpRequest) -> JsonResponse:
     """Register the signed-in user's public key (base64 of 32 bytes), with the private key
     wrapped under their password-derived wrap key so they can sign in on another device."""
-    body = json_body(request)
-    raw = body.get("public_key") if isinstance(body, dict) else None
-    if not isinstance(raw, str):
-        raise InvalidRequest("Send public_key as base64.")
-    try:
-        public_key = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidRequest("public_key is not valid base64.") from None
-    wrapped = _wrapped(body)
+    body = json_object(request)
+    wrapped = None
+    if body.get("wrapped_key_nonce") is not None or body.get("wrapped_private_key") is not None:
+        wrapped = wrapped_key_field(body)
     key = actions.register_key(
-        actor=cast(User, request.user), public_key=public_key, wrapped=wrapped
+        actor=cast(User, request.user),
+        public_key=b64_field(body, "public_key", actions.PUBLIC_KEY_BYTES),
+        wrapped=wrapped,
     )
     return JsonResponse({"key_id": key.key_id, "fingerprint": key.fingerprint}, status=201)
-
-
-def _wrapped(body: dict) -> tuple[bytes, bytes] | None:
-    nonce, box = body.get("wrapped_key_nonce"), body.get("wrapped_private_key")
-    if nonce is None and box is None:
-        return None
-    try:
-        nonce_bytes = base64.b64decode(nonce, validate=True)  # type: ignore[arg-type]
-        box_bytes = base64.b64decode(box, validate=True)  # type: ignore[arg-type]
-    except (binascii.Error, ValueError, TypeError):
-        raise InvalidRequest("The wrapped private key is not valid base64.") from None
-    if len(nonce_bytes) != 24 or len(box_bytes) != 48:
-        raise InvalidRequest("A wrapped private key is a 24-byte nonce and a 48-byte box.")
-    return nonce_bytes, box_bytes
 
 
 @require_GET
@@ -168,8 +151,7 @@ def wrapped_key(request: HttpRequest) -> JsonResponse:
 @signed_in
 def verify_key(request: HttpRequest, case_id, key_id: str) -> JsonResponse:
     """A facilitator records a fingerprint comparison with a participant."""
-    body = json_body(request)
-    method = body.get("method", "in_person") if isinstance(body, dict) else "in_person"
+    method = json_object(request).get("method", "in_person")
     actions.verify_key(
         actor=cast(User, request.user), case_id=case_id, key_id=key_id, method=method
     )
