@@ -1,21 +1,7 @@
 import pytest
-from django.conf import settings
 
-from relay_client.client import RelayClient
-from tests.factories import make_case, otp_token
-
-
-def client_for(daphne, person):
-    c = RelayClient(
-        daphne.url,
-        kdf_floor_opslimit=settings.RELAY_KDF_OPSLIMIT,
-        kdf_floor_memlimit=settings.RELAY_KDF_MEMLIMIT,
-    )
-    token = None
-    if "otp_device" in person.extra:
-        token = otp_token(person)
-    c.sign_in(person.user.username, person.password, otp_token=token)
-    return c
+from tests.delivery.live import client_for
+from tests.factories import make_case
 
 
 @pytest.mark.live

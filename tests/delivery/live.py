@@ -12,21 +12,17 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from django.conf import settings
 from django.db import connection
 from websockets.exceptions import WebSocketException
 
-from relay_client.client import RelayClient
+from relay_client.client import RelayClient, RelaySocket
+from tests.accounts.live import weak_floor_client
 from tests.factories import Person, otp_token
 
 
 def client_for(server: Any, person: Person) -> RelayClient:
     """A Python client signed in as ``person`` (staff pass their second factor)."""
-    client = RelayClient(
-        server.url,
-        kdf_floor_opslimit=settings.RELAY_KDF_OPSLIMIT,
-        kdf_floor_memlimit=settings.RELAY_KDF_MEMLIMIT,
-    )
+    client = weak_floor_client(server)
     token = otp_token(person) if "otp_device" in person.extra else None
     client.sign_in(person.user.username, person.password, otp_token=token)
     return client
@@ -86,6 +82,21 @@ def dump_database() -> str:
 DISCONNECTED = (OSError, WebSocketException, TimeoutError, httpx.TransportError)
 
 
+def adopt(sock: RelaySocket, events: list[dict[str, Any]]) -> None:
+    """Make a freshly connected socket collect into ``events`` (after what it replayed)."""
+    events.extend(sock.pending_events)
+    sock.pending_events = events
+
+
+def read_until(sock: RelaySocket, done: Callable[[], bool]) -> None:
+    """Keep reading frames (the socket collects the events) until ``done()``."""
+    while not done():
+        try:
+            sock._recv(0.2)
+        except TimeoutError:
+            continue
+
+
 class Listener(threading.Thread):
     """One device's socket, kept open: after any disconnect it reconnects and says
     ``hello{last_seq}``. Collects every event; RelaySocket raises on a gap or a duplicate."""
@@ -109,14 +120,9 @@ class Listener(threading.Thread):
                 try:
                     with self.client.socket() as sock:
                         self.connections += 1
-                        self.events.extend(sock.pending_events)
-                        sock.pending_events = self.events
+                        adopt(sock, self.events)
                         self.connected.set()
-                        while not self.done():
-                            try:
-                                sock._recv(0.2)
-                            except TimeoutError:
-                                continue
+                        read_until(sock, self.done)
                 except DISCONNECTED:
                     time.sleep(0.2)
         except BaseException as exc:  # noqa: BLE001 — the test reports it

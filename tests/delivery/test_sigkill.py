@@ -18,22 +18,19 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
-from websockets.exceptions import WebSocketException
 
 from relay.audit.models import AuditEvent, AuditEventType
 from relay.moderation.models import Message
-from relay_client.client import RelayClient, RelaySocket
+from relay_client.client import RelayClient
 from tests.conftest import DaphneProcess
-from tests.delivery.live import client_for
+from tests.delivery.live import DISCONNECTED, Listener, adopt, client_for, message_ids, read_until
 from tests.factories import make_case
 
 HTTP_SENDERS = 6
 SOCKET_SENDERS = 2
 PER_SENDER = 8
 KILL_AFTER_ACKS = 20
-DISCONNECTED = (OSError, WebSocketException, TimeoutError, httpx.TransportError)
 
 
 class Run:
@@ -63,30 +60,6 @@ class Run:
 def wait_for_server(run: Run) -> None:
     run.up.wait(60)
     time.sleep(0.05)
-
-
-def listen(client: RelayClient, events: list[dict[str, Any]], done: Callable[[], bool],
-           run: Run) -> None:
-    """Keep a socket open, reconnecting with hello{last_seq} after every disconnect."""
-    try:
-        while not done():
-            try:
-                with client.socket() as sock:
-                    adopt(sock, events)
-                    while not done():
-                        try:
-                            sock._recv(0.2)
-                        except TimeoutError:
-                            continue
-            except DISCONNECTED:
-                wait_for_server(run)
-    except BaseException as exc:  # noqa: BLE001 — reported by the test
-        run.errors.append(exc)
-
-
-def adopt(sock: RelaySocket, events: list[dict[str, Any]]) -> None:
-    events.extend(sock.pending_events)
-    sock.pending_events = events
 
 
 def send_over_http(client: RelayClient, envelopes: list[dict[str, Any]], run: Run) -> None:
@@ -124,19 +97,11 @@ def send_over_socket(client: RelayClient, envelopes: list[dict[str, Any]], run: 
                         reply = sock.request("send", envelope=queue[0])
                         run.ack(message_id, reply, attempt=attempts[message_id])
                         queue.pop(0)
-                    while not done():
-                        try:
-                            sock._recv(0.2)
-                        except TimeoutError:
-                            continue
+                    read_until(sock, done)
             except DISCONNECTED:
                 wait_for_server(run)
     except BaseException as exc:  # noqa: BLE001
         run.errors.append(exc)
-
-
-def message_events(events: list[dict[str, Any]]) -> list[str]:
-    return [e["message"]["message_id"] for e in events if e["type"] == "message"]
 
 
 @pytest.mark.live
@@ -158,20 +123,22 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         intended = [e["header"]["message_id"] for batch in plan for e in batch]
         total = len(intended)
 
+        def all_of_them(events: list[dict[str, Any]]) -> bool:
+            return len(message_ids(events)) >= total
+
+        listeners = {
+            "facilitator": Listener(facilitator, until=all_of_them),
+            "harmed listener": Listener(listener, until=all_of_them),
+        }
         streams: dict[str, list[dict[str, Any]]] = {
-            "facilitator": [], "harmed listener": [],
+            **{name: each.events for name, each in listeners.items()},
             **{f"socket sender {i}": [] for i in range(SOCKET_SENDERS)},
         }
 
         def complete(stream: str) -> Callable[[], bool]:
-            return lambda: len(message_events(streams[stream])) >= total
+            return lambda: all_of_them(streams[stream])
 
-        threads = [
-            threading.Thread(target=listen, args=(facilitator, streams["facilitator"],
-                                                  complete("facilitator"), run)),
-            threading.Thread(target=listen, args=(listener, streams["harmed listener"],
-                                                  complete("harmed listener"), run)),
-        ]
+        threads: list[threading.Thread] = list(listeners.values())
         for i in range(SOCKET_SENDERS):
             name = f"socket sender {i}"
             threads.append(threading.Thread(
@@ -180,10 +147,11 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
             ))
         for i in range(SOCKET_SENDERS, len(senders)):
             threads.append(threading.Thread(target=send_over_http, args=(senders[i], plan[i], run)))
-        for thread in threads[:2]:
-            thread.start()
-        time.sleep(0.5)  # the listeners are connected before the first send
-        for thread in threads[2:]:
+        for each in listeners.values():
+            each.start()
+        for each in listeners.values():  # the listeners are connected before the first send
+            assert each.connected.wait(10)
+        for thread in threads[len(listeners):]:
             thread.start()
 
         deadline = time.monotonic() + 60
@@ -202,6 +170,9 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
             thread.join(120)
         assert not any(t.is_alive() for t in threads), "a client never finished"
         assert run.errors == []
+        assert {name: each.errors for name, each in listeners.items()} == {
+            name: [] for name in listeners
+        }
     finally:
         server.stop()
 
@@ -220,6 +191,8 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         str(i) for i in Message.objects.filter(pk__in=intended).values_list("pk", flat=True)
     )
     assert sorted(stored) == sorted(intended) and set(stored.values()) == {1}
+    # No retry was stored again under another id: the case holds exactly the messages sent.
+    assert Message.objects.filter(case_id=sc.case.pk).count() == total
     audited = AuditEvent.objects.filter(
         event_type=AuditEventType.MESSAGE_SUBMITTED, case_id=sc.case.pk
     ).count()
@@ -228,7 +201,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     for name, events in streams.items():
         seqs = [e["seq"] for e in events]
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), name
-        ids = message_events(events)
+        ids = message_ids(events)
         assert Counter(ids) == Counter(intended), name
         for batch in plan:  # each device's messages arrive in the order it sent them
             mine = [e["header"]["message_id"] for e in batch]
