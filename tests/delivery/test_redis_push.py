@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,18 +62,9 @@ def daphne_redis_ports(pid: int, redis_port: int) -> set[int]:
     return ports
 
 
-@pytest.fixture
-def server(transactional_db: None) -> Iterator[DaphneProcess]:
-    daphne = DaphneProcess().start()
-    try:
-        yield daphne
-    finally:
-        daphne.stop()
-
-
-def test_lost_group_membership_is_repaired_without_reconnecting(server: DaphneProcess) -> None:
+def test_lost_group_membership_is_repaired_without_reconnecting(daphne: DaphneProcess) -> None:
     sc = make_case()
-    harmed, facilitator = client_for(server, sc.harmed), client_for(server, sc.facilitator)
+    harmed, facilitator = client_for(daphne, sc.harmed), client_for(daphne, sc.facilitator)
     facilitator.catch_up()
     listener = watch(facilitator, 10**6)  # kept open until stopped below
     first = harmed.send(sc.id, "question", "before")["message_id"]
@@ -98,17 +88,17 @@ def test_lost_group_membership_is_repaired_without_reconnecting(server: DaphnePr
     assert rejoined, "the socket rejoined its group"
 
 
-def test_redis_dropping_the_servers_connections_loses_nothing(server: DaphneProcess) -> None:
+def test_redis_dropping_the_servers_connections_loses_nothing(daphne: DaphneProcess) -> None:
     sc = make_case()
-    harmed, facilitator = client_for(server, sc.harmed), client_for(server, sc.facilitator)
+    harmed, facilitator = client_for(daphne, sc.harmed), client_for(daphne, sc.facilitator)
     facilitator.catch_up()
     host, port = redis_address(os.environ["REDIS_URL"])
     store = redis.Redis(host=host, port=port)
     before = {client["id"] for client in store.client_list()}
     listener = watch(facilitator, 10)
     sent = [harmed.send(sc.id, "question", f"before {i}")["message_id"] for i in range(5)]
-    assert server.proc is not None
-    ports = daphne_redis_ports(server.proc.pid, port)
+    assert daphne.proc is not None
+    ports = daphne_redis_ports(daphne.proc.pid, port)
     assert ports, "Daphne holds connections to Redis"
     clients = store.client_list()
     daphnes = [c["id"] for c in clients if int(c["addr"].rsplit(":", 1)[1]) in ports]
