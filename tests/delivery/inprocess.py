@@ -13,7 +13,7 @@ from django.test import Client
 from relay.asgi import application
 from relay.moderation import actions as moderation
 from tests.envelopes import parsed, seal_from
-from tests.factories import Person, ShuttleCase, verified_session
+from tests.factories import Person, ShuttleCase, make_case, verified_session
 
 
 @sync_to_async(thread_sensitive=False)
@@ -71,6 +71,16 @@ class Device:
         if self.comm is not None:
             await self.comm.disconnect()
             self.comm = None
+
+
+async def connected(person: Person) -> Device:
+    """A socket of ``person``, past hello and caught up."""
+    device = Device(await session_cookie(person))
+    await device.connect()
+    return device
+
+
+new_case = sync_to_async(make_case, thread_sensitive=False)
 
 
 @sync_to_async(thread_sensitive=False)

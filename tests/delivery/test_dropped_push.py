@@ -9,13 +9,12 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, channel_layers
 
 from relay.consumers import RelayConsumer
 from relay.delivery import streams
-from tests.delivery.inprocess import Device, session_cookie, submit
-from tests.factories import make_case
+from tests.delivery.inprocess import connected, new_case, submit
+from tests.factories import Person
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -24,15 +23,27 @@ def message_ids(events: list[dict]) -> list[str]:
     return [e["message"]["message_id"] for e in events if e["type"] == "message"]
 
 
+class DroppedWakes(set[int]):
+    """The sequence numbers whose wakes to drop, and the wakes that were in fact dropped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: list[tuple[str, int]] = []
+
+    def of(self, person: Person) -> list[int]:
+        return [seq for user_id, seq in self.hits if user_id == person.id]
+
+
 @pytest.fixture
-def dropped_wakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[int]]:
+def dropped_wakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[DroppedWakes]:
     """Wakes for the sequence numbers in the returned set are dropped, as if the channel
     layer had lost them."""
-    dropped: set[int] = set()
+    dropped = DroppedWakes()
     original = streams.wake
 
     def wake(user_id, seq):  # type: ignore[no-untyped-def]
         if seq in dropped:
+            dropped.hits.append((str(user_id), seq))
             return
         original(user_id, seq)
 
@@ -40,42 +51,41 @@ def dropped_wakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[int]]:
     yield dropped
 
 
-async def test_a_dropped_wake_is_repaired_by_the_next_one(dropped_wakes: set[int]) -> None:
-    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
-    device = Device(await session_cookie(shuttle.facilitator))
-    await device.connect()
+async def test_a_dropped_wake_is_repaired_by_the_next_one(dropped_wakes: DroppedWakes) -> None:
+    shuttle = await new_case()
+    device = await connected(shuttle.facilitator)
     start = device.last_seq
     dropped_wakes.update({start + 1, start + 2, start + 4})
     sent = [await submit(shuttle, shuttle.harmed, f"question {i}") for i in range(5)]
     events = await device.wait_for_events(5)
     assert [e["seq"] for e in events] == list(range(start + 1, start + 6))
     assert message_ids(events) == sent
+    assert dropped_wakes.of(shuttle.facilitator) == [start + 1, start + 2, start + 4]
     assert await device.nothing_more()
     await device.close()
 
 
 async def test_dropped_wakes_are_caught_up_without_reconnecting(
-    dropped_wakes: set[int],
+    dropped_wakes: DroppedWakes,
 ) -> None:
-    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
-    device = Device(await session_cookie(shuttle.facilitator))
-    await device.connect()
+    shuttle = await new_case()
+    device = await connected(shuttle.facilitator)
     start = device.last_seq
     dropped_wakes.update(range(start + 1, start + 4))
     sent = [await submit(shuttle, shuttle.harmed, f"unannounced {i}") for i in range(3)]
     # No wake arrives; the socket's own periodic check finds the events in the database.
     events = await device.wait_for_events(3, timeout=4 * RelayConsumer.CATCH_UP_SECONDS)
     assert message_ids(events) == sent
+    assert dropped_wakes.of(shuttle.facilitator) == [start + 1, start + 2, start + 3]
     assert await device.nothing_more()
     await device.close()
 
 
 async def test_reconnect_with_last_seq_replays_exactly_what_was_missed(
-    dropped_wakes: set[int],
+    dropped_wakes: DroppedWakes,
 ) -> None:
-    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
-    device = Device(await session_cookie(shuttle.harmed))
-    await device.connect()
+    shuttle = await new_case()
+    device = await connected(shuttle.harmed)
     first = await submit(shuttle, shuttle.harmed, "seen live")
     await device.wait_for_events(1)
     await device.close()
@@ -112,9 +122,8 @@ async def test_a_full_channel_layer_loses_nothing(
             hosts=[os.environ["REDIS_URL"]], prefix="relaytest-full", capacity=1
         )
     monkeypatch.setitem(channel_layers.backends, "default", layer)
-    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
-    device = Device(await session_cookie(shuttle.facilitator))
-    await device.connect()
+    shuttle = await new_case()
+    device = await connected(shuttle.facilitator)
     start = device.last_seq
 
     gate, busy = asyncio.Event(), asyncio.Event()
@@ -141,11 +150,10 @@ async def test_a_full_channel_layer_loses_nothing(
         await layer.flush()
 
 
-async def test_a_long_absence_is_replayed_across_pages(dropped_wakes: set[int]) -> None:
+async def test_a_long_absence_is_replayed_across_pages(dropped_wakes: DroppedWakes) -> None:
     """More events than one catch-up page (200) while away: all of them, once, in order."""
-    shuttle = await sync_to_async(make_case, thread_sensitive=False)()
-    device = Device(await session_cookie(shuttle.facilitator))
-    await device.connect()
+    shuttle = await new_case()
+    device = await connected(shuttle.facilitator)
     await device.close()
     start = device.last_seq
     dropped_wakes.update(range(start + 1, start + 500))
@@ -154,5 +162,6 @@ async def test_a_long_absence_is_replayed_across_pages(dropped_wakes: set[int]) 
     events = await device.wait_for_events(230)
     assert [e["seq"] for e in events] == list(range(start + 1, start + 231))
     assert message_ids(events) == missed
+    assert dropped_wakes.of(shuttle.facilitator) == list(range(start + 1, start + 231))
     assert await device.nothing_more()
     await device.close()
