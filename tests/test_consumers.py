@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -72,6 +73,13 @@ class Hostile:
         self.closes: dict[int, int] = {}
         self.replies: list[str] = []
         self.accepted: list[str] = []
+        # Error codes of the answers (``reply`` for a reply): "bad_frame" and "invalid" are
+        # refusals before any operation runs; anything else came from an operation.
+        self.codes: Counter[str] = Counter()
+
+    def reached_operations(self) -> int:
+        """How many frames got past frame and input validation into an operation."""
+        return sum(n for code, n in self.codes.items() if code not in ("bad_frame", "invalid"))
 
     def _connect(self) -> SyncSocket:
         socket = self.opened.open(self.person)
@@ -102,6 +110,9 @@ class Hostile:
         if answer["type"] == "error":
             assert isinstance(answer["code"], str) and answer["code"]
             assert_plain_english(answer["message"])
+            self.codes[answer["code"]] += 1
+        elif answer["type"] == "reply":
+            self.codes["reply"] += 1
         if answer["type"] == "ready":
             # hello replays what this socket has not seen: here, events up to ``latest``.
             last_seq = json.loads(text).get("last_seq", 0)
@@ -191,12 +202,25 @@ def test_real_ids_with_wrong_companions(world: ShuttleCase) -> None:
     pending = submit(world, world.responsible)
     ids = st.sampled_from([world.id, str(pending.pk), str(uuid.uuid4()), world.id.upper()])
     values = JSON | ids
-    frames = st.tuples(
+    any_fields = st.tuples(
         st.sampled_from(list(operations.OPERATIONS)),
         st.dictionaries(st.sampled_from(FIELD_NAMES), values, max_size=4),
     ).map(lambda t: as_text({**t[1], "type": t[0]}))
+
+    def with_its_fields(name: str) -> st.SearchStrategy[str]:
+        """Exactly the fields the operation takes: an id where it wants one, anything else
+        in the rest, so the frame passes input validation often enough to run the handler."""
+        fields = operations.OPERATIONS[name].schema.model_fields
+        shape = {field: ids if field.endswith("_id") else JSON for field in fields}
+        return st.fixed_dictionaries(shape).map(lambda d: as_text({**d, "type": name}))
+
+    # Not withdraw: that ends the participant's part in the case, and closes their socket.
+    shaped = [with_its_fields(name) for name in operations.OPERATIONS if name != "withdraw"]
+    frames = any_fields | st.one_of(*shaped)
     hostile = hostile_run(world, world.harmed, 300, frames, may_write=True)
     assert hostile.frames == 300
+    print(f"\nanswers: {dict(hostile.codes)}")  # noqa: T201
+    assert hostile.reached_operations() >= 30, hostile.codes
 
 
 def mangled_envelopes(sc: ShuttleCase) -> st.SearchStrategy[str]:
@@ -244,6 +268,8 @@ def mangled_envelopes(sc: ShuttleCase) -> st.SearchStrategy[str]:
 def test_mangled_envelopes(world: ShuttleCase) -> None:
     hostile = hostile_run(world, world.harmed, 400, mangled_envelopes(world))
     assert hostile.frames == 400
+    print(f"\nanswers: {dict(hostile.codes)}")  # noqa: T201
+    assert hostile.reached_operations() >= 300, hostile.codes
 
 
 def test_huge_numbers_and_wrong_types_in_known_fields(world: ShuttleCase) -> None:
