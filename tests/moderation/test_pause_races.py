@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import Counter
 from functools import partial
 from typing import Any
 
@@ -122,18 +123,21 @@ def test_no_forward_commits_after_a_pause(record_property: Any) -> None:
         case_id=sc.case.pk, event_type=AuditEventType.MESSAGE_FORWARDED
     ).count()
     assert forwards == lost and won + lost == TRIALS
+    # Both orders must have happened, or the trials never really overlapped.
+    assert won > 0 and lost > 0, (won, lost)
     record_property("pause_won", won)
     record_property("forward_won", lost)
     print(f"pause-versus-forward races: {TRIALS}; pause first {won}, forward first {lost}")
 
 
-WITHDRAW_TRIALS = 20
+WITHDRAW_TRIALS = 30
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_withdraw_racing_a_forward_never_delivers_after_it() -> None:
     racers = Racers()
+    outcomes: Counter[str] = Counter()
     for _ in range(WITHDRAW_TRIALS):
         sc = make_case()
         pending = submit(sc, sc.harmed)
@@ -156,10 +160,17 @@ def test_withdraw_racing_a_forward_never_delivers_after_it() -> None:
             assert isinstance(forwarded, IllegalTransition), forwarded
             assert pending.state == MessageState.VOIDED
             assert AuditEvent.objects.get(seq=withdraw_seq).data["voided"] == 1
+            assert not Message.objects.filter(derived_from=pending).exists()
+            outcomes[f"withdraw first ({forwarded.code})"] += 1
         else:
             assert pending.state == MessageState.APPROVED
             forward_seq = AuditEvent.objects.get(
                 event_type=AuditEventType.MESSAGE_FORWARDED, data__message=str(pending.pk)
             ).seq
             assert forward_seq < withdraw_seq
+            assert AuditEvent.objects.get(seq=withdraw_seq).data["voided"] == 0
+            outcomes["forward first"] += 1
     racers.close()
+    print(f"withdraw-versus-forward races: {dict(outcomes)}")  # noqa: T201
+    # Both orders must have happened, or the trials never really overlapped.
+    assert outcomes["forward first"] and outcomes.total() > outcomes["forward first"], outcomes
