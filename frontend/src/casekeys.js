@@ -39,7 +39,9 @@ export function facilitatorRecipients(summary) {
   return recipientsOf(summary.facilitators);
 }
 
-// Open a message wire form; returns { text, header, who } or { error }. A message
+// Open a message wire form; returns { text, header, who } or { error }, with unknownKey
+// when a key it needs is not among `keys` (the case's keys may have changed since: read
+// them again, then reopenFailed). A message
 // re-encrypted to this reader after an account recovery opens only when a facilitator key
 // of the case re-encrypted it: the facilitator vouches for it in place of the sender.
 export function openMessage(message, keys, me) {
@@ -48,9 +50,11 @@ export function openMessage(message, keys, me) {
   const wrapperId = crypto.rewrappedBy(envelope, me);
   const wrapper = wrapperId === null ? null : keys.get(wrapperId);
   if (wrapperId !== null && (!wrapper || wrapper.who.role !== "facilitator")) {
-    return { error: "This message was re-encrypted by a key this page does not trust." };
+    return { error: "This message was re-encrypted by a key this page does not trust.", unknownKey: !wrapper };
   }
-  if (!sender && !wrapper) return { error: "This message is from a key this page does not know." };
+  if (!sender && !wrapper) {
+    return { error: "This message is from a key this page does not know.", unknownKey: true };
+  }
   try {
     const opened = crypto.openEnvelope(envelope, {
       me,
@@ -62,4 +66,20 @@ export function openMessage(message, keys, me) {
   } catch (error) {
     return { error: error.message };
   }
+}
+
+// After the case's keys were read again: open the entries ({ wire, error, ... }) that
+// failed before. Returns how many opened now.
+export function reopenFailed(entries, keys, me) {
+  let opened = 0;
+  for (const entry of entries) {
+    if (!entry.error) continue;
+    const again = openMessage(entry.wire, keys, me);
+    if (again.error) continue;
+    delete entry.error;
+    delete entry.unknownKey;
+    Object.assign(entry, again);
+    opened += 1;
+  }
+  return opened;
 }

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import * as crypto from "../../frontend/src/crypto/index.js";
-import { openMessage } from "../../frontend/src/casekeys.js";
+import { openMessage, reopenFailed } from "../../frontend/src/casekeys.js";
 
 const [mode, file] = process.argv.slice(2);
 const vectors = JSON.parse(readFileSync(file, "utf8"));
@@ -138,6 +138,12 @@ function openRewrapped() {
   const asParticipant = new Map([[wrapperKey.key_id, { publicKey: wrapper, who: { role: "participant" } }]]);
   const byPage = openMessage(wire, asFacilitator, me);
   assert.equal(byPage.error, undefined);
+  // Not knowing the key yet is said as such; once the keys are read again it opens.
+  const entry = { wire, ...openMessage(wire, new Map(), me) };
+  assert.equal(entry.unknownKey, true);
+  assert.equal(reopenFailed([entry], asFacilitator, me), 1);
+  assert.equal(entry.text, byPage.text);
+  assert.equal(entry.error, undefined);
   return {
     opened: byPage.text,
     not_a_facilitator: openMessage(wire, asParticipant, me).error,

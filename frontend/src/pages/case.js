@@ -4,7 +4,13 @@
 
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
-import { facilitatorRecipients, openMessage, recipientsOf, trustedKeys } from "../casekeys.js";
+import {
+  facilitatorRecipients,
+  openMessage,
+  recipientsOf,
+  reopenFailed,
+  trustedKeys,
+} from "../casekeys.js";
 import { SIDE_WORDS, caseStateWords } from "../casewords.js";
 import { wordDiff } from "../diff.js";
 import { installSignOut, signedInDevice } from "../session.js";
@@ -45,6 +51,20 @@ export async function casePage() {
     const entry = { wire, ...openMessage(wire, keys, me) };
     record.set(wire.message_id, entry);
     return entry;
+  }
+
+  // Read the case again, and with it its keys: messages from a key the page did not know yet
+  // open now.
+  function refreshSummary() {
+    return get(`/api/cases/${caseId}`).then((fresh) => {
+      summary = fresh;
+      keys = trustedKeys(summary, me);
+      reopenFailed(record.values(), keys, me);
+      renderParticipants();
+      renderState();
+      renderQueue();
+      renderRecord();
+    }).catch((error) => showError(error.message));
   }
 
   function renderState() {
@@ -255,6 +275,7 @@ export async function casePage() {
     if (event.case_id !== caseId) return;
     if (event.type === "message" && event.message) {
       const entry = open(event.message);
+      if (live && entry.unknownKey) refreshSummary();
       if (event.message.audience === "other_party" && event.message.state === "submitted") {
         queue.set(event.message.message_id, entry);
         if (live) announce("A new message is waiting for your decision.");
@@ -288,14 +309,7 @@ export async function casePage() {
       renderState();
       renderQueue();
       renderRecord();
-      if (["participation", "case", "key", "key_changed"].includes(event.type)) {
-        get(`/api/cases/${caseId}`).then((fresh) => {
-          summary = fresh;
-          keys = trustedKeys(summary, me);
-          renderParticipants();
-          renderState();
-        });
-      }
+      if (["participation", "case", "key"].includes(event.type)) refreshSummary();
     }
   }
 

@@ -3,7 +3,7 @@
 
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
-import { facilitatorRecipients, openMessage, trustedKeys } from "../casekeys.js";
+import { facilitatorRecipients, openMessage, reopenFailed, trustedKeys } from "../casekeys.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { followEvents } from "../socket.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
@@ -50,6 +50,7 @@ export async function conversationPage() {
     }
     const opened = openMessage(wire, keys, me);
     const entry = { wire, ...opened, notes: [] };
+    if (live && opened.unknownKey) refreshSummary().then(render).catch(() => undefined);
     messages.set(wire.message_id, entry);
     const derived = wire.envelope.header.derived_from;
     if (["return_note", "rejection_reason"].includes(wire.kind) && derived && messages.has(derived)) {
@@ -153,9 +154,12 @@ export async function conversationPage() {
     $("revising").hidden = true;
   }
 
+  // Read the case again, and with it its keys: messages from a key the page did not know yet
+  // open now.
   async function refreshSummary() {
     summary = await get(`/api/cases/${summary.case_id}`);
     keys = trustedKeys(summary, me);
+    reopenFailed(messages.values(), keys, me);
   }
 
   function onEvent(event, live = true) {
@@ -174,7 +178,7 @@ export async function conversationPage() {
     } else if (event.type === "participation") {
       if (event.data.side === summary.side) summary.participation = event.data.state;
       else if (event.data.state === "withdrawn") summary.other_party.withdrawn = true;
-    } else if (["case", "key", "key_changed"].includes(event.type)) {
+    } else if (["case", "key"].includes(event.type)) {
       if (event.type !== "case" && live) {
         showError("A key used in your conversation has changed. If you did not expect this, tell your facilitator.");
       }
