@@ -98,8 +98,7 @@ export async function casePage() {
               class: "secondary",
               onclick: (event) => busy(event.currentTarget, async () => {
                 await post(`/api/cases/${caseId}/keys/${p.key.key_id}/verify`, { method: "phone" });
-                summary = await get(`/api/cases/${caseId}`);
-                renderParticipants();
+                await refreshSummary();
                 announce("Fingerprint recorded as checked.");
               }),
             }, `I have read this fingerprint with ${SIDE_WORDS[p.side]} and it matches`));
