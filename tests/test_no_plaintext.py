@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from relay.accounts.models import Role
+from relay.moderation.models import Message
 from tests.conftest import ROOT, DaphneProcess
 from tests.delivery.live import RedisMonitor, client_for, dump_database
 from tests.factories import make_case
@@ -157,7 +158,17 @@ def test_canaries_never_reach_database_logs_or_redis(
 
     database = dump_database().encode()
     assert b"moderation_message" in database and len(database) > 10_000
+    # The dump holds every stored ciphertext and wrapped key, in the hex form the leak
+    # detector reads, so a dump without the data cannot pass.
+    stored = list(Message.objects.filter(case_id=sc.case.pk).prefetch_related("keys"))
+    assert len(stored) >= len(KINDS_SEEN)
+    lowered = database.lower()
+    for message in stored:
+        assert bytes(message.ciphertext).hex().encode() in lowered, message.pk
+        for key in message.keys.all():
+            assert bytes(key.box).hex().encode() in lowered, key.pk
     daphne_log = Path(server.log_path).read_bytes()
+    assert f"/api/cases/{sc.id}/queue".encode() in daphne_log, "the log holds this run"
     redis_seen = monitor.text()
     assert "stream.wake" in redis_seen, "the pushes must have gone through Redis"
     assert leaks(database, canary) == []
