@@ -69,10 +69,7 @@ def access_second_factor_change(actor: Any, *, verified: bool) -> User:
     alone would take over the account."""
     from django_otp import user_has_device
 
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        raise AccessDenied()
-    if actor.suspended_at is not None or not actor.is_active:
-        raise AccessDenied()
+    actor = require_usable(actor, second_factor=False)
     if not verified and user_has_device(actor, confirmed=True):
         raise InvalidRequest(
             "Confirm your current second factor before setting up a new one.",

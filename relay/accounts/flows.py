@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from functools import wraps
 from io import BytesIO
 from typing import Any, NoReturn, cast
 
@@ -19,11 +20,11 @@ from django_otp import login as otp_login
 
 from relay.accounts import actions, throttle
 from relay.accounts.models import RecoveryWrap, User
-from relay.accounts.second_factor import second_factor_missing
 from relay.accounts.views import _me
 from relay.accounts.wire import b64_field, json_object, wrapped_key_field
-from relay.api.http import error, signed_in, status_for
-from relay.errors import InvalidRequest, RelayError
+from relay.api.http import answers_errors, error, signed_in
+from relay.cases.access import require_usable
+from relay.errors import InvalidRequest
 
 
 def _actor(request: HttpRequest) -> User:
@@ -38,35 +39,15 @@ def _text(body: dict[str, Any], name: str, message: str) -> str:
     return value
 
 
-def answers_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
-    """For the endpoints open before sign-in: turn errors into JSON replies."""
-
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except throttle.Throttled as exc:
-            return error(429, exc.code, exc.message)
-        except RelayError as exc:
-            return error(status_for(exc), exc.code, exc.message)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
-
 def signed_in_any_factor(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
     """Signed in, not suspended; a second factor is not needed yet (setting one up)."""
 
+    @wraps(view)
     @answers_errors
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        if not request.user.is_authenticated:
-            return error(401, "not_signed_in", "Please sign in.")
-        if request.user.suspended_at is not None:
-            return error(403, "suspended", "This account is suspended.")
+        require_usable(request.user, second_factor=False)
         return view(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper
 
 
@@ -173,8 +154,7 @@ def change_password(request: HttpRequest) -> JsonResponse:
     body = json_object(request)
     account, address = str(request.user.pk), throttle.client_address(request)
     throttle.check("sign_in", account=account, address=address)
-    if second_factor_missing(request.user):
-        return error(403, "second_factor_required", "Confirm your second factor first.")
+    require_usable(request.user)  # now with the second factor they need
     try:
         user = actions.change_password(
             actor=_actor(request),

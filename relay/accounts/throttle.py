@@ -28,6 +28,7 @@ class Throttled(RelayError):
     """Too many failed attempts; the message says how long to wait."""
 
     code = "throttled"
+    status = 429
 
     def __init__(self, wait_seconds: int) -> None:
         minutes = max(1, math.ceil(wait_seconds / 60))

@@ -20,7 +20,8 @@ from relay.accounts import actions, throttle
 from relay.accounts.models import User
 from relay.accounts.second_factor import second_factor_required
 from relay.accounts.wire import b64_field, json_object, wrapped_key_field
-from relay.api.http import error, json_body, signed_in
+from relay.api.http import answers_errors, error, signed_in
+from relay.cases.access import require_usable
 from relay.cases.selectors import current_key
 from relay.delivery.streams import revoke_sockets
 from relay.errors import InvalidRequest
@@ -47,6 +48,7 @@ def csrf(request: HttpRequest) -> JsonResponse:
 
 
 @require_http_methods(["POST", "DELETE"])
+@answers_errors
 def session(request: HttpRequest) -> JsonResponse:
     """POST signs in with a login key (never a password); DELETE signs out and closes the
     user's sockets."""
@@ -56,19 +58,12 @@ def session(request: HttpRequest) -> JsonResponse:
             logout(request)
             revoke_sockets(user_id, reason="signed_out")
         return JsonResponse({"signed_in": False})
-    try:
-        body = json_body(request)
-    except InvalidRequest as exc:
-        return error(400, exc.code, exc.message)
-    username = body.get("username") if isinstance(body, dict) else None
-    login_key = body.get("login_key") if isinstance(body, dict) else None
+    body = json_object(request)
+    username, login_key = body.get("username"), body.get("login_key")
     if not isinstance(username, str) or not isinstance(login_key, str):
-        return error(400, "invalid", "Send a username and a login key.")
+        raise InvalidRequest("Send a username and a login key.")
     address = throttle.client_address(request)
-    try:
-        throttle.check("sign_in", account=username, address=address)
-    except throttle.Throttled as exc:
-        return error(429, exc.code, exc.message)
+    throttle.check("sign_in", account=username, address=address)
     user = authenticate(request, username=username, password=login_key)
     if user is None or user.suspended_at is not None:
         throttle.fail("sign_in", account=username, address=address)
@@ -159,22 +154,15 @@ def verify_key(request: HttpRequest, case_id, key_id: str) -> JsonResponse:
 
 
 @require_POST
+@answers_errors
 def otp_verify(request: HttpRequest) -> JsonResponse:
     """Check a second-factor token (TOTP or backup code) for the signed-in user."""
-    if not request.user.is_authenticated:
-        return error(401, "not_signed_in", "Please sign in.")
-    try:
-        body = json_body(request)
-    except InvalidRequest as exc:
-        return error(400, exc.code, exc.message)
-    token = body.get("token") if isinstance(body, dict) else None
+    require_usable(request.user, second_factor=False)
+    token = json_object(request).get("token")
     if not isinstance(token, str) or not token.strip():
-        return error(400, "invalid", "Enter the code from your authenticator app or a backup code.")
+        raise InvalidRequest("Enter the code from your authenticator app or a backup code.")
     account, address = str(request.user.pk), throttle.client_address(request)
-    try:
-        throttle.check("otp", account=account, address=address)
-    except throttle.Throttled as exc:
-        return error(429, exc.code, exc.message)
+    throttle.check("otp", account=account, address=address)
     device = match_token(request.user, token.strip().replace(" ", "").replace("-", ""))
     if device is None:
         throttle.fail("otp", account=account, address=address)

@@ -30,6 +30,8 @@ def endpoints(sc) -> list[tuple[str, str, dict]]:
         ("post", "/api/keys/recovery-wrap", {}),
         ("get", "/api/keys/wrapped", {}),
         ("post", f"/api/cases/{sc.id}/keys/{'0' * 32}/verify", {}),
+        ("post", "/api/keys", {}),
+        ("post", "/api/password", {}),
     ]
 
 
