@@ -140,6 +140,18 @@ def fields_for(op: str, world: World, role: str) -> dict[str, Any]:
     return {}
 
 
+WRITES = {op for op, (method, _) in HTTP_ROUTES.items() if method == "POST"}
+
+
+def check_allowed_effect(op: str, before: dict[str, int]) -> None:
+    """An allowed write ran its action (each writes one audit event); a read wrote nothing."""
+    after = counts()
+    if op in WRITES:
+        assert after["audit_events"] == before["audit_events"] + 1, (before, after)
+    else:
+        assert after == before
+
+
 def check_no_leak(world: World, role: str, result: Any) -> None:
     if role in ("other_facilitator", "hub_manager"):
         assert world.sc.id not in json.dumps(result), f"{role} was told about a case not theirs"
@@ -175,6 +187,7 @@ def test_http(op: str, role: str) -> None:
     if expected == ALLOWED:
         assert status in (200, 201), body
         check_no_leak(world, role, body)
+        check_allowed_effect(op, before)
         return
     assert status == expected, body
     assert_plain_english(body["error"]["message"])
@@ -204,6 +217,7 @@ def test_websocket(op: str, role: str) -> None:
         if expected == ALLOWED:
             assert frame["type"] == "reply", frame
             check_no_leak(world, role, frame)
+            check_allowed_effect(op, before)
             return
         assert frame["type"] == "error" and frame["code"] == WS_CODES[expected], frame
         assert_plain_english(frame["message"])
