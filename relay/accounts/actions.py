@@ -307,13 +307,9 @@ def enrol(
     _check_login_key(login_key)
     user = found.user
     # Lock order: case rows, then the audit head, then user rows (relay.audit.chain).
-    invited = list(
-        Participation.objects.filter(user=user, state=ParticipationState.INVITED).order_by(
-            "case_id"
-        )
-    )
-    for participation in invited:
-        Case.objects.select_for_update().get(pk=participation.case_id)
+    invited = Participation.objects.filter(user=user, state=ParticipationState.INVITED)
+    case_ids = list(invited.order_by("case_id").values_list("case_id", flat=True))
+    list(Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"))  # locks
     serialize_with_audit()
     invitation = Invitation.objects.select_for_update().get(pk=found.pk)
     if invitation.used_at is not None:
@@ -321,10 +317,8 @@ def enrol(
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
     enrolled = []
-    for participation in invited:
-        participation.refresh_from_db()
-        if participation.state != ParticipationState.INVITED:
-            continue
+    # Read again under the case locks: only those still invited are enrolled.
+    for participation in invited.filter(case_id__in=case_ids).order_by("case_id"):
         check_participation_transition(participation.state, ParticipationState.ENROLLED)
         participation.state = ParticipationState.ENROLLED
         participation.save(update_fields=["state"])
@@ -575,8 +569,7 @@ def confirm_totp(*, actor: User, verified: bool, token: str) -> tuple[TOTPDevice
     StaticDevice.objects.filter(user=actor).delete()
     static = StaticDevice.objects.create(user=actor, name="backup codes", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
-    for code in codes:
-        static.token_set.create(token=code)
+    StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
     record(AuditEventType.SECOND_FACTOR_CHANGED, actor=actor, user=str(actor.pk))
     transaction.on_commit(lambda: revoke_sockets(actor.pk, reason="factor_changed"))
     return device, codes

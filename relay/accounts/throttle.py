@@ -21,8 +21,6 @@ from django.http import HttpRequest
 
 from relay.errors import RelayError
 
-DEFAULT_LIMITS = {"sign_in": (10, 50), "enrolment": (10, 20), "otp": (5, 30)}
-
 
 class Throttled(RelayError):
     """Too many failed attempts; the message says how long to wait."""
@@ -44,12 +42,12 @@ def client_address(request: HttpRequest) -> str:
 
 
 def _window() -> int:
-    return int(getattr(settings, "RELAY_THROTTLE_WINDOW", 15 * 60))
+    return int(settings.RELAY_THROTTLE_WINDOW)
 
 
 def _limits(scope: str) -> tuple[int, int]:
-    limits = getattr(settings, "RELAY_THROTTLE_LIMITS", {})
-    return tuple(limits.get(scope, DEFAULT_LIMITS[scope]))  # type: ignore[return-value]
+    per_account, per_address = settings.RELAY_THROTTLE_LIMITS[scope]
+    return int(per_account), int(per_address)
 
 
 def _key(scope: str, kind: str, ident: str) -> str:
