@@ -22,16 +22,15 @@ from django.test import Client
 from relay.accounts.models import Role
 from relay.audit.models import AuditEvent
 from relay.cases import actions as case_actions
-from relay.cases.models import Case
+from relay.cases.models import Case, Participation, ParticipationState
 from relay.delivery.models import Event
 from relay.errors import RelayError
 from relay.moderation import actions as moderation
-from relay.moderation.models import Message, MessageKey
+from relay.moderation.models import Message, MessageKey, MessageState
 from tests.envelopes import parsed, seal_from
 from tests.factories import Person, ShuttleCase, make_person, verified_session
 
 ALLOWED = "allowed"
-SURFACES = ("action", "http", "ws")
 # Sockets need committed data (the consumer's database work runs in Channels' worker
 # thread); the action and HTTP surfaces roll back, which is faster.
 SURFACE_PARAMS = [
@@ -42,12 +41,21 @@ SURFACE_PARAMS = [
 
 
 def counts() -> dict[str, int]:
-    """How many rows hold anything a refused request might have left behind."""
+    """How many rows hold anything a refused request might have left behind, and how many
+    are in a state a refused request might have changed (a decision, a pause, a withdrawal)."""
     return {
         "messages": Message.objects.count(),
         "message_keys": MessageKey.objects.count(),
         "events": Event.objects.count(),
         "audit_events": AuditEvent.objects.count(),
+        "undecided_messages": Message.objects.filter(state=MessageState.SUBMITTED).count(),
+        "paused_participations": Participation.objects.filter(
+            state=ParticipationState.PAUSED
+        ).count(),
+        "withdrawn_participations": Participation.objects.filter(
+            state=ParticipationState.WITHDRAWN
+        ).count(),
+        "safety_paused_cases": Case.objects.filter(safety_paused_by__isnull=False).count(),
     }
 
 
@@ -103,11 +111,6 @@ def case_with_participant(person: Person, *, side: str = "harmed") -> Case:
     )
     case_actions.add_participant(actor=manager.user, case_id=case.pk, user=person.user, side=side)
     return case
-
-
-def unverified_staff(role: str = Role.FACILITATOR) -> Person:
-    """A staff member with a device who has not passed the second factor in this session."""
-    return make_person(role)
 
 
 # --- HTTP ---------------------------------------------------------------------------------
