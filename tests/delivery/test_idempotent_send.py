@@ -4,7 +4,6 @@ and an id cannot be reused for different content."""
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 
 import pytest
@@ -15,13 +14,11 @@ from relay.delivery.models import Event
 from relay.moderation.models import Message
 from tests.envelopes import seal_from
 from tests.factories import ShuttleCase, verified_session
+from tests.moderation.helpers import via_http
 
 
 def post_send(client: Client, envelope: dict) -> tuple[int, dict]:
-    response = client.post(
-        "/api/messages", json.dumps({"envelope": envelope}), content_type="application/json"
-    )
-    return response.status_code, response.json()
+    return via_http(client, "send", envelope=envelope)
 
 
 def stored_traces(message_id: str) -> tuple[int, int, int]:
@@ -46,6 +43,7 @@ def test_retried_send_stores_one_message_and_says_duplicate(shuttle: ShuttleCase
         status, again = post_send(client, envelope)
         assert (status, again) == (200, {**first, "duplicate": True})
     assert stored_traces(first["message_id"]) == traces
+    assert Message.objects.filter(case=shuttle.case).count() == 1, "no copy under another id"
 
 
 @pytest.mark.django_db
@@ -67,6 +65,7 @@ def test_reused_id_with_other_content_is_refused_and_changes_nothing(
         assert status == 400
         assert body["error"]["code"] == "duplicate_id"
     assert stored_traces(message_id) == before
+    assert Message.objects.filter(case=shuttle.case).count() == 1, "no copy under another id"
     stored = Message.objects.get(pk=message_id)
     assert bytes(stored.ciphertext) == base64.b64decode(original["ciphertext"])
     assert stored.kind == "question"
@@ -88,4 +87,5 @@ def test_another_person_cannot_claim_a_used_id(shuttle: ShuttleCase) -> None:
     )
     assert status == 400 and body["error"]["code"] == "duplicate_id"
     assert stored_traces(message_id) == before
+    assert Message.objects.filter(case=shuttle.case).count() == 1, "no copy under another id"
     assert Message.objects.get(pk=message_id).sender_id == shuttle.harmed.user.pk
