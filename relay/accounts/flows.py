@@ -20,6 +20,7 @@ from django_otp import login as otp_login
 
 from relay.accounts import actions, throttle
 from relay.accounts.models import RecoveryWrap, User
+from relay.accounts.second_factor import passed_second_factor
 from relay.accounts.views import _me
 from relay.accounts.wire import b64_field, json_object, wrapped_key_field
 from relay.api.http import answers_errors, error, signed_in
@@ -174,16 +175,13 @@ def change_password(request: HttpRequest) -> JsonResponse:
 # --- second factor -----------------------------------------------------------------------------
 
 
-def _verified(request: HttpRequest) -> bool:
-    is_verified = getattr(request.user, "is_verified", None)
-    return bool(is_verified()) if callable(is_verified) else False
-
-
 @require_GET
 @signed_in_any_factor
 def otp_setup(request: HttpRequest) -> JsonResponse:
     """Start setting up an authenticator app: its otpauth URI and the QR code as SVG."""
-    device = actions.begin_totp_setup(actor=_actor(request), verified=_verified(request))
+    device = actions.begin_totp_setup(
+        actor=_actor(request), verified=passed_second_factor(request.user)
+    )
     uri = device.config_url
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
     out = BytesIO()
@@ -201,7 +199,9 @@ def otp_confirm(request: HttpRequest) -> JsonResponse:
     throttle.check("otp", account=account, address=address)
     try:
         device, codes = actions.confirm_totp(
-            actor=_actor(request), verified=_verified(request), token=token.strip().replace(" ", "")
+            actor=_actor(request),
+            verified=passed_second_factor(request.user),
+            token=token.strip().replace(" ", ""),
         )
     except InvalidRequest as exc:
         if exc.code == "bad_token":

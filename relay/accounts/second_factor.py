@@ -7,8 +7,14 @@ from typing import Any
 from django.conf import settings
 
 
+def passed_second_factor(user: Any) -> bool:
+    """True if django-otp verified a device for this request or socket scope."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified()) if callable(is_verified) else False
+
+
 def has_verified_second_factor(user: Any) -> bool:
-    """True if django-otp verified a device for this request or socket scope.
+    """``passed_second_factor``, unless enforcement is switched off.
 
     ``user.is_verified`` is set by ``OTPMiddleware`` for HTTP and by the consumer for
     WebSockets (the middleware does not run there). Test settings may switch enforcement
@@ -16,8 +22,7 @@ def has_verified_second_factor(user: Any) -> bool:
     """
     if not getattr(settings, "RELAY_REQUIRE_STAFF_OTP", True):
         return True
-    is_verified = getattr(user, "is_verified", None)
-    return bool(is_verified()) if callable(is_verified) else False
+    return passed_second_factor(user)
 
 
 def second_factor_required(user: Any) -> bool:

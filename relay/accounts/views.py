@@ -18,7 +18,7 @@ from django_otp import match_token
 
 from relay.accounts import actions, throttle
 from relay.accounts.models import User
-from relay.accounts.second_factor import second_factor_required
+from relay.accounts.second_factor import passed_second_factor, second_factor_required
 from relay.accounts.wire import b64_field, json_object, wrapped_key_field
 from relay.api.http import answers_errors, error, signed_in
 from relay.cases.access import require_usable
@@ -37,7 +37,7 @@ def _me(user) -> dict:
         "key_id": key.key_id if key else None,
         "latest_seq": user.event_seq,
         "second_factor_required": second_factor_required(user),
-        "second_factor_verified": bool(getattr(user, "is_verified", lambda: False)()),
+        "second_factor_verified": passed_second_factor(user),
     }
 
 
