@@ -17,6 +17,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset({Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN})
+# The roles that administer cases and accounts (and read no message).
+MANAGER_ROLES = frozenset({Role.HUB_MANAGER, Role.ADMIN})
 
 
 class User(AbstractUser):
