@@ -8,19 +8,14 @@ import pytest
 
 from relay.delivery.models import Event
 from relay.moderation import actions as moderation
-from tests.envelopes import parsed
 from tests.factories import Person, ShuttleCase, make_case
-from tests.moderation.helpers import forward_envelope, http_client, sockets, submit, via_http
+from tests.moderation.helpers import forward, http_client, sockets, submit, via_http
 
 
 def shuttle_messages(sc: ShuttleCase, count: int) -> None:
     """Forward ``count`` questions to the person responsible, with a pause in the middle."""
     for i in range(count):
-        pending = submit(sc, sc.harmed, f"question {i}")
-        envelope = parsed(forward_envelope(sc, sc.facilitator, pending))
-        moderation.forward_message(
-            actor=sc.facilitator.user, message_id=pending.pk, envelope=envelope
-        )
+        forward(sc, submit(sc, sc.harmed, f"question {i}"))
         if i == count // 2:
             moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)
             moderation.resume(actor=sc.harmed.user, case_id=sc.case.pk)

@@ -15,9 +15,8 @@ from django.core.management import CommandError, call_command
 from relay.audit.chain import record
 from relay.audit.models import AuditChainHead, AuditEvent, AuditEventType
 from relay.moderation import actions as moderation
-from tests.envelopes import parsed
 from tests.factories import make_case
-from tests.moderation.helpers import forward_envelope, submit
+from tests.moderation.helpers import forward, submit
 
 FIELDS = ("created_at", "event_type", "actor_id", "case_id", "data", "prev_hash", "hash")
 
@@ -25,12 +24,7 @@ FIELDS = ("created_at", "event_type", "actor_id", "case_id", "data", "prev_hash"
 def build_log() -> int:
     """A real log from real actions; returns how many events it holds."""
     sc = make_case()
-    pending = submit(sc, sc.harmed)
-    moderation.forward_message(
-        actor=sc.facilitator.user,
-        message_id=pending.pk,
-        envelope=parsed(forward_envelope(sc, sc.facilitator, pending)),
-    )
+    forward(sc, submit(sc, sc.harmed))
     moderation.pause(actor=sc.responsible.user, case_id=sc.case.pk)
     moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk)
     count = AuditEvent.objects.count()

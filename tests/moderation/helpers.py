@@ -101,6 +101,15 @@ def forward_envelope(
     )
 
 
+def forward(shuttle: ShuttleCase, message: Message, facilitator: Person | None = None) -> Message:
+    """A facilitator (the case's first unless named) forwards ``message`` through the action."""
+    facilitator = facilitator or shuttle.facilitator
+    envelope = parsed(forward_envelope(shuttle, facilitator, message))
+    return moderation.forward_message(
+        actor=facilitator.user, message_id=message.pk, envelope=envelope
+    )
+
+
 def case_with_participant(person: Person, *, side: str = "harmed") -> Case:
     """A second case, with its own facilitator, that ``person`` also takes part in."""
     manager = make_person(Role.HUB_MANAGER)

@@ -13,7 +13,7 @@ from relay.moderation.models import Message, MessageState
 from relay.operations import case_summary
 from tests.envelopes import parsed, seal_from
 from tests.factories import Person, ShuttleCase, make_case
-from tests.moderation.helpers import assert_plain_english, counts, forward_envelope, submit
+from tests.moderation.helpers import assert_plain_english, counts, forward, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +25,6 @@ def refused(call, *, code: str = "conflict") -> None:
     assert exc.value.code == code
     assert_plain_english(exc.value.message)
     assert counts() == before
-
-
-def forward(sc: ShuttleCase, pending: Message, facilitator: Person | None = None) -> Message:
-    facilitator = facilitator or sc.facilitator
-    envelope = parsed(forward_envelope(sc, facilitator, pending))
-    return moderation.forward_message(
-        actor=facilitator.user, message_id=pending.pk, envelope=envelope
-    )
 
 
 def held_until_resumed(sc: ShuttleCase, pending: Message, resumer: Person) -> None:
