@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from relay.accounts.models import MANAGER_ROLES, PublicKey, Role, User
-from relay.cases.access import access_case_as_facilitator, require_usable
+from relay.accounts.models import PublicKey, Role, User
+from relay.cases.access import access_case_as_facilitator, require_manager, require_usable
 from relay.cases.models import Case
 from relay.cases.selectors import current_key
 from relay.errors import AccessDenied, InvalidRequest
@@ -19,10 +19,7 @@ from relay.moderation.models import Message
 
 def access_accounts_as_manager(actor: Any) -> User:
     """Hub managers and admins: they create, invite, suspend, reinstate and reset accounts."""
-    actor = require_usable(actor)
-    if actor.role not in MANAGER_ROLES:
-        raise AccessDenied()
-    return actor
+    return require_manager(actor)
 
 
 def access_role_grant(actor: User | None, role: str) -> None:

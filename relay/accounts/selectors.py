@@ -7,7 +7,7 @@ from typing import Any
 
 from relay.accounts.models import PublicKey, User
 from relay.cases.access import access_case_as_facilitator
-from relay.cases.selectors import current_key, participation_for_side
+from relay.cases.selectors import current_key, key_wire, participation_for_side
 from relay.errors import AccessDenied, InvalidRequest
 from relay.moderation.models import Message
 from relay.moderation.selectors import message_wire
@@ -51,10 +51,6 @@ def history_to_rewrap(*, actor: User, case_id: Any, side: str) -> dict[str, Any]
         # Public keys the messages were boxed from, retired ones included; the client
         # checks each against its key id.
         "sender_keys": sender_keys,
-        "key": {
-            "key_id": key.key_id,
-            "public_key": base64.b64encode(bytes(key.public_key)).decode(),
-            "fingerprint": key.fingerprint,
-        },
+        "key": key_wire(key),
         "messages": [message_wire(m, viewer=actor) for m in messages],
     }

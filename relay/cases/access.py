@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from relay.accounts.models import Role, User
+from relay.accounts.models import MANAGER_ROLES, Role, User
 from relay.accounts.second_factor import second_factor_missing
 from relay.cases.models import Case, FacilitatorAssignment, Participation
 from relay.errors import (
@@ -82,11 +82,17 @@ def access_case_as_member(user: Any, case_id: Any) -> Case:
     return access_case_as_participant(user, case_id).case
 
 
+def require_manager(user: Any) -> User:
+    """Hub managers and admins: they administer cases and accounts, and read no message."""
+    user = _usable(user)
+    if user.role not in MANAGER_ROLES:
+        raise AccessDenied()
+    return user
+
+
 def access_case_as_manager(user: Any, case_id: Any) -> Case:
     """Hub managers and admins, for case administration only; they read no message."""
-    user = _usable(user)
-    if user.role not in (Role.HUB_MANAGER, Role.ADMIN):
-        raise AccessDenied()
+    require_manager(user)
     case = Case.objects.filter(pk=_as_uuid(case_id)).first()
     if case is None:
         raise AccessDenied()

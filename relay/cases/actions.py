@@ -12,7 +12,11 @@ from django.utils import timezone
 from relay.accounts.models import Role, User
 from relay.audit.chain import record
 from relay.audit.models import AuditEventType
-from relay.cases.access import access_case_as_facilitator, access_case_as_manager, require_usable
+from relay.cases.access import (
+    access_case_as_facilitator,
+    access_case_as_manager,
+    require_manager,
+)
 from relay.cases.models import (
     Case,
     CaseState,
@@ -25,16 +29,9 @@ from relay.cases.selectors import member_user_ids
 from relay.cases.states import check_case_transition, check_participation_transition
 from relay.delivery.models import EventType
 from relay.delivery.streams import append_events
-from relay.errors import AccessDenied, IllegalTransition, InvalidRequest
+from relay.errors import IllegalTransition, InvalidRequest
 
 COMMUNICATION_MODES = frozenset({"messages", "recorded_media", "letters", "video"})
-
-
-def _manager(actor: User) -> User:
-    actor = require_usable(actor)
-    if actor.role not in (Role.HUB_MANAGER, Role.ADMIN):
-        raise AccessDenied()
-    return actor
 
 
 def _lock(case_id: uuid.UUID) -> Case:
@@ -44,7 +41,7 @@ def _lock(case_id: uuid.UUID) -> Case:
 @transaction.atomic
 def create_case(*, actor: User, reference: str) -> Case:
     """A hub manager opens a case from a referral. Audits: CASE_CREATED."""
-    _manager(actor)
+    require_manager(actor)
     reference = reference.strip()
     if not reference or len(reference) > 32:
         raise InvalidRequest("A case reference of 1 to 32 characters is required.")
@@ -64,7 +61,6 @@ def assign_facilitator(
     Audits: FACILITATOR_ASSIGNED. Emits: ``case`` to the case's members, so clients refresh
     the recipient keys they encrypt to.
     """
-    _manager(actor)
     case = _lock(access_case_as_manager(actor, case_id).pk)
     if facilitator.role != Role.FACILITATOR:
         raise InvalidRequest("Only a facilitator account can be assigned to a case.")
@@ -84,7 +80,6 @@ def assign_facilitator(
 @transaction.atomic
 def unassign_facilitator(*, actor: User, case_id: uuid.UUID, facilitator: User) -> None:
     """A hub manager ends a facilitator's assignment. Audits: FACILITATOR_UNASSIGNED."""
-    _manager(actor)
     case = _lock(access_case_as_manager(actor, case_id).pk)
     assignment = FacilitatorAssignment.objects.filter(
         case=case, facilitator=facilitator, ended_at__isnull=True
@@ -107,7 +102,6 @@ def unassign_facilitator(*, actor: User, case_id: uuid.UUID, facilitator: User) 
 def add_participant(*, actor: User, case_id: uuid.UUID, user: User, side: str) -> Participation:
     """A hub manager adds the person harmed or the person responsible. Audits:
     PARTICIPANT_ADDED."""
-    _manager(actor)
     case = _lock(access_case_as_manager(actor, case_id).pk)
     if user.role != Role.PARTICIPANT:
         raise InvalidRequest("Only a participant account can take part in a case.")
@@ -247,7 +241,6 @@ def conclude_case(*, actor: User, case_id: uuid.UUID) -> Case:
 @transaction.atomic
 def close_case(*, actor: User, case_id: uuid.UUID) -> Case:
     """A hub manager closes a case. Audits: CASE_STATE_CHANGED."""
-    _manager(actor)
     case = _lock(access_case_as_manager(actor, case_id).pk)
     _move_case(case, CaseState.CLOSED, actor=actor)
     return case

@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from relay.accounts import actions as account_actions
 from relay.accounts.models import Role, User
+from relay.accounts.second_factor import at_console
 from relay.cases import actions as case_actions
 from relay.cases.models import Case, CaseState, ParticipationState
 from relay.errors import RelayError
@@ -52,13 +53,6 @@ def _enrol(user: User, code: str, password: str) -> None:
     )
 
 
-def _at_console(user: User) -> User:
-    """An operator at the console stands in for the second factor, as with Django's own
-    createsuperuser (and ``manage.py case``)."""
-    user.is_verified = lambda: True  # type: ignore[attr-defined]
-    return user
-
-
 class Command(BaseCommand):
     help = "Seed a demo hub with a case ready for the demo exchange (idempotent)."
 
@@ -84,13 +78,13 @@ class Command(BaseCommand):
             )
             user = User.objects.get(username=person.username)
             _enrol(user, code, person.password)
-            user = _at_console(User.objects.get(pk=user.pk))
+            user = at_console(User.objects.get(pk=user.pk))
             codes = self.second_factor(user, person)
             self.notes.append(f"Created {person.username}.")
             return user, codes
         devices = StaticDevice.objects.filter(user=user)
         remaining = devices.values_list("token_set__token", flat=True)
-        return _at_console(user), [c for c in remaining if c]
+        return at_console(user), [c for c in remaining if c]
 
     def second_factor(self, user: User, person: DemoPerson) -> list[str]:
         """An authenticator app with the demo's published secret, plus backup codes."""
