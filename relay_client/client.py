@@ -50,6 +50,13 @@ class CaseKeys:
         keys.update({r.key_id: r.public_key for r in self.participants.values()})
         return keys
 
+    def rewrapper_key(self, key_id: str) -> bytes | None:
+        """The public key a re-encrypted content key may be boxed from: only a current
+        facilitator of the case vouches for a recovered history (docs/accounts.md)."""
+        return next(
+            (r.public_key for r in self.facilitators.values() if r.key_id == key_id), None
+        )
+
     def side_of(self, user_id: str) -> str | None:
         """The side of the participant with this user id (staff only), or None."""
         return next(
@@ -312,7 +319,7 @@ class RelayClient:
                 self.keypair,
                 trusted.get(sender) or known.get(sender),
                 target,
-                wrapper_public_key=trusted.get(wrapper) if wrapper else None,
+                wrapper_public_key=self._rewrapper_key(case_id, wrapper) if wrapper else None,
             )
             self.post(f"/api/messages/{message['message_id']}/rewrap", record)
             done += 1
@@ -392,6 +399,16 @@ class RelayClient:
             edited=edited,
         )
 
+    def _rewrapper_key(self, case_id: str, key_id: str) -> bytes:
+        """The facilitator key that re-encrypted a content key, refreshing the case's keys
+        once if it is not known yet; refuses any other key."""
+        public = self.case_keys(case_id).rewrapper_key(key_id)
+        if public is None:
+            public = self.case_keys(case_id, refresh=True).rewrapper_key(key_id)
+        if public is None:
+            raise crypto.EnvelopeOpenError("It was re-encrypted by someone not trusted here.")
+        return public
+
     def open(self, message: dict[str, Any]) -> dict[str, Any]:
         """Open a message wire dict with a sender key this client trusts for the case."""
         assert self.keypair is not None
@@ -405,16 +422,9 @@ class RelayClient:
             trusted[self.keypair.key_id] = self.keypair.public
         wrapper = crypto.rewrapped_by(envelope, self.keypair)
         if wrapper is not None:
-            # Re-encrypted to this key after a recovery: a facilitator of the case vouches.
-            if wrapper not in trusted:
-                trusted = self.case_keys(case_id, refresh=True).trusted_sender_keys()
-            if wrapper not in trusted or wrapper not in {
-                r.key_id for r in self.case_keys(case_id).facilitators.values()
-            }:
-                raise crypto.EnvelopeOpenError("It was re-encrypted by someone not trusted here.")
             return crypto.open_envelope(
                 envelope, me=self.keypair, sender_public_key=trusted.get(sender_key_id),
-                wrapper_public_key=trusted[wrapper],
+                wrapper_public_key=self._rewrapper_key(case_id, wrapper),
             ).payload
         if sender_key_id not in trusted:
             raise crypto.EnvelopeOpenError("The sender is not a trusted member of this case.")

@@ -46,3 +46,42 @@ def test_a_case_key_whose_id_does_not_match_its_public_key_is_refused():
         client.case_keys("c")
     key["public_key"] = crypto.b64(named.public)
     assert client.case_keys("c").facilitators["f"].public_key == named.public
+
+
+def test_only_a_facilitator_of_the_case_may_have_re_encrypted_a_message():
+    """A recovered history opens only when a current facilitator boxed its content key;
+    the same content key boxed by another participant's key is refused (the envelope names
+    that participant only so they can recover the content key: the client must not rely on
+    the server having refused it)."""
+    from relay_client.client import CaseKeys
+    from relay_client.crypto import Recipient
+
+    facilitator, harmed, responsible, new_key = (KeyPair.generate() for _ in range(4))
+    case_id = "00000000-0000-4000-8000-00000000000c"
+    envelope = crypto.seal(
+        sender=harmed, sender_id="00000000-0000-4000-8000-000000000001", case_id=case_id,
+        kind="question",
+        recipients=[Recipient(k.key_id, k.public) for k in (facilitator, harmed, responsible)],
+        payload={"body": "history"},
+    )
+    reader = RelayClient("http://127.0.0.1:9")
+    reader.keypair = new_key
+    reader._case_keys[case_id] = CaseKeys(
+        case_id=case_id,
+        facilitators={"f": Recipient(facilitator.key_id, facilitator.public)},
+        participants={
+            "harmed": Recipient(harmed.key_id, harmed.public),
+            "responsible": Recipient(responsible.key_id, responsible.public),
+        },
+    )
+    reader.case_keys = lambda cid, refresh=False: reader._case_keys[cid]  # type: ignore[method-assign]
+    target = Recipient(new_key.key_id, new_key.public)
+
+    def rewrapped_by(wrapper: KeyPair) -> dict:
+        record = crypto.rewrap_content_key(envelope, wrapper, harmed.public, target)
+        copy = {**envelope, "keys": [*envelope["keys"], record]}
+        return {"envelope": copy}
+
+    assert reader.open(rewrapped_by(facilitator))["body"] == "history"
+    with pytest.raises(crypto.EnvelopeOpenError, match="not trusted here"):
+        reader.open(rewrapped_by(responsible))
