@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from relay.accounts import selectors
 from relay.accounts.access import (
     access_account_as_manager,
     access_accounts_as_manager,
@@ -27,6 +27,7 @@ from relay.accounts.models import (
     RecoveryWrap,
     Role,
     User,
+    code_hash,
     key_id_for,
 )
 from relay.accounts.wire import exact_bytes
@@ -213,15 +214,6 @@ def _new_code() -> str:
     return "-".join(text[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
-def normalise_code(code: str) -> str:
-    return "".join(c for c in code.upper() if c.isalnum())
-
-
-def code_hash(code: str) -> str:
-    """Codes are stored only as this hash; the code itself is shown once, to its issuer."""
-    return hashlib.sha256(b"relay-enrolment:" + normalise_code(code).encode()).hexdigest()
-
-
 def _issue_invitation(*, actor: User | None, user: User) -> tuple[str, Invitation]:
     """A fresh code for ``user``; any earlier code of theirs stops working."""
     Invitation.objects.filter(user=user).delete()
@@ -269,20 +261,6 @@ def invite_staff(
     return code, invitation
 
 
-def invitation_for_code(code: str) -> Invitation | None:
-    """The unused, unexpired invitation with this code, or None (any reason: same answer)."""
-    if not isinstance(code, str) or not 1 <= len(code) <= 64:
-        return None
-    invitation = (
-        Invitation.objects.select_related("user").filter(code_hash=code_hash(code)).first()
-    )
-    if invitation is None or invitation.used_at is not None:
-        return None
-    if invitation.expires_at <= timezone.now() or invitation.user.suspended_at is not None:
-        return None
-    return invitation
-
-
 BAD_CODE = "That code is not valid. Ask your facilitator for a new one."
 
 
@@ -301,7 +279,7 @@ def enrol(
     from relay.cases.models import Case, ParticipationState
     from relay.cases.states import check_participation_transition
 
-    found = invitation_for_code(code)
+    found = selectors.invitation_for_code(code)
     if found is None:
         raise InvalidRequest(BAD_CODE, code="bad_code")
     _check_login_key(login_key)

@@ -18,7 +18,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from relay.accounts import actions, throttle
+from relay.accounts import actions, selectors, throttle
 from relay.accounts.models import RecoveryWrap, User
 from relay.accounts.second_factor import passed_second_factor
 from relay.accounts.views import _me
@@ -109,7 +109,7 @@ def enrol_check(request: HttpRequest) -> JsonResponse:
     """Who a code is for, and the Argon2id parameters to derive their keys with. A staff
     account with a recovery wrap gets it too, so a recovery key can restore the key pair."""
     code, address = _code_attempt(request, json_object(request))
-    invitation = actions.invitation_for_code(code)
+    invitation = selectors.invitation_for_code(code)
     if invitation is None:
         _bad_code(address)
     user = invitation.user
@@ -132,7 +132,7 @@ def enrol(request: HttpRequest) -> JsonResponse:
     """Enrol with a code: set the login key, register the key pair, sign in."""
     body = json_object(request)
     code, address = _code_attempt(request, body)
-    if actions.invitation_for_code(code) is None:
+    if selectors.invitation_for_code(code) is None:
         _bad_code(address)
     login_key = _text(body, "login_key", "Send the login key derived from your password.")
     user = actions.enrol(
@@ -253,9 +253,8 @@ def reset_participant(request: HttpRequest, case_id: Any, side: str) -> JsonResp
 def history_to_rewrap(request: HttpRequest, case_id: Any, side: str) -> JsonResponse:
     """For a facilitator: the participant's current key and every message of the case that
     their retired keys could open and their current key cannot yet."""
-    from relay.accounts.selectors import history_to_rewrap as select
-
-    return JsonResponse(select(actor=_actor(request), case_id=case_id, side=side))
+    pending = selectors.history_to_rewrap(actor=_actor(request), case_id=case_id, side=side)
+    return JsonResponse(pending)
 
 
 @require_POST

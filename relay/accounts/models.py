@@ -135,3 +135,12 @@ class RecoveryWrap(models.Model):
 
     def __str__(self) -> str:
         return "recovery wrap"
+
+
+def normalise_code(code: str) -> str:
+    return "".join(c for c in code.upper() if c.isalnum())
+
+
+def code_hash(code: str) -> str:
+    """Codes are stored only as this hash; the code itself is shown once, to its issuer."""
+    return hashlib.sha256(b"relay-enrolment:" + normalise_code(code).encode()).hexdigest()

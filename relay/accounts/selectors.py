@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from relay.accounts.models import PublicKey, User
+from django.utils import timezone
+
+from relay.accounts.models import Invitation, PublicKey, User, code_hash
 from relay.cases.access import access_case_as_facilitator
 from relay.cases.selectors import current_key, key_wire, participation_for_side
 from relay.errors import AccessDenied, InvalidRequest
@@ -54,3 +56,17 @@ def history_to_rewrap(*, actor: User, case_id: Any, side: str) -> dict[str, Any]
         "key": key_wire(key),
         "messages": [message_wire(m, viewer=actor) for m in messages],
     }
+
+
+def invitation_for_code(code: str) -> Invitation | None:
+    """The unused, unexpired invitation with this code, or None (any reason: same answer)."""
+    if not isinstance(code, str) or not 1 <= len(code) <= 64:
+        return None
+    invitation = (
+        Invitation.objects.select_related("user").filter(code_hash=code_hash(code)).first()
+    )
+    if invitation is None or invitation.used_at is not None:
+        return None
+    if invitation.expires_at <= timezone.now() or invitation.user.suspended_at is not None:
+        return None
+    return invitation

@@ -10,8 +10,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from relay.accounts.actions import code_hash
-from relay.accounts.models import Invitation, PublicKey, User
+from relay.accounts.models import Invitation, PublicKey, User, code_hash
 from relay.audit.models import AuditEvent, AuditEventType
 from relay.cases.models import Participation, ParticipationState
 from relay_client import crypto

@@ -33,9 +33,6 @@ STRICT_MODULES: tuple[ModuleType, ...] = (moderation, case_actions, account_acti
 # Public functions of the action modules that are helpers, not actions: they change
 # nothing that is audited, so they need neither their own transaction nor a scenario.
 NOT_ACTIONS = {
-    "accounts.normalise_code",
-    "accounts.code_hash",
-    "accounts.invitation_for_code",
     "accounts.end_sessions",
 }
 
