@@ -13,10 +13,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# A file, not memory, so a Daphne started by a test shares the test database.
+# A file, not memory, so a Daphne started by a test shares the test database; one per test
+# run, so two runs on one machine never share (or delete) each other's database.
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"]["NAME"] = str(BASE_DIR / "var" / "test.sqlite3")
+    import os as _os
+
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"]["NAME"] = str(BASE_DIR / "var" / f"test-{_os.getpid()}.sqlite3")
 # Page shells tell the browser client to accept the cheap KDF parameters above.
 RELAY_TEST_KDF_FLOOR = True
 # Quick exit goes to a neutral page served locally, so browser tests stay offline.
