@@ -84,6 +84,15 @@ class Header(BaseModel):
     derived_from: uuid.UUID | None = None
     edited: bool = False
 
+    @field_validator("v", mode="before")
+    @classmethod
+    def _version_is_an_integer(cls, value: Any) -> Any:
+        # Literal[1] alone lets True and 1.0 through (they equal 1 in Python); JSON's
+        # true and 1.0 are not the integer 1.
+        if type(value) is not int:
+            raise ValueError("must be the integer 1")
+        return value
+
     @field_validator("message_id", "case_id", "sender_id", "derived_from", mode="before")
     @classmethod
     def _uuid_from_string(cls, value: Any) -> Any:
@@ -203,20 +212,21 @@ def check_recipients(
 
     ``required`` holds every key that must be named (the case's current facilitators and the
     sender's own key); ``allowed_extra`` the keys that may be named (consented supporters).
-    Anything else — the other party, an unknown key, another case's facilitator — is refused.
+    Anything else — the other party, an unknown key, another case's facilitator — is refused
+    with ``recipients_forbidden``, checked before ``recipients_missing``.
     """
     named = set(envelope.header.recipient_key_ids)
     required_set = set(required)
-    missing = required_set - named
-    if missing:
+    # A key that may not receive it is named first: a forward addressed to the wrong
+    # participant lacks the right one too, and "forbidden" is what went wrong.
+    if named - required_set - set(allowed_extra):
+        raise EnvelopeRejected(
+            "The envelope names a recipient who may not receive it.",
+            code="recipients_forbidden",
+        )
+    if required_set - named:
         raise EnvelopeRejected(
             "The envelope must be encrypted to every current facilitator of the case "
             "and to your own key; some are missing. Refresh the case keys and try again.",
             code="recipients_missing",
-        )
-    extra = named - required_set - set(allowed_extra)
-    if extra:
-        raise EnvelopeRejected(
-            "The envelope names a recipient who may not receive it.",
-            code="recipients_forbidden",
         )

@@ -181,7 +181,8 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
         ).first()
         if revision_of is None or not for_other_party:
             raise EnvelopeRejected(
-                "A message can only be a new version of one of your returned messages."
+                "A message can only be a new version of one of your returned messages.",
+                code="bad_kind",
             )
     _check_case_and_header(envelope, case)
     check_recipients(envelope, required=_facilitator_key_ids(case) | {sender_key.key_id})
@@ -242,7 +243,7 @@ def _facilitator_envelope_checks(
     if kind is not None and envelope.header.kind != kind:
         raise EnvelopeRejected(f"The envelope must be of kind {kind.value}.", code="bad_kind")
     if envelope.header.derived_from != derived_from:
-        raise EnvelopeRejected("The envelope must name the message it concerns.")
+        raise EnvelopeRejected("The envelope must name the message it concerns.", code="bad_kind")
     return key
 
 

@@ -111,9 +111,9 @@ REFUSALS: dict[str, tuple[Callable[[ShuttleCase], dict[str, Any]], str]] = {
     "claims another sender": (claims_other_sender, "wrong_sender"),
     "claims another sender's key": (claims_other_sender_key, "wrong_sender_key"),
     "moved to a case the sender is not in": (moved_to_a_case_not_yours, "not_found"),
-    "moved to the sender's other case": (moved_to_your_other_case, "recipients_missing"),
+    "moved to the sender's other case": (moved_to_your_other_case, "recipients_forbidden"),
     "uses a facilitator-only kind": (facilitator_kind, "bad_kind"),
-    "poses as a revision of another's message": (forged_forward, "envelope_rejected"),
+    "poses as a revision of another's message": (forged_forward, "bad_kind"),
 }
 
 
@@ -215,12 +215,12 @@ def wrong_kind(sc: ShuttleCase, pending: Message) -> tuple[Person, dict[str, Any
 FORWARD_REFUSALS: dict[
     str, tuple[Callable[[ShuttleCase, Message], tuple[Person, dict[str, Any]]], str]
 ] = {
-    "names the original sender instead of the target": (to_original_sender, "recipients_missing"),
+    "names the original sender instead of the target": (to_original_sender, "recipients_forbidden"),
     "names both parties": (to_both_parties, "recipients_forbidden"),
     "omits the co-facilitator": (without_co_facilitator, "recipients_missing"),
     "comes from another case's facilitator": (by_another_case_facilitator, "not_found"),
-    "names the wrong derived_from": (wrong_derived_from, "envelope_rejected"),
-    "names no derived_from": (no_derived_from, "envelope_rejected"),
+    "names the wrong derived_from": (wrong_derived_from, "bad_kind"),
+    "names no derived_from": (no_derived_from, "bad_kind"),
     "comes from the participant": (from_the_participant, "not_found"),
     "changes the message's kind": (wrong_kind, "bad_kind"),
 }
