@@ -4,11 +4,13 @@ nothing for lack of them."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,64 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+class RunLogs:
+    """One directory of Daphne logs per test run, under ``base`` (var/test-logs/).
+
+    A run that passes removes its directory; a run that fails keeps it, marks it and says
+    where it is, so CI output can point at it. Only the newest ``keep`` failed runs are kept.
+    Directories of runs still going have no mark and are never touched by another run."""
+
+    MARK = "FAILED-RUN"
+
+    def __init__(self, base: Path, keep: int = 5) -> None:
+        self.base = base
+        self.keep = keep
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.path = base / f"run-{stamp}-{os.getpid()}"
+
+    def directory(self) -> Path:
+        self.path.mkdir(parents=True, exist_ok=True)
+        return self.path
+
+    def finish(self, passed: bool) -> Path | None:
+        """Remove this run's logs if it passed; otherwise keep them and return where."""
+        kept = None
+        if self.path.exists():
+            if passed:
+                shutil.rmtree(self.path, ignore_errors=True)
+            else:
+                (self.path / self.MARK).write_text("Daphne logs of a test run that failed\n")
+                kept = self.path
+        self.prune()
+        return kept
+
+    def prune(self) -> None:
+        failed = sorted(
+            (d for d in self.base.glob("run-*") if (d / self.MARK).exists()),
+            key=lambda d: (d / self.MARK).stat().st_mtime,
+        )
+        for old in failed[: max(0, len(failed) - self.keep)]:
+            shutil.rmtree(old, ignore_errors=True)
+        if self.base.exists() and not any(self.base.iterdir()):
+            self.base.rmdir()
+
+
+RUN_LOGS = RunLogs(ROOT / "var" / "test-logs")
+KEPT_LOGS = pytest.StashKey[Path | None]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # 0: every test passed; 5: none collected. Anything else keeps the logs.
+    kept = RUN_LOGS.finish(passed=exitstatus in (0, 5))
+    session.config.stash[KEPT_LOGS] = kept
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    kept = config.stash.get(KEPT_LOGS, None)
+    if kept is not None:
+        terminalreporter.write_line(f"Daphne logs of this run are kept in {kept}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -52,7 +112,8 @@ class DaphneProcess:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = ROOT / "var" / f"daphne-{self.port}.log"
+        # A restart on the same port appends to the same log.
+        self.log_path = RUN_LOGS.path / f"daphne-{self.port}.log"
 
     @property
     def url(self) -> str:
@@ -66,16 +127,17 @@ class DaphneProcess:
                 "DATABASE_URL": database_url_for_subprocess(),
                 "RELAY_ALLOWED_ORIGINS": self.url,
                 "RELAY_ALLOWED_HOSTS": "127.0.0.1",
+                # Every line reaches the log at once, even from a process that is killed.
+                "PYTHONUNBUFFERED": "1",
             }
         )
         return env
 
     def start(self) -> DaphneProcess:
-        self.log_path.parent.mkdir(exist_ok=True)
+        RUN_LOGS.directory()
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the handle
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                 "relay.asgi:application"],
+                [sys.executable, "-m", "relay.serve", "-b", "127.0.0.1", "-p", str(self.port)],
                 cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30
