@@ -16,6 +16,11 @@ if settings.RELAY_SERVE_STATIC:
 
     django_asgi = ASGIStaticFilesHandler(django_asgi)
 
+from relay.limits import BodyLimit  # noqa: E402
+
+# Bodies over the limit get 413 JSON before Django reads them (relay.serve does it in Daphne).
+django_asgi = BodyLimit(django_asgi, limit=settings.RELAY_MAX_BODY_BYTES)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 
 from relay.cases.access import require_usable
 from relay.errors import InvalidRequest, RelayError
+from relay.limits import BodyTooLarge, loads_json
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +27,16 @@ def status_for(exc: RelayError) -> int:
 
 
 def json_body(request: HttpRequest) -> Any:
-    if not request.body:
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        # Reached only behind a server that does not apply relay.limits first.
+        raise BodyTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) from None
+    if not body:
         return {}
     if request.content_type != "application/json":
         raise InvalidRequest("Send the request body as application/json.")
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("The request body is not valid JSON.") from None
+    return loads_json(body)
 
 
 def answers_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:

@@ -189,6 +189,9 @@ RELAY_QUICK_EXIT_URL = os.environ.get("RELAY_QUICK_EXIT_URL", "https://www.bbc.c
 
 # Frames larger than this are refused with a policy close (bytes).
 RELAY_MAX_FRAME_BYTES = int(os.environ.get("RELAY_MAX_FRAME_BYTES", str(256 * 1024)))
+# Largest HTTP request body (bytes): larger ones get 413 before they are read (relay.limits).
+RELAY_MAX_BODY_BYTES = int(os.environ.get("RELAY_MAX_BODY_BYTES", str(256 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = RELAY_MAX_BODY_BYTES
 # Largest padded payload ciphertext accepted in one envelope (bytes, before base64).
 RELAY_MAX_CIPHERTEXT_BYTES = int(os.environ.get("RELAY_MAX_CIPHERTEXT_BYTES", str(128 * 1024)))
 

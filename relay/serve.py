@@ -1,0 +1,121 @@
+"""Start Relay in Daphne: ``python -m relay.serve [daphne options]``.
+
+Every supported way of running Relay (``make run``, the Docker image, docker compose, the
+tests) starts the server through this module, which adds two things to Daphne:
+
+- **No access log, ever.** Daphne writes one line per request (client address, path and
+  query string) to stdout unless told otherwise; participants' addresses must not be kept
+  (DESIGN §9). Here the access logger is always off, whatever options are passed.
+- **Bodies over ``RELAY_MAX_BODY_BYTES`` are refused before they are read.** Twisted reads
+  a whole request body before Daphne hands the request to the application, so the limit
+  is applied where the body arrives: a too-large ``Content-Length`` gets 413 as soon as
+  the headers end, and a chunked body as soon as it passes the limit; the connection is
+  then closed. (``relay.limits.BodyLimit`` applies the same limit in the ASGI application,
+  for any other server.)
+
+The options are Daphne's own (``-b``, ``-p``, ``--proxy-headers``, …); the application
+defaults to ``relay.asgi:application``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from daphne import server as daphne_server
+from daphne.cli import CommandLineInterface
+from daphne.http_protocol import HTTPFactory, WebRequest
+
+from relay.limits import too_large_response
+
+APPLICATION = "relay.asgi:application"
+ACCESS_LOG_OPTIONS = ("--access-log",)
+
+
+def body_limit() -> int:
+    from django.conf import settings
+
+    return int(settings.RELAY_MAX_BODY_BYTES)
+
+
+class LimitedRequest(WebRequest):  # type: ignore[misc]
+    """Daphne's request, refusing a body over the limit while it is still arriving."""
+
+    refused = False
+    received = 0
+
+    def gotLength(self, length: int | None) -> None:  # noqa: N802 (Twisted's name)
+        if length is not None and length > body_limit():
+            self.refuse()
+            return
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:  # noqa: N802 (Twisted's name)
+        if self.refused:
+            return
+        self.received += len(data)
+        if self.received > body_limit():
+            self.refuse()
+            return
+        super().handleContentChunk(data)
+
+    def allContentReceived(self) -> None:  # noqa: N802 (Twisted's name)
+        if not self.refused:
+            super().allContentReceived()
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:  # noqa: N802
+        if not self.refused:
+            super().requestReceived(command, path, version)
+
+    def refuse(self) -> None:
+        self.refused = True
+        self.channel.transport.write(too_large_response(body_limit()))
+        self.channel.loseConnection()
+
+
+class LimitedHTTPFactory(HTTPFactory):  # type: ignore[misc]
+    def buildProtocol(self, addr: Any) -> Any:  # noqa: N802 (Twisted's name)
+        protocol = super().buildProtocol(addr)
+        protocol.requestFactory = LimitedRequest
+        return protocol
+
+
+class RelayServer(daphne_server.Server):  # type: ignore[misc]
+    """Daphne's server without its access logger."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["action_logger"] = None
+        super().__init__(*args, **kwargs)
+
+
+class RelayCommandLine(CommandLineInterface):  # type: ignore[misc]
+    server_class = RelayServer
+
+
+def daphne_arguments(argv: list[str]) -> list[str]:
+    """Daphne's arguments: any access-log option dropped, the application added if absent."""
+    args: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in ACCESS_LOG_OPTIONS:
+            skip = True
+            continue
+        if arg.startswith(tuple(f"{o}=" for o in ACCESS_LOG_OPTIONS)):
+            continue
+        args.append(arg)
+    if not any(not a.startswith("-") and "." in a.partition(":")[0] and ":" in a for a in args):
+        args.append(APPLICATION)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    # Daphne's Server builds its HTTP factory by this module-level name when it runs.
+    daphne_server.HTTPFactory = LimitedHTTPFactory
+    RelayCommandLine().run(daphne_arguments(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    main()
