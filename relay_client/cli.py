@@ -1,20 +1,24 @@
 """``relay-client``: Relay from the command line, for participants and facilitators.
 
-Every run signs in afresh (the password is derived into a login key on this machine and
-never sent) and keeps the session in memory only: nothing is written to disk.
+Each run signs in (the password is derived into a login key on this machine and never
+sent) and keeps the session in memory only: nothing is written to disk. ``shell`` signs in
+once and then takes the same commands at a prompt, so staff give their code once.
 
     relay-client --username jo sign-in
     relay-client --username jo cases
     relay-client --username jo send CASE question "Did you know we were home?"
     relay-client --username jo inbox
-    relay-client --username sam --otp 123456 queue CASE
-    relay-client --username sam --otp 123456 forward MESSAGE_ID --edit "Shorter wording"
-    relay-client --username sam --otp 123456 return MESSAGE_ID "Could you say it more gently?"
     relay-client --username jo pause CASE
     relay-client --username jo listen
+    relay-client --username sam shell
+    relay> queue CASE
+    relay> forward MESSAGE_ID --edit "Shorter wording"
+    relay> return MESSAGE_ID "Could you say it more gently?"
+    relay> quit
 
-The password comes from RELAY_PASSWORD or is asked for without echo; the server from
---server or RELAY_SERVER (default http://127.0.0.1:8000).
+The password comes from RELAY_PASSWORD or is asked for without echo; a staff member's code
+from --otp, RELAY_OTP or a prompt; the server from --server or RELAY_SERVER (default
+http://127.0.0.1:8000).
 """
 
 from __future__ import annotations
@@ -74,14 +78,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--otp", default=os.environ.get("RELAY_OTP"),
-        help="code from your authenticator app or a backup code (staff accounts)",
+        help="staff: the code from your authenticator app, or a backup code (RELAY_OTP)",
     )
     parser.add_argument(
         "--kdf-floor", type=parse_kdf_floor, default=None, metavar="PASSES,MIB",
         help="lowest Argon2id cost to accept from the server (only lower it for a test server)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_commands(sub)
+    sub.add_parser(
+        "shell",
+        help="sign in once, then type these commands at a prompt (staff: one code per shell)",
+    )
+    demo_code = sub.add_parser(
+        "demo-code",
+        help="print the current authenticator code of a demo hub account (no sign-in)",
+    )
+    demo_code.add_argument(
+        "account", nargs="?", default="demo-facilitator",
+        help="demo-facilitator (default) or demo-manager",
+    )
+    return parser
 
+
+def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
+    """The commands that act for a signed-in person, for the command line and the shell."""
     sign_in = sub.add_parser("sign-in", help="check your password and show your account")
     sign_in.add_argument(
         "--create-key", action="store_true",
@@ -133,7 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listen.add_argument("--seconds", type=float, default=None, help="stop after this long")
     listen.add_argument("--count", type=int, default=None, help="stop after this many events")
-    return parser
 
 
 # --- signing in ---------------------------------------------------------------------------
@@ -392,9 +412,59 @@ COMMANDS: dict[str, Callable[[RelayClient, argparse.Namespace, TextIO], None]] =
     "reject": cmd_reject,
     "pause": cmd_pause,
     "resume": cmd_resume,
-    "withdraw": cmd_withdraw,
     "listen": cmd_listen,
 }
+
+
+def run_command(
+    client: RelayClient, args: argparse.Namespace, out: TextIO, stdin: TextIO
+) -> None:
+    """Carry out one command of ``add_commands`` for the signed-in person."""
+    if args.command == "withdraw":
+        cmd_withdraw(client, args, out, stdin)
+    else:
+        COMMANDS[args.command](client, args, out)
+
+
+# Failures a person can act on; ``explain`` words each of them.
+FAILURES = (RelayApiError, UsageProblem, crypto.CryptoError, httpx.HTTPError, ConnectionClosed)
+
+
+def explain(exc: Exception, server: str) -> tuple[int, str]:
+    """The exit status and the plain-English message for one of ``FAILURES``."""
+    if isinstance(exc, RelayApiError):
+        return 1, f"{exc.message} ({exc.code})"
+    if isinstance(exc, UsageProblem):
+        return 2, str(exc)
+    if isinstance(exc, httpx.HTTPError):
+        return 3, f"could not reach the Relay server at {server} ({exc})."
+    if isinstance(exc, ConnectionClosed):
+        code = exc.rcvd.code if exc.rcvd is not None else None
+        reason = CLOSE_REASONS.get(code or 0, "the connection was closed")
+        return 1, f"the server closed the connection: {reason}."
+    return 1, str(exc)
+
+
+def cmd_demo_code(account: str, out: TextIO, err: TextIO, at: float | None = None) -> None:
+    """The current code of a demo hub account's published authenticator secret. It knows
+    no other secret: a real account's codes come only from its authenticator app."""
+    # Imported here: the demo script itself builds on this module.
+    from relay_client.demo import DEMO_PEOPLE, TOTP_STEP, totp
+
+    people = {p.username: p for p in DEMO_PEOPLE.values() if p.role != "participant"}
+    person = people.get(account)
+    if person is None:
+        raise UsageProblem(
+            f"demo-code knows only the demo hub's published secrets ({', '.join(people)}). "
+            "For any other account, read the code from your authenticator app."
+        )
+    now = time.time() if at is None else at
+    out.write(totp(person.totp_key_hex, at=now) + "\n")
+    left = TOTP_STEP - int(now) % TOTP_STEP
+    err.write(
+        f"The current code of {account} (demo only), good for {left} more seconds; "
+        "each code signs in once.\n"
+    )
 
 
 def main(
@@ -409,31 +479,23 @@ def main(
     stdin = stdin or sys.stdin
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "demo-code":
+            cmd_demo_code(args.account, out, err)
+            return 0
         client = connect(args, stdin)
         # No sign-out at the end: signing out closes every socket of the account, including
         # a 'listen' running in another terminal. The session cookie lives only in this
         # process's memory and the server ends the session when it goes idle.
-        if args.command == "withdraw":
-            cmd_withdraw(client, args, out, stdin)
-        else:
-            COMMANDS[args.command](client, args, out)
-    except RelayApiError as exc:
-        err.write(f"relay-client: {exc.message} ({exc.code})\n")
-        return 1
-    except UsageProblem as exc:
-        err.write(f"relay-client: {exc}\n")
-        return 2
-    except crypto.CryptoError as exc:
-        err.write(f"relay-client: {exc}\n")
-        return 1
-    except httpx.HTTPError as exc:
-        err.write(f"relay-client: could not reach the Relay server at {args.server} ({exc}).\n")
-        return 3
-    except ConnectionClosed as exc:
-        code = exc.rcvd.code if exc.rcvd is not None else None
-        reason = CLOSE_REASONS.get(code or 0, "the connection was closed")
-        err.write(f"relay-client: the server closed the connection: {reason}.\n")
-        return 1
+        if args.command == "shell":
+            # Imported here: the shell builds on this module's commands.
+            from relay_client.shell import run_shell
+
+            return run_shell(client, args.server, out=out, err=err, stdin=stdin)
+        run_command(client, args, out, stdin)
+    except FAILURES as exc:
+        status, message = explain(exc, args.server)
+        err.write(f"relay-client: {message}\n")
+        return status
     except KeyboardInterrupt:
         return 130
     return 0
