@@ -30,4 +30,5 @@ RUN useradd --system --uid 10001 --home /app relay \
 USER relay
 
 EXPOSE 8000
-CMD ["daphne", "--proxy-headers", "--access-log", "/dev/null", "-b", "0.0.0.0", "-p", "8000", "relay.asgi:application"]
+# relay.serve is Daphne without an access log and with the request body limit.
+CMD ["python", "-m", "relay.serve", "--proxy-headers", "-b", "0.0.0.0", "-p", "8000"]

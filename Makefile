@@ -51,7 +51,7 @@ seed: migrate ## Seed the demo hub (idempotent) and print its demo accounts
 run: setup frontend seed ## Start Relay on http://127.0.0.1:8000 with the seeded demo case
 	@echo "==> Relay is starting on http://127.0.0.1:8000 (Ctrl-C stops it)"
 	@# No access log: it would keep participants' addresses (DESIGN §9).
-	$(PY) -m daphne --access-log /dev/null -b 127.0.0.1 -p 8000 relay.asgi:application
+	$(PY) -m relay.serve -b 127.0.0.1 -p 8000
 
 demo: setup ## Run the scripted exchange against a running Relay (SERVER=...)
 	$(PY) -m relay_client.demo --server $(SERVER)

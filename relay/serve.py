@@ -4,8 +4,9 @@ Every supported way of running Relay (``make run``, the Docker image, docker com
 tests) starts the server through this module, which adds two things to Daphne:
 
 - **No access log, ever.** Daphne writes one line per request (client address, path and
-  query string) to stdout unless told otherwise; participants' addresses must not be kept
-  (DESIGN §9). Here the access logger is always off, whatever options are passed.
+  query string) to stdout unless told otherwise, Twisted another at ``-v 2``, and Daphne's
+  debug lines name each client; participants' addresses must not be kept (DESIGN §9).
+  Here all three are off, whatever options are passed.
 - **Bodies over ``RELAY_MAX_BODY_BYTES`` are refused before they are read.** Twisted reads
   a whole request body before Daphne hands the request to the application, so the limit
   is applied where the body arrives: a too-large ``Content-Length`` gets 413 as soon as
@@ -19,6 +20,7 @@ defaults to ``relay.asgi:application``.
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -79,13 +81,23 @@ class LimitedHTTPFactory(HTTPFactory):  # type: ignore[misc]
         protocol.requestFactory = LimitedRequest
         return protocol
 
+    def log(self, request: Any) -> None:
+        """Twisted's own access log line (address, path, query string): never written."""
+
+
+# Daphne's debug lines name the client's address and port.
+ADDRESS_LOGGERS = ("daphne.http_protocol", "daphne.ws_protocol")
+
 
 class RelayServer(daphne_server.Server):  # type: ignore[misc]
-    """Daphne's server without its access logger."""
+    """Daphne's server without its access logger, and without debug lines naming clients."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["action_logger"] = None
         super().__init__(*args, **kwargs)
+        for name in ADDRESS_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
 
 
 class RelayCommandLine(CommandLineInterface):  # type: ignore[misc]

@@ -106,7 +106,7 @@ def test_services_make_the_production_layout(compose):
     for name in ("app1", "app2"):
         command = " ".join(services[name]["command"])
         assert "manage.py check --deploy" in command
-        assert command.index("check --deploy") < command.index("daphne")
+        assert command.index("check --deploy") < command.index("-m relay.serve")
         assert "--proxy-headers" in command
         assert services[name]["build"] == "."
         assert services[name]["depends_on"]["migrate"]["condition"] == (
