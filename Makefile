@@ -67,8 +67,17 @@ lint: setup ## Check the code with ruff and mypy
 bench: setup ## Measure the relay against a live Daphne (bench/)
 	$(PY) -m bench
 
-check-deploy: setup ## Django's deployment checks with the production settings
-	$(PY) manage.py check --deploy --settings=relay.settings.production
+check-deploy: setup ## Django's deployment checks with the production settings (example values for unset variables: deploy/check-deploy.env)
+	@while IFS='=' read -r name value; do \
+		case "$$name" in ''|'#'*) continue ;; esac; \
+		if [ -n "$$(printenv "$$name")" ]; then \
+			echo "==> $$name: from the environment"; \
+		else \
+			export "$$name=$$value"; \
+			echo "==> $$name: not set, using the example $$value"; \
+		fi; \
+	done < deploy/check-deploy.env; \
+	$(PY) manage.py check --deploy --fail-level WARNING --settings=relay.settings.production
 
 clean: ## Remove the virtualenv, the local database and the browser build
 	rm -rf var .venv frontend/node_modules frontend/dist

@@ -23,7 +23,7 @@ def test_ci_runs_the_readme_commands_on_postgres_and_redis():
     readme = (ROOT / "README.md").read_text()
     assert "```sh\nmake run\n```" in readme and "```sh\nmake test\n```" in readme
     steps = ["export DATABASE_URL=postgres://", "export REDIS_URL=redis://", "make test 2>&1"]
-    steps += ["make lint ||", "check --deploy", "--settings=relay.settings.production"]
+    steps += ["make lint ||", "make check-deploy ||"]
     positions = [script.index(step) for step in steps]
     assert positions == sorted(positions)
     assert 'python3 -m pip install --quiet "uv==0.13.8"' in script
