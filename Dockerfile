@@ -25,7 +25,7 @@ RUN uv sync --frozen --no-dev \
     && cd frontend && npm run build
 
 RUN useradd --system --uid 10001 --home /app relay \
-    && mkdir -p /app/var/static \
+    && mkdir -p /app/var/static /app/var/audit-checkpoints \
     && chown -R relay /app/var
 USER relay
 

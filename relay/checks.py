@@ -13,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 INSECURE_DEFAULT_KEY = "embedded-default-insecure-key-do-not-deploy"
 MIN_SECRET_LENGTH = 50
+INSECURE_DEFAULT_AUDIT_KEY = "embedded-default-insecure-audit-key-do-not-deploy"
+MIN_AUDIT_KEY_LENGTH = 32
 
 
 @register(Tags.security)
@@ -39,6 +41,19 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
         errors.append(Error("Staff second factor must be enforced.", id="relay.E004"))
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         errors.append(Error("Production needs PostgreSQL; set DATABASE_URL.", id="relay.E005"))
+    audit_key = getattr(settings, "RELAY_AUDIT_KEY", "") or ""
+    if (
+        audit_key == INSECURE_DEFAULT_AUDIT_KEY
+        or len(audit_key) < MIN_AUDIT_KEY_LENGTH
+        or audit_key == secret
+    ):
+        errors.append(
+            Error(
+                "RELAY_AUDIT_KEY is missing, too short (32+ characters) or the same as "
+                "RELAY_SECRET_KEY.",
+                id="relay.E006",
+            )
+        )
     return errors
 
 

@@ -49,6 +49,8 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # HMAC-SHA256 of (seq, prev_hash, hash) under RELAY_AUDIT_KEY, which is not in the database.
+    mac = models.CharField(max_length=64, default="")
 
     class Meta:
         ordering = ["seq"]

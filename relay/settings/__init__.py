@@ -195,6 +195,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = RELAY_MAX_BODY_BYTES
 # Largest padded payload ciphertext accepted in one envelope (bytes, before base64).
 RELAY_MAX_CIPHERTEXT_BYTES = int(os.environ.get("RELAY_MAX_CIPHERTEXT_BYTES", str(128 * 1024)))
 
+# The audit log's link MAC key and checkpoint signing key are derived from this secret
+# (relay.audit.keys); it is never stored in the database. Production refuses to start
+# without its own (relay.E006).
+RELAY_AUDIT_KEY = os.environ.get(
+    "RELAY_AUDIT_KEY", "embedded-default-insecure-audit-key-do-not-deploy"
+)
+# Signed checkpoints of the audit chain are appended to a file here
+# (relay.audit.checkpoints). Keep it apart from the database and its backups.
+RELAY_AUDIT_CHECKPOINT_DIR = os.environ.get(
+    "RELAY_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints")
+)
+
 # Argon2id parameters served to clients with each wrapped key. Clients refuse anything
 # below 64 MiB and 3 passes (docs/protocol.md §2); only test settings lower the floor.
 RELAY_KDF_OPSLIMIT = int(os.environ.get("RELAY_KDF_OPSLIMIT", "3"))

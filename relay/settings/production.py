@@ -1,15 +1,22 @@
 """Production settings: the base settings, hardened, and refusing to start misconfigured.
 
-Everything comes from the environment. Missing RELAY_SECRET_KEY, DATABASE_URL, REDIS_URL or
-RELAY_ALLOWED_HOSTS stops the start here; the relay.E… system checks (relay/checks.py) catch
-the rest. Daphne runs behind a TLS proxy that sets X-Forwarded-Proto.
+Everything comes from the environment. Missing RELAY_SECRET_KEY, RELAY_AUDIT_KEY,
+DATABASE_URL, REDIS_URL or RELAY_ALLOWED_HOSTS stops the start here; the relay.E… system
+checks (relay/checks.py) catch the rest. Daphne runs behind a TLS proxy that sets
+X-Forwarded-Proto.
 """
 
 import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-REQUIRED = ("RELAY_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "RELAY_ALLOWED_HOSTS")
+REQUIRED = (
+    "RELAY_SECRET_KEY",
+    "RELAY_AUDIT_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "RELAY_ALLOWED_HOSTS",
+)
 _missing = [name for name in REQUIRED if not os.environ.get(name, "").strip()]
 if _missing:
     raise ImproperlyConfigured(

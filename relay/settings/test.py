@@ -9,6 +9,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 RELAY_KDF_OPSLIMIT = 1
 RELAY_KDF_MEMLIMIT = 8192 * 1024
 SECRET_KEY = "test-secret-key-not-for-any-deployment-0123456789abcdef"  # noqa: S105
+RELAY_AUDIT_KEY = "test-audit-key-not-for-any-deployment-0123456789abcdef"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -21,6 +22,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES["default"]["TEST"]["NAME"] = str(BASE_DIR / "var" / f"test-{_os.getpid()}.sqlite3")
+# Audit checkpoints go to a directory of this test run's own (inherited by the Daphne
+# processes it starts), so runs never see each other's checkpoints.
+import os as _os
+
+RELAY_AUDIT_CHECKPOINT_DIR = _os.environ.setdefault(
+    "RELAY_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / f"test-audit-{_os.getpid()}")
+)
 # Page shells tell the browser client to accept the cheap KDF parameters above.
 RELAY_TEST_KDF_FLOOR = True
 # Quick exit goes to a neutral page served locally, so browser tests stay offline.

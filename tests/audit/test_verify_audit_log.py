@@ -1,6 +1,7 @@
 """Invariant 5, second half: ``manage.py verify_audit_log`` passes on the log the actions
 wrote, and fails, naming the first broken event, after any row is edited, deleted, cut off
-the end or moved. The tampering below is done with raw SQL-level updates on purpose: it is
+the end or moved (test_anchored_log.py covers a writer who also rehashes the chain and
+moves the head). The tampering below is done with raw SQL-level updates on purpose: it is
 what an insider with database access would do.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 
 from relay.audit.chain import record
 from relay.audit.models import AuditChainHead, AuditEvent, AuditEventType
@@ -18,15 +20,17 @@ from relay.moderation import actions as moderation
 from tests.factories import make_case
 from tests.moderation.helpers import forward, submit
 
-FIELDS = ("created_at", "event_type", "actor_id", "case_id", "data", "prev_hash", "hash")
+FIELDS = ("created_at", "event_type", "actor_id", "case_id", "data", "prev_hash", "hash", "mac")
 
 
 def build_log() -> int:
-    """A real log from real actions; returns how many events it holds."""
-    sc = make_case()
-    forward(sc, submit(sc, sc.harmed))
-    moderation.pause(actor=sc.responsible.user, case_id=sc.case.pk)
-    moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk)
+    """A real log from real actions, committed (so each event's checkpoint is written);
+    returns how many events it holds."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        sc = make_case()
+        forward(sc, submit(sc, sc.harmed))
+        moderation.pause(actor=sc.responsible.user, case_id=sc.case.pk)
+        moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk)
     count = AuditEvent.objects.count()
     assert count >= 12
     return count
@@ -97,7 +101,7 @@ def test_editing_a_row_fails_at_that_row(what: str, capsys: pytest.CaptureFixtur
 
 
 @pytest.mark.django_db
-def test_editing_a_row_and_rehashing_it_fails_at_the_next_row(
+def test_editing_a_row_and_rehashing_it_fails_at_that_row(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from relay.audit.chain import _event_digest
@@ -116,7 +120,8 @@ def test_editing_a_row_and_rehashing_it_fails_at_the_next_row(
         data=data,
     )
     AuditEvent.objects.filter(seq=middle).update(data=data, hash=digest)
-    assert broken_at(capsys) == middle + 1
+    # The new hash no longer matches the link's MAC (nor, without the MAC, the next link).
+    assert broken_at(capsys) == middle
 
 
 @pytest.mark.django_db
@@ -183,7 +188,7 @@ def test_the_log_keeps_verifying_as_actions_append(capsys: pytest.CaptureFixture
     count = build_log()
     from django.db import transaction
 
-    with transaction.atomic():
+    with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
         record(AuditEventType.CASE_CREATED, actor=None, note="extra")
     call_command("verify_audit_log")
     head = AuditChainHead.objects.get(id=1)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_dir(settings: Any, tmp_path: Path) -> Path:
+    """Each test gets its own checkpoint directory, as each gets its own database state."""
+    directory = tmp_path / "audit-checkpoints"
+    settings.RELAY_AUDIT_CHECKPOINT_DIR = str(directory)
+    return directory
