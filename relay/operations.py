@@ -22,14 +22,23 @@ from relay.cases.selectors import (
     current_facilitators,
     current_keys_by_user,
     is_communicating,
+    is_safety_paused,
     key_wire,
 )
+from relay.cases.states import (
+    may_be_written_to,
+    may_pause_participation,
+    may_resume_participation,
+    may_withdraw_participation,
+    may_write_to_facilitators,
+    may_write_to_other_party,
+)
 from relay.delivery.selectors import events_after, latest_seq
-from relay.envelopes import parse_envelope
+from relay.envelopes import FOR_OTHER_PARTY, Kind, parse_envelope
 from relay.errors import InvalidRequest
 from relay.moderation import actions as moderation
 from relay.moderation.access import access_message
-from relay.moderation.selectors import message_wire, moderation_queue
+from relay.moderation.selectors import message_wire, moderation_queue, revisable_messages
 
 
 class Input(BaseModel):
@@ -145,7 +154,15 @@ def events(user: User, data: After) -> dict[str, Any]:
 def case_summary(user: User, case_id: Any) -> dict[str, Any]:
     """What a member of the case may know about it. Participants never see the other
     person's account: only that there is one, whether it is communicating, and the keys to
-    encrypt to (the facilitators' and their own)."""
+    encrypt to (the facilitators' and their own).
+
+    The ``may_*`` fields say what this viewer may do now, each from the same predicate the
+    action checks, so a client shows only what the server will accept and decides no rule
+    itself. ``latest_seq`` is the viewer's last event when the summary was read: events up
+    to it are already reflected here."""
+    # Read first: every event up to it committed with its change, so the rest of the
+    # summary, read after, is at least as new as those events.
+    seen_up_to = latest_seq(user)
     case = case_access.access_case_as_member(user, case_id)
     facilitators = current_facilitators(case.pk)
     participations = list(Participation.objects.filter(case=case).select_related("user"))
@@ -156,6 +173,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
         "case_id": str(case.pk),
         "state": case.state,
         "communicating": is_communicating(case, participations=participations),
+        "latest_seq": seen_up_to,
         "facilitators": [
             {
                 "user_id": str(f.pk),
@@ -167,7 +185,13 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
     }
     if user.role == Role.FACILITATOR:
         summary["reference"] = case.reference
-        summary["safety_paused"] = case.safety_paused_by_id is not None
+        summary["safety_paused"] = is_safety_paused(case)
+        summary["may_forward"] = summary["communicating"]
+        summary["may_safety_pause"] = not summary["safety_paused"]
+        summary["may_resume_safety_pause"] = summary["safety_paused"]
+        summary["may_send_note_to"] = sorted(
+            p.side for p in participations if may_be_written_to(p.state)
+        )
         summary["participants"] = [
             {
                 "side": p.side,
@@ -188,6 +212,25 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
         summary["other_party"] = {
             "label": "the person responsible" if mine.side == "harmed" else "the person harmed",
             "withdrawn": other is not None and other.state == ParticipationState.WITHDRAWN,
+        }
+        to_other_party = may_write_to_other_party(
+            case.state, mine.state, other.state if other is not None else None
+        )
+        summary["may_pause"] = may_pause_participation(mine.state)
+        summary["may_resume"] = may_resume_participation(mine.state)
+        summary["may_withdraw"] = may_withdraw_participation(mine.state)
+        summary["may_write_to_other_party"] = to_other_party
+        summary["may_write_to_facilitators"] = may_write_to_facilitators(case.state, mine.state)
+        summary["may_revise"] = (
+            [str(pk) for pk in revisable_messages(case, user).values_list("pk", flat=True)]
+            if to_other_party
+            else []
+        )
+        # Which kinds go to the other party (through moderation) and which to the
+        # facilitators only: the server's list, so no client keeps its own copy.
+        summary["kinds"] = {
+            "other_party": [kind.value for kind in sorted(FOR_OTHER_PARTY)],
+            "facilitators": [Kind.NOTE_TO_FACILITATOR.value],
         }
     return summary
 

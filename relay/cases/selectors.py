@@ -64,13 +64,18 @@ def other_side(side: str) -> str:
     return Side(side).other.value
 
 
+def is_safety_paused(case: Case) -> bool:
+    """A facilitator has paused the case for safety; only a facilitator lifts it."""
+    return case.safety_paused_by_id is not None
+
+
 def is_communicating(case: Case, *, participations: list[Participation] | None = None) -> bool:
     """Both participations active (none paused or withdrawn) and no facilitator safety pause.
 
     The one rule for whether anything may be forwarded. ``participations`` saves a query
     when the caller has already read them (under the same lock, for actions).
     """
-    if case.state != "active" or case.safety_paused_by_id is not None:
+    if case.state != "active" or is_safety_paused(case):
         return False
     if participations is None:
         participations = list(Participation.objects.filter(case=case))

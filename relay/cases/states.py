@@ -31,6 +31,52 @@ def check_case_transition(current: str, new: str) -> None:
         raise IllegalTransition(f"A case cannot move from {current} to {new}.")
 
 
+def participation_may_move(current: str, new: str) -> bool:
+    return new in PARTICIPATION_TRANSITIONS[current]
+
+
 def check_participation_transition(current: str, new: str) -> None:
-    if new not in PARTICIPATION_TRANSITIONS[current]:
+    if not participation_may_move(current, new):
         raise IllegalTransition(f"A participation cannot move from {current} to {new}.")
+
+
+# The rules for what a participant may do now, from the states alone. The actions call
+# these before they change anything, and the case summary reports them as ``may_*`` fields,
+# so a client shows exactly the controls the server will accept.
+
+CLOSED_TO_MESSAGES = frozenset({C.CLOSED, C.CONCLUDED, C.UNSUITABLE})
+
+
+def may_pause_participation(participation: str) -> bool:
+    return participation != P.PAUSED and participation_may_move(participation, P.PAUSED)
+
+
+def may_resume_participation(participation: str) -> bool:
+    return participation == P.PAUSED and participation_may_move(participation, P.ACTIVE)
+
+
+def may_withdraw_participation(participation: str) -> bool:
+    return participation_may_move(participation, P.WITHDRAWN)
+
+
+def may_write_to_facilitators(case: str, participation: str) -> bool:
+    """Notes to the facilitators flow in every open case, paused or not, until withdrawal."""
+    return participation != P.WITHDRAWN and case not in CLOSED_TO_MESSAGES
+
+
+def may_write_to_other_party(case: str, participation: str, other: str | None) -> bool:
+    """Messages for the other party: once the conversation has started (the case is active
+    and this participation is active or paused), and only while the other person is still
+    taking part. A paused participant may still write: it waits until the pause is lifted."""
+    return (
+        may_write_to_facilitators(case, participation)
+        and case == C.ACTIVE
+        and participation in (P.ACTIVE, P.PAUSED)
+        and other is not None
+        and other != P.WITHDRAWN
+    )
+
+
+def may_be_written_to(participation: str) -> bool:
+    """Whether a facilitator may send a note to this participant."""
+    return participation != P.WITHDRAWN

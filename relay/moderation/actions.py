@@ -24,15 +24,24 @@ from relay.cases.access import (
     access_case_as_member,
     access_case_as_participant,
 )
-from relay.cases.models import Case, CaseState, Participation, ParticipationState, Side
+from relay.cases.models import Case, Participation, ParticipationState, Side
 from relay.cases.selectors import (
     current_facilitators,
     current_key,
     current_key_ids,
     is_communicating,
+    is_safety_paused,
     member_user_ids,
 )
-from relay.cases.states import check_participation_transition
+from relay.cases.states import (
+    check_participation_transition,
+    may_be_written_to,
+    may_pause_participation,
+    may_resume_participation,
+    may_withdraw_participation,
+    may_write_to_facilitators,
+    may_write_to_other_party,
+)
 from relay.delivery.models import EventType
 from relay.delivery.streams import append_events, revoke_sockets
 from relay.envelopes import (
@@ -45,6 +54,7 @@ from relay.envelopes import (
 from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition
 from relay.moderation.access import access_own_message
 from relay.moderation.models import Audience, Message, MessageKey, MessageState
+from relay.moderation.selectors import revisable_messages
 from relay.moderation.states import check_message_transition
 
 
@@ -163,25 +173,29 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
         raise EnvelopeRejected("Only a facilitator's forward can be marked edited.")
     if participation.state == ParticipationState.WITHDRAWN:
         raise IllegalTransition("You have withdrawn from this case, so you cannot send messages.")
-    if case.state in (CaseState.CLOSED, CaseState.CONCLUDED, CaseState.UNSUITABLE):
+    if not may_write_to_facilitators(case.state, participation.state):
         raise IllegalTransition("This case is no longer open for messages.")
     for_other_party = header.kind in FOR_OTHER_PARTY
-    if for_other_party and (
-        case.state != CaseState.ACTIVE
-        or participation.state not in (ParticipationState.ACTIVE, ParticipationState.PAUSED)
-    ):
-        raise IllegalTransition(
-            "Messages for the other person can be sent once your facilitator has started "
-            "the conversation. You can write to your facilitator now."
-        )
+    if for_other_party:
+        other = Participation.objects.filter(case=case).exclude(pk=participation.pk).first()
+        other_state = other.state if other is not None else None
+        if other_state == ParticipationState.WITHDRAWN:
+            raise IllegalTransition(
+                "The other person has withdrawn, so nothing more can be passed on to them. "
+                "You can still write to your facilitator."
+            )
+        if not may_write_to_other_party(case.state, participation.state, other_state):
+            raise IllegalTransition(
+                "Messages for the other person can be sent once your facilitator has started "
+                "the conversation. You can write to your facilitator now."
+            )
     revision_of = None
     if header.derived_from is not None:
-        revision_of = Message.objects.filter(
-            pk=header.derived_from, case=case, sender=actor, state=MessageState.RETURNED
-        ).first()
+        revision_of = revisable_messages(case, actor).filter(pk=header.derived_from).first()
         if revision_of is None or not for_other_party:
             raise EnvelopeRejected(
-                "A message can only be a new version of one of your returned messages.",
+                "A message can only be a new version of one of your returned messages, once: "
+                "this one was not returned to you, or has a new version already.",
                 code="bad_kind",
             )
     _check_case_and_header(envelope, case)
@@ -447,7 +461,7 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
         )
     participant = next(iter(participant_keys.values())).user
     check_recipients(envelope, required=facilitator_keys | set(participant_keys))
-    if _participation_of(case, participant.pk).state == ParticipationState.WITHDRAWN:
+    if not may_be_written_to(_participation_of(case, participant.pk).state):
         raise IllegalTransition("This person has withdrawn; they can no longer be written to.")
     note = _store(
         envelope, case=case, sender=actor, sender_key=key, audience=Audience.PARTICIPANT,
@@ -487,7 +501,7 @@ def _announce_communication(case: Case, *, paused_by: str | None) -> None:
         data={
             "communicating": communicating,
             "paused_sides": sorted(paused_sides),
-            "safety_paused": case.safety_paused_by_id is not None,
+            "safety_paused": is_safety_paused(case),
             "changed_by": paused_by,
         },
     )
@@ -505,7 +519,7 @@ def pause(*, actor: User, case_id: uuid.UUID) -> Case:
     case = access_case_as_member(actor, case_id)
     case = _lock_case(case.pk)
     if actor.role == Role.FACILITATOR:
-        if case.safety_paused_by_id is not None:
+        if is_safety_paused(case):
             raise IllegalTransition("This case is already paused for safety.")
         case.safety_paused_by = actor
         case.save(update_fields=["safety_paused_by", "updated_at"])
@@ -514,7 +528,8 @@ def pause(*, actor: User, case_id: uuid.UUID) -> Case:
         participation = Participation.objects.select_for_update().get(case=case, user=actor)
         if participation.state == ParticipationState.PAUSED:
             raise IllegalTransition("You have already paused communication.")
-        check_participation_transition(participation.state, ParticipationState.PAUSED)
+        if not may_pause_participation(participation.state):
+            check_participation_transition(participation.state, ParticipationState.PAUSED)
         participation.state = ParticipationState.PAUSED
         participation.save(update_fields=["state"])
         by = participation.side
@@ -533,18 +548,17 @@ def resume(*, actor: User, case_id: uuid.UUID) -> Case:
     case = access_case_as_member(actor, case_id)
     case = _lock_case(case.pk)
     if actor.role == Role.FACILITATOR:
-        if case.safety_paused_by_id is None:
+        if not is_safety_paused(case):
             raise IllegalTransition("This case is not paused for safety.")
         case.safety_paused_by = None
         case.save(update_fields=["safety_paused_by", "updated_at"])
         by = "facilitator"
     else:
         participation = Participation.objects.select_for_update().get(case=case, user=actor)
-        if participation.state != ParticipationState.PAUSED:
+        if not may_resume_participation(participation.state):
             raise IllegalTransition(
                 "You have not paused communication, so there is nothing to resume."
             )
-        check_participation_transition(participation.state, ParticipationState.ACTIVE)
         participation.state = ParticipationState.ACTIVE
         participation.save(update_fields=["state"])
         by = participation.side
@@ -565,7 +579,8 @@ def withdraw(*, actor: User, case_id: uuid.UUID) -> Participation:
     participation = access_case_as_participant(actor, case_id)
     case = _lock_case(participation.case_id)
     participation = Participation.objects.select_for_update().get(pk=participation.pk)
-    check_participation_transition(participation.state, ParticipationState.WITHDRAWN)
+    if not may_withdraw_participation(participation.state):
+        check_participation_transition(participation.state, ParticipationState.WITHDRAWN)
     participation.state = ParticipationState.WITHDRAWN
     participation.save(update_fields=["state"])
     pending = list(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from django.db.models import Exists, OuterRef, QuerySet
+
 from relay.accounts.models import User
 from relay.cases.models import Case
 from relay.moderation.models import Audience, Message, MessageKey, MessageState
@@ -57,6 +59,15 @@ def moderation_queue(case: Case) -> list[Message]:
         )
         .prefetch_related("keys")
         .order_by("created_at")
+    )
+
+
+def revisable_messages(case: Case, sender: User) -> QuerySet[Message]:
+    """The sender's returned messages in ``case`` that have no new version yet: the only
+    messages a new version may name (``derived_from``). One new version per returned
+    message; if that one is returned too, it can be revised in turn."""
+    return Message.objects.filter(case=case, sender=sender, state=MessageState.RETURNED).exclude(
+        Exists(Message.objects.filter(derived_from=OuterRef("pk"), sender=sender))
     )
 
 

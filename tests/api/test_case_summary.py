@@ -1,0 +1,192 @@
+"""The case summary's ``may_*`` fields say exactly what the action then allows: for both
+participants and a facilitator, in every communication state. Each flag is read, then the
+action is tried (and rolled back): allowed means it succeeds, not allowed means it is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from relay.errors import EnvelopeRejected, IllegalTransition
+from relay.moderation import actions as moderation
+from relay.moderation.models import Message
+from relay.operations import case_summary
+from tests.envelopes import parsed, seal_from
+from tests.factories import Person, ShuttleCase, make_case
+from tests.moderation.helpers import forward, submit
+
+pytestmark = pytest.mark.django_db
+
+STATES = [
+    "active",
+    "harmed paused",
+    "responsible paused",
+    "safety paused",
+    "responsible withdrawn",
+    "harmed withdrawn",
+]
+
+
+class _Undo(Exception):
+    pass
+
+
+def outcome(call: Callable[[], Any]) -> bool:
+    """Run ``call`` and undo it: True if the action did it, False if it refused."""
+    try:
+        with transaction.atomic():
+            call()
+            raise _Undo()
+    except _Undo:
+        return True
+    except (IllegalTransition, EnvelopeRejected):
+        return False
+
+
+def returned(sc: ShuttleCase, sender: Person) -> Message:
+    message = submit(sc, sender, "Please rephrase me")
+    note = seal_from(
+        sc.facilitator, sc, "return_note", "Could you say it another way?",
+        to=[*sc.facilitators(), sender], derived_from=str(message.pk),
+    )
+    moderation.return_message(actor=sc.facilitator.user, message_id=message.pk, note=parsed(note))
+    return message
+
+
+def in_state(state: str) -> tuple[ShuttleCase, dict[str, Message], dict[str, Message]]:
+    """A case in ``state``, with a returned and a waiting message from each participant made
+    while it was still communicating."""
+    sc = make_case()
+    sides = {"harmed": sc.harmed, "responsible": sc.responsible}
+    to_revise = {side: returned(sc, person) for side, person in sides.items()}
+    waiting = {side: submit(sc, person, f"Waiting from {side}") for side, person in sides.items()}
+    who, _, what = state.partition(" ")
+    actor = sc.facilitator if who == "safety" else sides.get(who)
+    if what == "paused":
+        assert actor is not None
+        moderation.pause(actor=actor.user, case_id=sc.case.pk)
+    elif what == "withdrawn":
+        assert actor is not None
+        moderation.withdraw(actor=actor.user, case_id=sc.case.pk)
+    return sc, to_revise, waiting
+
+
+def participant_actions(
+    sc: ShuttleCase, me: Person, revisable: Message
+) -> dict[str, Callable[[], Any]]:
+    case_id = sc.case.pk
+
+    def send(kind: str, derived_from: str | None = None) -> None:
+        raw = seal_from(me, sc, kind, "Hello", derived_from=derived_from)
+        moderation.submit_message(actor=me.user, envelope=parsed(raw))
+
+    return {
+        "may_pause": lambda: moderation.pause(actor=me.user, case_id=case_id),
+        "may_resume": lambda: moderation.resume(actor=me.user, case_id=case_id),
+        "may_withdraw": lambda: moderation.withdraw(actor=me.user, case_id=case_id),
+        "may_write_to_other_party": lambda: send("question"),
+        "may_write_to_facilitators": lambda: send("note_to_facilitator"),
+        "may_revise": lambda: send("question", derived_from=str(revisable.pk)),
+    }
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("viewer", ["harmed", "responsible"])
+def test_a_participants_may_fields_match_what_the_actions_allow(state: str, viewer: str) -> None:
+    sc, to_revise, _ = in_state(state)
+    me = getattr(sc, viewer)
+    summary = case_summary(me.user, sc.case.pk)
+    for flag, call in participant_actions(sc, me, to_revise[viewer]).items():
+        said = summary[flag]
+        if flag == "may_revise":
+            said = str(to_revise[viewer].pk) in said
+        assert said is outcome(call), (state, viewer, flag)
+
+
+def test_the_participant_flags_in_each_state_are_the_expected_ones() -> None:
+    """A readable table of the same facts, so a change of rule shows up here by name."""
+    expected = {
+        "active": {"may_pause", "may_withdraw", "may_write_to_other_party",
+                   "may_write_to_facilitators", "may_revise"},
+        "harmed paused": {"may_resume", "may_withdraw", "may_write_to_other_party",
+                          "may_write_to_facilitators", "may_revise"},
+        "responsible paused": {"may_pause", "may_withdraw", "may_write_to_other_party",
+                               "may_write_to_facilitators", "may_revise"},
+        "safety paused": {"may_pause", "may_withdraw", "may_write_to_other_party",
+                          "may_write_to_facilitators", "may_revise"},
+        "responsible withdrawn": {"may_pause", "may_withdraw", "may_write_to_facilitators"},
+        "harmed withdrawn": set(),
+    }
+    for state, flags in expected.items():
+        sc, _, _ = in_state(state)
+        summary = case_summary(sc.harmed.user, sc.case.pk)
+        shown = {k for k, v in summary.items() if k.startswith("may_") and v}
+        assert shown == flags, state
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_a_facilitators_may_fields_match_what_the_actions_allow(state: str) -> None:
+    sc, _, waiting = in_state(state)
+    me = sc.facilitator
+    summary = case_summary(me.user, sc.case.pk)
+    # Forward the message of someone who is still taking part (a withdrawal voids theirs).
+    sender = "responsible" if state == "harmed withdrawn" else "harmed"
+    calls: dict[str, Callable[[], Any]] = {
+        "may_forward": lambda: forward(sc, waiting[sender]),
+        "may_safety_pause": lambda: moderation.pause(actor=me.user, case_id=sc.case.pk),
+        "may_resume_safety_pause": lambda: moderation.resume(actor=me.user, case_id=sc.case.pk),
+    }
+    for flag, call in calls.items():
+        assert summary[flag] is outcome(call), (state, flag)
+    for side in ("harmed", "responsible"):
+        person = getattr(sc, side)
+        note = seal_from(me, sc, "facilitator_note", "Hello", to=[*sc.facilitators(), person])
+        allowed = outcome(
+            lambda n=note: moderation.send_facilitator_note(actor=me.user, envelope=parsed(n))
+        )
+        assert (side in summary["may_send_note_to"]) is allowed, (state, side)
+    assert summary["may_forward"] is (state in ("active",))
+
+
+def test_a_returned_message_gets_one_new_version() -> None:
+    sc = make_case()
+    message = returned(sc, sc.harmed)
+    assert case_summary(sc.harmed.user, sc.case.pk)["may_revise"] == [str(message.pk)]
+    raw = seal_from(sc.harmed, sc, "question", "Said better", derived_from=str(message.pk))
+    moderation.submit_message(actor=sc.harmed.user, envelope=parsed(raw))
+    assert case_summary(sc.harmed.user, sc.case.pk)["may_revise"] == []
+    again = seal_from(sc.harmed, sc, "question", "Said twice", derived_from=str(message.pk))
+    before = Message.objects.count()
+    with pytest.raises(EnvelopeRejected):
+        moderation.submit_message(actor=sc.harmed.user, envelope=parsed(again))
+    assert Message.objects.count() == before
+
+
+def test_nothing_more_is_written_to_someone_who_withdrew() -> None:
+    sc = make_case()
+    moderation.withdraw(actor=sc.responsible.user, case_id=sc.case.pk)
+    raw = seal_from(sc.harmed, sc, "question", "Are you there?")
+    before = Message.objects.count()
+    with pytest.raises(IllegalTransition) as refused:
+        moderation.submit_message(actor=sc.harmed.user, envelope=parsed(raw))
+    assert "withdrawn" in refused.value.message
+    assert Message.objects.count() == before
+    # Notes to the facilitators still go.
+    submit(sc, sc.harmed, "What now?", kind="note_to_facilitator")
+
+
+def test_the_summary_says_which_event_it_already_reflects() -> None:
+    sc = make_case()
+    summary = case_summary(sc.harmed.user, sc.case.pk)
+    moderation.pause(actor=sc.responsible.user, case_id=sc.case.pk)
+    later = case_summary(sc.harmed.user, sc.case.pk)
+    assert later["latest_seq"] == summary["latest_seq"] + 1
+    assert later["kinds"]["facilitators"] == ["note_to_facilitator"]
+    assert "question" in later["kinds"]["other_party"]
+    assert "may_forward" not in later and "may_pause" not in case_summary(
+        sc.facilitator.user, sc.case.pk
+    )
