@@ -54,7 +54,31 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
                 id="relay.E006",
             )
         )
+    if not production_origins_ok(settings.RELAY_ALLOWED_ORIGINS) or getattr(
+        settings, "RELAY_ACCEPT_OWN_ORIGIN", False
+    ):
+        errors.append(
+            Error(
+                "RELAY_ALLOWED_ORIGINS must list the site's own https:// origins, and only "
+                "those (not the embedded localhost defaults).",
+                id="relay.E007",
+            )
+        )
     return errors
+
+
+EMBEDDED_ORIGIN_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def production_origins_ok(origins: list[str]) -> bool:
+    """At least one origin, each an https:// origin that is not a local address."""
+    if not origins:
+        return False
+    for origin in origins:
+        host = origin.removeprefix("https://").rsplit(":", 1)[0]
+        if not origin.startswith("https://") or "/" in host or host in EMBEDDED_ORIGIN_HOSTS:
+            return False
+    return True
 
 
 def refuse_misconfigured_start() -> None:

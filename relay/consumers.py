@@ -26,6 +26,7 @@ from relay.cases.access import require_usable
 from relay.delivery.groups import user_group
 from relay.delivery.selectors import events_after, latest_seq
 from relay.errors import AccessDenied, RelayError, SecondFactorRequired
+from relay.origins import websocket_origin_allowed
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,4 @@ class RelayConsumer(AsyncWebsocketConsumer):
         return user.event_seq
 
     def _origin_allowed(self) -> bool:
-        headers = dict(self.scope.get("headers", []))
-        origin = headers.get(b"origin", b"").decode("latin-1")
-        return origin in settings.RELAY_ALLOWED_ORIGINS
+        return websocket_origin_allowed(self.scope)

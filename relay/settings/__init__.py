@@ -36,6 +36,9 @@ RELAY_ALLOWED_ORIGINS = env_list(
     "RELAY_ALLOWED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
 )
 CSRF_TRUSTED_ORIGINS = RELAY_ALLOWED_ORIGINS
+# Without RELAY_ALLOWED_ORIGINS, the embedded run also accepts a WebSocket from its own
+# origin on whatever port it was started (relay.origins); production never does.
+RELAY_ACCEPT_OWN_ORIGIN = "RELAY_ALLOWED_ORIGINS" not in os.environ
 
 INSTALLED_APPS = [
     "daphne",
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "relay.headers.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

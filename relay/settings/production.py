@@ -1,9 +1,9 @@
 """Production settings: the base settings, hardened, and refusing to start misconfigured.
 
 Everything comes from the environment. Missing RELAY_SECRET_KEY, RELAY_AUDIT_KEY,
-DATABASE_URL, REDIS_URL or RELAY_ALLOWED_HOSTS stops the start here; the relay.E… system
-checks (relay/checks.py) catch the rest. Daphne runs behind a TLS proxy that sets
-X-Forwarded-Proto.
+DATABASE_URL, REDIS_URL, RELAY_ALLOWED_HOSTS or RELAY_ALLOWED_ORIGINS stops the start
+here; the relay.E… system checks (relay/checks.py) catch the rest. Daphne runs behind a
+TLS proxy that sets X-Forwarded-Proto.
 """
 
 import os
@@ -16,6 +16,7 @@ REQUIRED = (
     "DATABASE_URL",
     "REDIS_URL",
     "RELAY_ALLOWED_HOSTS",
+    "RELAY_ALLOWED_ORIGINS",
 )
 _missing = [name for name in REQUIRED if not os.environ.get(name, "").strip()]
 if _missing:
@@ -27,6 +28,8 @@ from relay.settings import *  # noqa: E402, F403
 from relay.settings import env_bool  # noqa: E402
 
 RELAY_PRODUCTION = True
+# Only the origins listed in RELAY_ALLOWED_ORIGINS may open a WebSocket (relay.origins).
+RELAY_ACCEPT_OWN_ORIGIN = False
 DEBUG = False
 RELAY_REQUIRE_STAFF_OTP = True
 # The proxy serves /static/; Daphne does not.

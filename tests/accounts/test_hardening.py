@@ -154,7 +154,14 @@ def test_check_deploy_is_clean_with_the_production_settings():
 
 
 @pytest.mark.parametrize(
-    "missing", ["RELAY_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "RELAY_ALLOWED_HOSTS"]
+    "missing",
+    [
+        "RELAY_SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "RELAY_ALLOWED_HOSTS",
+        "RELAY_ALLOWED_ORIGINS",
+    ],
 )
 def test_production_refuses_to_start_without_its_environment(missing):
     result = manage("check", "--deploy", env=production_env(**{missing: ""}))
@@ -204,6 +211,8 @@ GOOD = {
     "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "relay"}},
 }
 
+    "RELAY_ALLOWED_ORIGINS": ["https://relay.example.org"],
+    "RELAY_ACCEPT_OWN_ORIGIN": False,
 
 def ids_with(**changes: object) -> list[str]:
     with override_settings(**{**GOOD, **changes}):
@@ -225,3 +234,12 @@ def test_each_relay_check_fires():
     ) == ["relay.E005"]
     # Outside production (the embedded run) none of them applies.
     assert ids_with(RELAY_PRODUCTION=False, DEBUG=True) == []
+    for origins in (
+        [],
+        ["http://127.0.0.1:8000", "http://localhost:8000"],  # the embedded defaults
+        ["http://relay.example.org"],
+        ["https://localhost"],
+        ["https://relay.example.org/path"],
+    ):
+        assert ids_with(RELAY_ALLOWED_ORIGINS=origins) == ["relay.E007"], origins
+    assert ids_with(RELAY_ACCEPT_OWN_ORIGIN=True) == ["relay.E007"]
