@@ -64,8 +64,8 @@ lint: setup ## Check the code with ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy relay relay_client
 
-bench: setup ## Measure the relay against a live Daphne (bench/)
-	$(PY) -m bench
+bench: setup ## Quick benchmark against its own Daphne and two baselines (report in var/bench/)
+	$(PY) -m bench --quick
 
 check-deploy: setup ## Django's deployment checks with the production settings (example values for unset variables: deploy/check-deploy.env)
 	@while IFS='=' read -r name value; do \

@@ -1,116 +1,203 @@
-"""Measure the shuttle over the real protocol: send, moderate, deliver, pause.
+"""Measure Relay under load against a live Daphne, beside two baselines, and report against
+the performance targets.
 
-    python -m bench [--messages 100] [--server URL]
+    python -m bench --quick                 # a few minutes (make bench)
+    python -m bench --full                  # the full sweep, up to 20,000 sockets
+    python -m bench --quick --scenario cycle --scenario catch_up
+    python -m bench --quick --set teams=2 --set rates=5,10
 
-Without --server it starts its own Daphne on a fresh SQLite database in a temporary folder
-(set DATABASE_URL and REDIS_URL to measure on PostgreSQL and Redis instead) and seeds the
-demo hub there. It prints, for each message: how long the sender waited for the
-acknowledgement, how long the facilitator's forward took, and the time from sending to the
-other person's socket receiving the forwarded message; then how long a pause takes to reach
-the other person's socket.
+It starts its own Relay (Daphne, test settings) on a fresh database — SQLite in a temporary
+folder, or a new database on the PostgreSQL server ``DATABASE_URL`` names, with Redis as the
+channel layer when ``REDIS_URL`` is set — seeds accounts and communicating cases through the
+server's actions, and drives it with an asyncio load generator over the real protocol,
+sealing real envelopes with the Python client. The baselines, a bare ``websockets`` push
+server and a Channels consumer that only does ``group_send``, run in the same invocation,
+alternated with Relay. Everything listens and connects on 127.0.0.x only. The report is
+printed and written, with a JSON file of every figure, under var/bench/.
+
+Scenarios (docs/performance.md): idle, storm, cycle, pause, catch_up, soak.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import asyncio
+import dataclasses
+import json
 import os
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from bench.throughput import (
-    ROOT,
-    daphne,
-    free_port,
-    fresh_database,
-    migrate,
-    next_message,
-    percentile,
-)
-from relay_client.demo import Demo
+from bench import procs, report, scenarios
+from bench.procs import ROOT
+
+SCENARIOS = ("idle", "storm", "cycle", "pause", "catch_up", "soak")
+OVERALL_MINUTES = {"quick": 15, "full": 75}
+SOAK_DEFAULT_RATE = 10.0
 
 
-@contextmanager
-def own_server() -> Iterator[str]:
-    """A seeded Relay on a free port, stopped afterwards."""
-    with fresh_database(None) as sqlite_url:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = dict(os.environ)
-        env.setdefault("DATABASE_URL", sqlite_url)
-        env.update({"RELAY_ALLOWED_ORIGINS": url, "DJANGO_SETTINGS_MODULE": "relay.settings"})
-        migrate(env)
-        subprocess.run(
-            [sys.executable, "manage.py", "seed_demo"],
-            cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
-        )
-        with daphne(env, port) as served:
-            yield served
+def machine() -> dict[str, Any]:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return {"cpu": cpu, "nproc": os.cpu_count(), "mem_gb": round(mem_kb / 2**20, 1),
+            "loadavg": load}
 
 
-def describe(name: str, seconds: list[float]) -> str:
-    return (
-        f"{name:<36} median {statistics.median(seconds) * 1000:7.1f} ms   "
-        f"p95 {percentile(seconds, 0.95):7.1f} ms   max {max(seconds) * 1000:7.1f} ms"
-    )
+def git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
 
-def measure(url: str, messages: int) -> None:
-    demo = Demo(url, io.StringIO(), kdf_floor=None)
-    for key in ("harmed", "facilitator", "responsible"):
-        demo.sign_in(key, None)
-    demo.find_case()
-    harmed = demo.people["harmed"].client
-    facilitator = demo.people["facilitator"].client
-    responsible = demo.people["responsible"].client
-    acks, forwards, end_to_end = [], [], []
-    started = time.perf_counter()
-    with responsible.socket() as sock:
-        for i in range(messages):
-            t0 = time.perf_counter()
-            sent = harmed.send(demo.case_id, "question", f"Benchmark question {i}")
-            t1 = time.perf_counter()
-            message = facilitator.get(f"/api/messages/{sent['message_id']}")
-            t2 = time.perf_counter()
-            facilitator.forward(message)
-            t3 = time.perf_counter()
-            try:
-                next_message(sock)
-            except RuntimeError as exc:
-                raise SystemExit(f"{str(exc).capitalize()}.") from None
-            t4 = time.perf_counter()
-            acks.append(t1 - t0)
-            forwards.append(t3 - t2)
-            end_to_end.append(t4 - t0)
-        elapsed = time.perf_counter() - started
-        t0 = time.perf_counter()
-        harmed.pause(demo.case_id)
-        while (event := sock.next_event(10)) is not None and event["type"] != "communication":
-            pass
-        pause_seen = time.perf_counter() - t0
-        harmed.resume(demo.case_id)
-    print(f"Relay at {url}: {messages} messages, each sent, forwarded and delivered live")
-    print(describe("sender's acknowledgement", acks))
-    print(describe("facilitator's forward", forwards))
-    print(describe("send to the other person's socket", end_to_end))
-    print(f"{'shuttle round trips per second':<36} {messages / elapsed:7.1f}")
-    print(f"{'pause reaching the other socket':<36} {pause_seen * 1000:7.1f} ms")
+def plan_from(args: argparse.Namespace) -> scenarios.Plan:
+    plan = scenarios.FULL if args.full else scenarios.QUICK
+    changes: dict[str, Any] = {}
+    fields = {f.name: f for f in dataclasses.fields(plan)}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in fields or key in ("name", "extra") or not value:
+            raise SystemExit(f"--set {item!r}: expected one of "
+                             f"{', '.join(k for k in fields if k not in ('name', 'extra'))}"
+                             "=value")
+        current = getattr(plan, key)
+        try:
+            if isinstance(current, list):
+                kind = type(current[0]) if current else float
+                changes[key] = [kind(v) for v in value.split(",")]
+            else:
+                changes[key] = type(current)(value)
+        except ValueError:
+            raise SystemExit(f"--set {item!r}: {value!r} is not a {type(current).__name__}"
+                             ) from None
+        values = changes[key] if isinstance(changes[key], list) else [changes[key]]
+        if min(values) <= 0:
+            raise SystemExit(f"--set {item!r}: values must be above zero")
+    return dataclasses.replace(plan, **changes)
+
+
+async def run_all(chosen: list[str], plan: scenarios.Plan, relay: procs.Server,
+                  baselines: dict[str, procs.Server], teams: list[Any], idle_accounts: list[Any],
+                  catch_team: Any, results: dict[str, Any]) -> None:
+    from bench.clients import more_sessions
+
+    cookies: list[str] = []
+    if {"idle", "storm", "soak"} & set(chosen):
+        print(f"signing in {plan.sessions} sessions", flush=True)
+        cookies = await more_sessions(relay, idle_accounts, plan.sessions)
+    if "idle" in chosen:
+        print("idle hold", flush=True)
+        results["idle"] = await scenarios.idle(relay, baselines, cookies, plan)
+    if "storm" in chosen:
+        print("connect storm", flush=True)
+        results["storm"] = await scenarios.storm(relay, cookies, plan)
+    if "cycle" in chosen:
+        print("moderated cycle sweep", flush=True)
+        targets: list[Any] = [scenarios.RelayCycles(relay, teams)]
+        targets += [scenarios.PlainCycles(s, plan.teams) for s in baselines.values()]
+        results["cycle"] = await scenarios.sweep(targets, plan)
+    if "pause" in chosen:
+        print("pause fan-out", flush=True)
+        results["pause"] = await scenarios.pause_fanout(relay, teams, plan)
+    if "catch_up" in chosen:
+        print("catch-up", flush=True)
+        results["catch_up"] = await scenarios.catch_up(relay, catch_team, plan)
+    if "soak" in chosen:
+        saturation = results.get("cycle", {}).get("saturation_per_s", {}).get("relay", 0.0)
+        rate = saturation / 2 if saturation else SOAK_DEFAULT_RATE
+        print(f"soak at {rate:.1f}/s", flush=True)
+        results["soak"] = await scenarios.soak(relay, teams, cookies, rate, plan)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=100)
-    parser.add_argument("--server", help="a running Relay with the demo hub (default: start one)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="the quick form (default)")
+    size.add_argument("--full", action="store_true", help="the full sweep")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS,
+                        help="run only this scenario (repeatable; default: all)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override one size of the plan, e.g. teams=4 or rates=5,10")
+    parser.add_argument("--profile", action="store_true",
+                        help="run Relay's Daphne under cProfile (all threads) and write "
+                             "var/bench/relay-profile.txt; slows the server down")
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench",
+                        help="folder for the report and the JSON file (default var/bench)")
     args = parser.parse_args()
-    if args.server:
-        measure(args.server, args.messages)
-    else:
-        with own_server() as url:
-            measure(url, args.messages)
+    plan = plan_from(args)
+    chosen = args.scenario or list(SCENARIOS)
+    fd_limit = procs.raise_fd_limit()
+    if "idle" in chosen and max(plan.idle_sockets) * 2 + 1000 > fd_limit:
+        print(f"open-file limit {fd_limit}: idle sockets above {(fd_limit - 1000) // 2} "
+              "may fail", file=sys.stderr)
+    when = datetime.now(UTC)
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") \
+        else "SQLite"
+    results: dict[str, Any] = {"setup": {
+        "plan": plan.name, "sizes": dataclasses.asdict(plan), "scenarios": chosen,
+        "when": when.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(), "database": database,
+        "channel_layer": "Redis" if os.environ.get("REDIS_URL") else "in-memory",
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--", "relay")), "fd_limit": fd_limit,
+        "profiled": args.profile,
+    }}
+    port = procs.free_port()
+    servers: list[procs.Server] = []
+    with procs.fresh_database() as database_url:
+        env = procs.relay_env(database_url, port)
+        procs.migrate(env)
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from bench.clients import seed_teams
+
+        try:
+            profile = args.out / "relay-profile.txt" if args.profile else None
+            args.out.mkdir(parents=True, exist_ok=True)
+            relay = procs.start_relay(env, port, profile=profile)
+            servers.append(relay)
+            print(f"seeding {plan.teams + 1 + plan.idle_teams} cases", flush=True)
+            teams = seed_teams(relay, plan.teams)
+            catch_team = seed_teams(relay, 1)[0]
+            needs_idle = {"idle", "storm", "soak"} & set(chosen)
+            idle_teams = seed_teams(relay, plan.idle_teams) if needs_idle else []
+            idle_accounts = [a for t in idle_teams for a in (t.harmed, t.responsible)]
+            baselines = {}
+            if {"idle", "cycle"} & set(chosen):
+                baselines = {"websockets": procs.start_pushserver(),
+                             "group_send": procs.start_groupsend()}
+                servers += list(baselines.values())
+            asyncio.run(asyncio.wait_for(
+                run_all(chosen, plan, relay, baselines, teams, idle_accounts, catch_team,
+                        results),
+                OVERALL_MINUTES[plan.name] * 60))
+            results["setup"]["relay_alive_at_end"] = relay.alive()
+        finally:
+            for server in servers:
+                procs.stop(server)
+            from django.db import connections
+
+            connections.close_all()
+    results["targets"] = report.targets(results)
+    text = report.text(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"bench-{plan.name}-{when.strftime('%Y%m%dT%H%M%SZ')}"
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    stem.with_suffix(".txt").write_text(text + "\n")
+    print()
+    print(text)
+    print(f"\nwritten: {stem}.txt and {stem}.json")
     return 0
 
 

@@ -1,0 +1,184 @@
+"""The servers the benchmark drives, each its own process on 127.0.0.1, and what they cost.
+
+Relay runs under Daphne with the test settings (cheap password hashing and KDF, so signing
+in is not what is measured) on a fresh database: SQLite in a temporary folder, or a new
+PostgreSQL database (dropped afterwards) on the server ``DATABASE_URL`` names; with Redis as
+the channel layer when ``REDIS_URL`` is set. The two baselines run beside it: a bare
+``websockets`` push server (``bench.pushserver``) and a Channels consumer that only does
+``group_send`` (``bench.groupsend``), served by its own Daphne on the same channel layer.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = ROOT / "var" / "bench"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+FD_LIMIT = 65536
+
+
+def raise_fd_limit(wanted: int = FD_LIMIT) -> int:
+    """Raise this process's open-file limit (children inherit it); returns the new soft limit.
+    Only root may raise the hard limit; anyone may raise the soft one up to it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = max(soft, wanted)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target)))
+    except (ValueError, PermissionError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(target, hard), hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (``/proc/<pid>/stat`` fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE_BYTES
+
+
+@dataclass
+class Sample:
+    cpu: float
+    rss: int
+    at: float
+
+
+@dataclass
+class Server:
+    """One server process: its label, base URL and process handle."""
+
+    label: str
+    url: str
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http", "ws", 1)
+
+    def sample(self) -> Sample:
+        return Sample(cpu_seconds(self.proc.pid), rss_bytes(self.proc.pid), time.monotonic())
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+def start(label: str, argv: list[str], env: dict[str, str], port: int) -> Server:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = LOG_DIR / f"{label}.log"
+    with log_path.open("wb") as log:  # the child keeps its own copy of the handle
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{label} exited at start: see {log_path}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return Server(label, f"http://127.0.0.1:{port}", proc)
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{label} did not start within 30 seconds: see {log_path}")
+
+
+def stop(server: Server) -> None:
+    if server.proc.poll() is None:
+        server.proc.terminate()
+        try:
+            server.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(5)
+
+
+def daphne_argv(app: str, port: int) -> list[str]:
+    # No access log: it would cost time per request and keep addresses (DESIGN §9).
+    return [sys.executable, "-m", "daphne", "--access-log", "/dev/null", "-b", "127.0.0.1",
+            "-p", str(port), app]
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A DATABASE_URL for an empty database that is removed afterwards: SQLite in a
+    temporary folder, or a new database on the PostgreSQL server ``DATABASE_URL`` names."""
+    postgres = os.environ.get("DATABASE_URL", "")
+    if not postgres.startswith("postgres"):
+        with tempfile.TemporaryDirectory(prefix="relay-bench-") as folder:
+            yield f"sqlite:///{folder}/bench.sqlite3"
+        return
+    import psycopg
+
+    name = f"relay_bench_{uuid.uuid4().hex[:8]}"
+    server = urlparse(postgres)
+    admin = server._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def relay_env(database_url: str, port: int) -> dict[str, str]:
+    """The environment of the Relay Daphne, and of this process while it seeds."""
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "relay.settings.test",
+        "DATABASE_URL": database_url,
+        "RELAY_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",
+        "RELAY_ALLOWED_HOSTS": "127.0.0.1",
+        "RELAY_LOG_LEVEL": "WARNING",
+        # Sockets held through a long soak must not end for want of an HTTP request.
+        "RELAY_IDLE_TIMEOUT": "86400",
+    })
+    return env
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                   cwd=ROOT, env=env, check=True)
+
+
+def start_relay(env: dict[str, str], port: int, *, profile: Path | None = None) -> Server:
+    argv = daphne_argv("relay.asgi:application", port)
+    if profile is not None:
+        argv[1:3] = ["-m", "bench.profiled", str(profile)]
+    return start("relay", argv, env, port)
+
+
+def start_pushserver() -> Server:
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.pushserver", "--port", str(port)]
+    return start("websockets", argv, dict(os.environ), port)
+
+
+def start_groupsend() -> Server:
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return start("group_send", daphne_argv("bench.groupsend:application", port), env, port)

@@ -1,0 +1,94 @@
+"""The benchmark runs end to end against its own Daphne and writes a complete report.
+
+A tiny configuration for a few seconds per scenario: this checks the tool and its report's
+structure, never the timings (those depend on the machine).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = [
+    "teams=1", "idle_teams=1", "rates=5", "step_seconds=1", "drain=10", "idle_sockets=6",
+    "idle_hold=1", "storm_sockets=6", "storm_rates=20", "sessions=4", "pause_rounds=1",
+    "catch_up_events=12", "catch_up_runs=1", "soak_seconds=2", "soak_idle=2",
+]
+
+
+def run_bench(*args: str, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args, "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=280,
+    )
+
+
+@pytest.mark.live
+def test_quick_benchmark_writes_every_scenario_and_target(tmp_path: Path) -> None:
+    settings = [arg for item in TINY for arg in ("--set", item)]
+    done = run_bench("--quick", *settings, out=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (report,) = tmp_path.glob("bench-quick-*.json")
+    results = json.loads(report.read_text())
+    text = report.with_suffix(".txt").read_text()
+
+    setup = results["setup"]
+    assert setup["plan"] == "quick" and setup["sizes"]["teams"] == 1
+    assert setup["machine"]["nproc"] >= 1 and setup["machine"]["cpu"]
+    assert setup["relay_alive_at_end"] is True
+    assert set(setup["scenarios"]) == {"idle", "storm", "cycle", "pause", "catch_up", "soak"}
+
+    idle = {run["server"]: run for run in results["idle"]["runs"]}
+    assert set(idle) == {"relay", "websockets", "group_send"}
+    for run in idle.values():
+        assert "error" not in run and run["sockets"] == 6
+        assert run["rss_after_mb"] > 0 and run["cpu_percent_of_core"] >= 0
+
+    phases = [(s["phase"], s["offered_per_s"]) for s in results["storm"]["steps"]]
+    assert phases == [("connect", 20), ("reconnect", 20)]
+    for step in results["storm"]["steps"]:
+        assert step["errors"] == 0, step["first_error"]
+        assert step["connect_to_caught_up"]["count"] == 6
+
+    cycle = results["cycle"]
+    assert set(cycle["steps"]) == {"relay", "websockets", "group_send"}
+    relay_step = cycle["steps"]["relay"][0]
+    assert relay_step["offered_per_s"] == 5 and relay_step["cycles"] == 5
+    assert relay_step["completed"] + relay_step["errors"] == 5 and relay_step["completed"] > 0
+    assert set(relay_step["latency"]) == {
+        "end_to_end", "send_ack", "to_facilitator", "forward_to_recipient", "forward_ack"}
+    assert relay_step["latency"]["end_to_end"]["count"] == relay_step["completed"]
+    assert cycle["relay_at_half"]["completed"] > 0
+    assert set(cycle["saturation_per_s"]) == {"relay", "websockets", "group_send"}
+
+    assert results["pause"]["errors"] == 0
+    assert results["pause"]["pause_to_last_socket"]["count"] == 1
+    assert [r["events"] for r in results["catch_up"]["runs"]] == [12]
+    assert results["catch_up"]["runs"][0]["http_events"] == 12
+    assert results["soak"]["completed"] > 0 and results["soak"]["windows"]
+
+    rows = {row["target"]: row for row in results["targets"]}
+    assert len(rows) == 6
+    for row in rows.values():
+        assert isinstance(row["met"], bool) and row["measured"]
+        assert row["target"] in text
+    assert "targets (reported, not asserted)" in text
+
+
+@pytest.mark.parametrize(
+    ("setting", "complaint"),
+    [("nonsense=1", "expected one of"), ("teams=0", "above zero"), ("rates=5,x", "not a")],
+)
+def test_a_bad_setting_is_refused_before_anything_starts(
+    tmp_path: Path, setting: str, complaint: str
+) -> None:
+    done = run_bench("--quick", "--set", setting, out=tmp_path)
+    assert done.returncode != 0
+    assert complaint in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
