@@ -29,6 +29,7 @@ from relay.cases.states import (
     may_be_written_to,
     may_pause_participation,
     may_resume_participation,
+    may_safety_pause,
     may_withdraw_participation,
     may_write_to_facilitators,
     may_write_to_other_party,
@@ -187,7 +188,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
         summary["reference"] = case.reference
         summary["safety_paused"] = is_safety_paused(case)
         summary["may_forward"] = summary["communicating"]
-        summary["may_safety_pause"] = not summary["safety_paused"]
+        summary["may_safety_pause"] = may_safety_pause(case.state, summary["safety_paused"])
         summary["may_resume_safety_pause"] = summary["safety_paused"]
         summary["may_send_note_to"] = sorted(
             p.side for p in participations if may_be_written_to(p.state)
@@ -216,7 +217,9 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
         to_other_party = may_write_to_other_party(
             case.state, mine.state, other.state if other is not None else None
         )
-        summary["may_pause"] = may_pause_participation(mine.state)
+        summary["may_pause"] = may_pause_participation(
+            case.state, mine.state, other.state if other is not None else None
+        )
         summary["may_resume"] = may_resume_participation(mine.state)
         summary["may_withdraw"] = may_withdraw_participation(mine.state)
         summary["may_write_to_other_party"] = to_other_party

@@ -47,12 +47,24 @@ def check_participation_transition(current: str, new: str) -> None:
 CLOSED_TO_MESSAGES = frozenset({C.CLOSED, C.CONCLUDED, C.UNSUITABLE})
 
 
-def may_pause_participation(participation: str) -> bool:
-    return participation != P.PAUSED and participation_may_move(participation, P.PAUSED)
+def may_pause_participation(case: str, participation: str, other: str | None) -> bool:
+    """A participant pauses while the conversation is under way: the case is active, they
+    take part unpaused, and the other person has not withdrawn (then it has ended)."""
+    return (
+        case == C.ACTIVE
+        and participation != P.PAUSED
+        and participation_may_move(participation, P.PAUSED)
+        and other != P.WITHDRAWN
+    )
 
 
 def may_resume_participation(participation: str) -> bool:
     return participation == P.PAUSED and participation_may_move(participation, P.ACTIVE)
+
+
+def may_safety_pause(case: str, safety_paused: bool) -> bool:
+    """A facilitator pauses an active case for safety, unless it already is."""
+    return case == C.ACTIVE and not safety_paused
 
 
 def may_withdraw_participation(participation: str) -> bool:

@@ -38,6 +38,7 @@ from relay.cases.states import (
     may_be_written_to,
     may_pause_participation,
     may_resume_participation,
+    may_safety_pause,
     may_withdraw_participation,
     may_write_to_facilitators,
     may_write_to_other_party,
@@ -521,6 +522,8 @@ def pause(*, actor: User, case_id: uuid.UUID) -> Case:
     if actor.role == Role.FACILITATOR:
         if is_safety_paused(case):
             raise IllegalTransition("This case is already paused for safety.")
+        if not may_safety_pause(case.state, is_safety_paused(case)):
+            raise IllegalTransition("Only a case in progress can be paused.")
         case.safety_paused_by = actor
         case.save(update_fields=["safety_paused_by", "updated_at"])
         by = "facilitator"
@@ -528,8 +531,14 @@ def pause(*, actor: User, case_id: uuid.UUID) -> Case:
         participation = Participation.objects.select_for_update().get(case=case, user=actor)
         if participation.state == ParticipationState.PAUSED:
             raise IllegalTransition("You have already paused communication.")
-        if not may_pause_participation(participation.state):
-            check_participation_transition(participation.state, ParticipationState.PAUSED)
+        check_participation_transition(participation.state, ParticipationState.PAUSED)
+        other = Participation.objects.filter(case=case).exclude(pk=participation.pk).first()
+        if not may_pause_participation(
+            case.state, participation.state, other.state if other is not None else None
+        ):
+            raise IllegalTransition(
+                "The conversation is not under way, so there is nothing to pause."
+            )
         participation.state = ParticipationState.PAUSED
         participation.save(update_fields=["state"])
         by = participation.side

@@ -118,7 +118,7 @@ def test_the_participant_flags_in_each_state_are_the_expected_ones() -> None:
                                "may_write_to_facilitators", "may_revise"},
         "safety paused": {"may_pause", "may_withdraw", "may_write_to_other_party",
                           "may_write_to_facilitators", "may_revise"},
-        "responsible withdrawn": {"may_pause", "may_withdraw", "may_write_to_facilitators"},
+        "responsible withdrawn": {"may_withdraw", "may_write_to_facilitators"},
         "harmed withdrawn": set(),
     }
     for state, flags in expected.items():
