@@ -1,11 +1,12 @@
 """The servers the benchmark drives, each its own process on 127.0.0.1, and what they cost.
 
-Relay runs under Daphne with the test settings (cheap password hashing and KDF, so signing
-in is not what is measured) on a fresh database: SQLite in a temporary folder, or a new
-PostgreSQL database (dropped afterwards) on the server ``DATABASE_URL`` names; with Redis as
-the channel layer when ``REDIS_URL`` is set. The two baselines run beside it: a bare
-``websockets`` push server (``bench.pushserver``) and a Channels consumer that only does
-``group_send`` (``bench.groupsend``), served by its own Daphne on the same channel layer.
+Relay runs under Daphne (``relay.serve``) with the test settings (cheap password hashing and
+KDF, so signing in is not what is measured) on a fresh database: SQLite in a temporary
+folder, or a new PostgreSQL database (dropped afterwards) on the server ``DATABASE_URL``
+names; with Redis as the channel layer when ``REDIS_URL`` is set. The two baselines run
+beside it: a bare ``websockets`` push server (``bench.pushserver``) and a Channels consumer
+that only does ``group_send`` (``bench.groupsend``), served by its own Daphne on the same
+channel layer.
 """
 
 from __future__ import annotations
@@ -165,9 +166,10 @@ def migrate(env: dict[str, str]) -> None:
 
 
 def start_relay(env: dict[str, str], port: int, *, profile: Path | None = None) -> Server:
-    argv = daphne_argv("relay.asgi:application", port)
-    if profile is not None:
-        argv[1:3] = ["-m", "bench.profiled", str(profile)]
+    """Relay as every supported run starts it: ``python -m relay.serve`` (Daphne, never an
+    access log, the body limit applied as the body arrives)."""
+    server = ["-m", "relay.serve"] if profile is None else ["-m", "bench.profiled", str(profile)]
+    argv = [sys.executable, *server, "-b", "127.0.0.1", "-p", str(port)]
     return start("relay", argv, env, port)
 
 

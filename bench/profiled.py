@@ -1,7 +1,7 @@
-"""Daphne under cProfile (on Python 3.12 one profiler sees every thread, so the ORM work in
-Daphne's worker threads is included).
+"""Relay's Daphne (``relay.serve``) under cProfile. On Python 3.12 one profiler sees every
+thread, so the ORM work in Daphne's worker threads is included.
 
-    python -m bench.profiled OUT.txt [daphne arguments...]
+    python -m bench.profiled OUT.txt [relay.serve arguments...]
 
 Used by ``python -m bench --profile``. When Daphne stops (SIGTERM), the statistics are written
 to OUT.txt, sorted by own time and by cumulative time. Profiling slows the server down:
@@ -17,14 +17,13 @@ import sys
 
 
 def main() -> None:
-    out = sys.argv.pop(1)
-    sys.argv[0] = "daphne"
-    from daphne.cli import CommandLineInterface
+    out, argv = sys.argv[1], sys.argv[2:]
+    from relay.serve import main as serve
 
     profile = cProfile.Profile()
     profile.enable()
     try:
-        CommandLineInterface.entrypoint()
+        serve(argv)
     finally:
         profile.disable()
         text = io.StringIO()
