@@ -15,7 +15,7 @@ from websockets.typing import Origin
 
 from relay.headers import PERMISSIONS_POLICY
 from relay.origins import websocket_origin_allowed
-from tests.conftest import DaphneProcess
+from tests.conftest import ROOT, DaphneProcess
 from tests.delivery.live import client_for
 from tests.factories import make_case
 
@@ -99,6 +99,12 @@ def test_every_response_sends_the_permissions_policy(path: str) -> None:
     features = dict(item.split("=") for item in policy.split(", "))
     assert features["camera"] == features["microphone"] == "(self)"
     assert features["geolocation"] == features["payment"] == features["usb"] == "()"
+
+
+def test_the_documented_permissions_policy_is_the_one_sent() -> None:
+    api = (ROOT / "docs" / "api.md").read_text()
+    section = api.split("**Permissions-Policy.**", 1)[1].split("`", 2)[1]
+    assert " ".join(section.split()) == f"Permissions-Policy: {PERMISSIONS_POLICY}"
 
 
 def test_pages_through_daphne_send_the_permissions_policy(daphne: DaphneProcess) -> None:
