@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from relay.accounts.models import Role, User
 from relay.cases import access as case_access
-from relay.cases.models import Participation, ParticipationState
+from relay.cases.models import Participation, ParticipationState, Side
 from relay.cases.selectors import (
     current_facilitators,
     current_keys_by_user,
@@ -200,6 +200,9 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
                 "user_id": str(p.user_id),
                 "display_name": p.user.display_name,
                 "consented_modes": p.consented_modes,
+                # Who a forward of this participant's message goes to: the forward action's
+                # own rule (the other side).
+                "forward_to": Side(p.side).other.value,
                 "key": key_wire(keys.get(p.user_id)),
             }
             for p in participations

@@ -190,3 +190,16 @@ def test_the_summary_says_which_event_it_already_reflects() -> None:
     assert "may_forward" not in later and "may_pause" not in case_summary(
         sc.facilitator.user, sc.case.pk
     )
+
+
+def test_forward_to_names_who_the_forward_action_delivers_to() -> None:
+    sc = make_case()
+    summary = case_summary(sc.facilitator.user, sc.case.pk)
+    for participant in summary["participants"]:
+        sender = getattr(sc, participant["side"])
+        forwarded = forward(sc, submit(sc, sender, "Passed on"))
+        delivered_to = {
+            str(uid) for uid in forwarded.keys.values_list("recipient_key__user_id", flat=True)
+        } - {f.id for f in sc.facilitators()}
+        target = next(p for p in summary["participants"] if p["side"] == participant["forward_to"])
+        assert delivered_to == {target["user_id"]}
