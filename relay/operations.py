@@ -168,7 +168,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
     facilitators = current_facilitators(case.pk)
     participations = list(Participation.objects.filter(case=case).select_related("user"))
     keys = current_keys_by_user(
-        [f.pk for f in facilitators] + [p.user_id for p in participations]
+        [f.pk for f in facilitators] + [p.user_id for p in participations], case=case
     )
     summary: dict[str, Any] = {
         "case_id": str(case.pk),
@@ -179,7 +179,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
             {
                 "user_id": str(f.pk),
                 "display_name": f.display_name or "Facilitator",
-                "key": key_wire(keys.get(f.pk)),
+                "key": key_wire(keys.get(f.pk), case=case),
             }
             for f in facilitators
         ],
@@ -203,7 +203,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
                 # Who a forward of this participant's message goes to: the forward action's
                 # own rule (the other side).
                 "forward_to": Side(p.side).other.value,
-                "key": key_wire(keys.get(p.user_id)),
+                "key": key_wire(keys.get(p.user_id), case=case),
             }
             for p in participations
         ]

@@ -58,7 +58,10 @@ def make_person(
     if with_key:
         keypair = KeyPair.generate()
         nonce, box = crypto.wrap_secret_key(keypair.secret, keys.wrap_key)
-        account_actions.register_key(actor=user, public_key=keypair.public, wrapped=(nonce, box))
+        account_actions.register_key(
+            actor=user, public_key=keypair.public, wrapped=(nonce, box),
+            login_key=keys.login_key_b64,
+        )
     if role in (Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN):
         device = StaticDevice.objects.create(user=user, name="backup codes", confirmed=True)
         for i in range(20):

@@ -105,20 +105,45 @@ def _relying_users(user: User) -> set:
 
 @transaction.atomic
 def register_key(
-    *, actor: User, public_key: bytes, wrapped: tuple[bytes, bytes] | None = None
+    *,
+    actor: User,
+    public_key: bytes,
+    wrapped: tuple[bytes, bytes] | None = None,
+    login_key: str | None = None,
 ) -> PublicKey:
-    """The user registers a new X25519 public key, retiring their previous one.
+    """The user registers a new X25519 public key, retiring their previous one, and with it
+    (``wrapped``) the private key wrapped under their password-derived wrap key.
 
-    Who: the user themself. A change of key (not the first key) is announced loudly to every
-    person who relies on it, and forwarding to a changed participant key waits for a
-    facilitator to verify it again. Audits: KEY_REGISTERED. Emits: ``key`` to relying users.
+    Who: the user themself; replacing the stored wrapped private key also needs their
+    current ``login_key``, checked like a password, or a stolen session could make their next
+    sign-in fail. A change of key (not the first key) is announced loudly to every person
+    who relies on it, and forwarding to a changed participant key waits for a facilitator
+    of each case to verify it again. Audits: KEY_REGISTERED for a new key, KEY_WRAP_REPLACED
+    when only the stored wrap of the current key changes. Emits: ``key`` to relying users.
     """
     serialize_with_audit()
+    if wrapped is not None or login_key is not None:
+        _check_current_login_key(actor, login_key)
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    stored = (
+        None
+        if user.wrapped_private_key is None
+        else (bytes(user.wrapped_key_nonce or b""), bytes(user.wrapped_private_key))
+    )
     key, previous, created = _store_key(actor, public_key, wrapped)
-    if not created:
-        return key
-    _record_key_change(AuditEventType.KEY_REGISTERED, actor, key, previous)
+    if created:
+        _record_key_change(AuditEventType.KEY_REGISTERED, actor, key, previous)
+    elif wrapped is not None and wrapped != stored:
+        record(AuditEventType.KEY_WRAP_REPLACED, actor=actor, user=str(actor.pk), key=key.key_id)
     return key
+
+
+def _check_current_login_key(actor: User, login_key: object) -> None:
+    """The user's current login key, as the sign-in checks it; refused with
+    ``bad_credentials``."""
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if not isinstance(login_key, str) or not user.check_password(login_key):
+        raise InvalidRequest("Your current password is not right.", code="bad_credentials")
 
 
 def _store_key(
@@ -182,8 +207,8 @@ def _record_key_change(
 def verify_key(*, actor: User, case_id, key_id: str, method: str = "in_person") -> KeyVerification:
     """A facilitator records that they compared a participant's fingerprint with them.
 
-    Who: a current facilitator of a case the key's owner takes part in.
-    Audits: KEY_VERIFIED.
+    Who: a current facilitator of a case the key's owner takes part in. The key becomes
+    trusted in that case only (DESIGN §4). Audits: KEY_VERIFIED.
     """
     case = access_case_as_facilitator(actor, case_id)
     key = PublicKey.objects.filter(
@@ -193,7 +218,9 @@ def verify_key(*, actor: User, case_id, key_id: str, method: str = "in_person") 
         raise AccessDenied()
     if not isinstance(method, str) or method not in {"in_person", "phone", "video"}:
         raise InvalidRequest("Method must be in_person, phone or video.")
-    verification = KeyVerification.objects.create(key=key, verified_by=actor, method=method)
+    verification = KeyVerification.objects.create(
+        key=key, case=case, verified_by=actor, method=method
+    )
     record(AuditEventType.KEY_VERIFIED, actor=actor, case=case, key=key_id, method=method)
     return verification
 
@@ -214,7 +241,9 @@ def _new_code() -> str:
     return "-".join(text[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
-def _issue_invitation(*, actor: User | None, user: User) -> tuple[str, Invitation]:
+def _issue_invitation(
+    *, actor: User | None, user: User, for_reset: bool = False
+) -> tuple[str, Invitation]:
     """A fresh code for ``user``; any earlier code of theirs stops working."""
     Invitation.objects.filter(user=user).delete()
     code = _new_code()
@@ -222,6 +251,7 @@ def _issue_invitation(*, actor: User | None, user: User) -> tuple[str, Invitatio
         user=user,
         code_hash=code_hash(code),
         created_by=actor,
+        for_reset=for_reset,
         expires_at=timezone.now() + timedelta(days=settings.RELAY_INVITATION_DAYS),
     )
     return code, invitation
@@ -229,16 +259,28 @@ def _issue_invitation(*, actor: User | None, user: User) -> tuple[str, Invitatio
 
 @transaction.atomic
 def invite_participant(*, actor: User, case_id, side: str) -> tuple[str, Invitation]:
-    """A facilitator issues the enrolment code for one participant of their case.
+    """A facilitator issues the enrolment code for one participant of their case who has not
+    enrolled yet.
 
-    Who: a current facilitator of the case, with a verified second factor.
+    Who: a current facilitator of the case, with a verified second factor. Refused
+    (``already_enrolled``) once the person has enrolled, in this case or any other: whoever
+    holds a code sets the account's password and key, so an enrolled person gets a new code
+    only through ``reset_participant``, which every facilitator of their cases is told of.
     Audits: INVITATION_CREATED. The code is returned once and stored only as a hash.
     """
     case = access_case_as_facilitator(actor, case_id)
     participation = participation_for_side(case, side)
     if participation is None:
         raise InvalidRequest("This case has no participant on that side.")
-    code, invitation = _issue_invitation(actor=actor, user=participation.user)
+    serialize_with_audit()
+    user = User.objects.select_for_update().get(pk=participation.user_id)
+    if selectors.has_enrolled(user):
+        raise InvalidRequest(
+            "This person has already enrolled, so an enrolment code cannot be issued for them. "
+            "If they lost their password, reset their account instead.",
+            code="already_enrolled",
+        )
+    code, invitation = _issue_invitation(actor=actor, user=user)
     record(AuditEventType.INVITATION_CREATED, actor=actor, case=case, side=side)
     return code, invitation
 
@@ -291,6 +333,9 @@ def enrol(
     serialize_with_audit()
     invitation = Invitation.objects.select_for_update().get(pk=found.pk)
     if invitation.used_at is not None:
+        raise InvalidRequest(BAD_CODE, code="bad_code")
+    if not invitation.for_reset and selectors.has_enrolled(user):
+        # Only a reset's code may replace an enrolled person's password and key.
         raise InvalidRequest(BAD_CODE, code="bad_code")
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
@@ -400,14 +445,27 @@ def reinstate_account(*, actor: User, user_id) -> User:
 
 def _reset(*, actor: User, user: User, case=None) -> tuple[str, Invitation]:
     """Lock the account until it re-enrols: no password, a new salt, no stored wrapped key,
-    sessions ended, sockets closed, and a fresh enrolment code."""
+    sessions ended, sockets closed, and a fresh enrolment code. Everyone who relies on the
+    person's key (every facilitator of every case of a participant) hears of it at once, as
+    a key change: the next key will come from whoever holds this code."""
     user.set_unusable_password()
     user.kdf_salt = os.urandom(16)
     user.wrapped_private_key = None
     user.wrapped_key_nonce = None
     user.save(update_fields=["password", "kdf_salt", "wrapped_private_key", "wrapped_key_nonce"])
-    code, invitation = _issue_invitation(actor=actor, user=user)
+    code, invitation = _issue_invitation(actor=actor, user=user, for_reset=True)
     record(AuditEventType.ACCOUNT_RESET, actor=actor, case=case, user=str(user.pk))
+    key = current_key(user)
+    append_events(
+        _relying_users(user),
+        EventType.KEY,
+        data={
+            "user_id": str(user.pk),
+            "key_id": None,
+            "previous_key_id": key.key_id if key else None,
+            "reset": True,
+        },
+    )
     end_sessions(user.pk)
     transaction.on_commit(lambda: revoke_sockets(user.pk, reason="reset"))
     return code, invitation
@@ -419,7 +477,8 @@ def reset_participant(*, actor: User, case_id, side: str) -> tuple[str, Invitati
     are out of band. The participant re-enrols with the new code and a new key; forwarding
     to them waits until the facilitator verifies the new key.
 
-    Who: a current facilitator of the case. Audits: ACCOUNT_RESET.
+    Who: a current facilitator of the case. Audits: ACCOUNT_RESET. Emits: ``key`` (with
+    ``reset``) to every facilitator of every case of the participant.
     """
     case = access_case_as_facilitator(actor, case_id)
     participation = participation_for_side(case, side)
@@ -436,7 +495,8 @@ def reset_staff(*, actor: User, user_id) -> tuple[str, Invitation]:
     they keep their key pair; without it they enrol a new one and a co-facilitator
     re-encrypts their cases to it.
 
-    Who: a hub manager or admin. Audits: ACCOUNT_RESET.
+    Who: a hub manager or admin. Audits: ACCOUNT_RESET. Emits: ``key`` (with ``reset``) to
+    everyone in the staff member's cases.
     """
     serialize_with_audit()
     user = access_account_as_manager(actor, user_id)

@@ -106,7 +106,8 @@ def _bad_code(address: str) -> NoReturn:
 @require_POST
 @answers_errors
 def enrol_check(request: HttpRequest) -> JsonResponse:
-    """Who a code is for, and the Argon2id parameters to derive their keys with. A staff
+    """Who a code is for (their display name only: the username stays with the account
+    and its manager), and the Argon2id parameters to derive their keys with. A staff
     account with a recovery wrap gets it too, so a recovery key can restore the key pair."""
     code, address = _code_attempt(request, json_object(request))
     invitation = selectors.invitation_for_code(code)
@@ -114,7 +115,6 @@ def enrol_check(request: HttpRequest) -> JsonResponse:
         _bad_code(address)
     user = invitation.user
     reply: dict[str, Any] = {
-        "username": user.username,
         "display_name": user.display_name,
         "salt": base64.b64encode(bytes(user.kdf_salt or b"")).decode(),
         "opslimit": settings.RELAY_KDF_OPSLIMIT,

@@ -91,9 +91,14 @@ class PublicKey(models.Model):
 
 
 class KeyVerification(models.Model):
-    """A facilitator compared this key's fingerprint with its owner, out of band."""
+    """A facilitator of ``case`` compared this key's fingerprint with its owner, out of band.
+
+    Trust is a (case, key) fact: a verification in one case says nothing in another
+    (DESIGN §4), so a facilitator can vouch for a key only in the cases they facilitate.
+    """
 
     key = models.ForeignKey(PublicKey, on_delete=models.CASCADE, related_name="verifications")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
     verified_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     verified_at = models.DateTimeField(auto_now_add=True)
     # How it was compared, e.g. "phone", "in person".
@@ -108,6 +113,8 @@ class Invitation(models.Model):
 
     A facilitator (for a participant) or a hub manager (for staff) issues it and passes the
     code on out of band. Issuing a new code for the same account deletes the old one.
+    A code for a person who has already enrolled exists only as the result of an audited
+    reset (``for_reset``); enrolling with any other code is refused once they have enrolled.
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
@@ -118,6 +125,7 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    for_reset = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return "enrolment code"

@@ -53,9 +53,15 @@ def history_to_rewrap(*, actor: User, case_id: Any, side: str) -> dict[str, Any]
         # Public keys the messages were boxed from, retired ones included; the client
         # checks each against its key id.
         "sender_keys": sender_keys,
-        "key": key_wire(key),
+        "key": key_wire(key, case=case),
         "messages": [message_wire(m, viewer=actor) for m in messages],
     }
+
+
+def has_enrolled(user: User) -> bool:
+    """Whether the person has ever enrolled: they chose a password or registered a key. Such
+    a person gets a new code only through the audited reset (DESIGN §4)."""
+    return user.has_usable_password() or PublicKey.objects.filter(user=user).exists()
 
 
 def invitation_for_code(code: str) -> Invitation | None:

@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import get_token
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -85,11 +86,14 @@ def _salt_for(username: str) -> bytes:
     return digest.digest()[:16]
 
 
-@require_GET
+@csrf_exempt  # a read that changes nothing, asked before there is a session or CSRF cookie
+@require_POST
+@answers_errors
 def salt(request: HttpRequest) -> JsonResponse:
-    """Argon2id salt and parameters for a username (known or not: same shape and timing)."""
-    username = request.GET.get("username", "")
-    if not username or len(username) > 150:
+    """Argon2id salt and parameters for a username (known or not: same shape and timing).
+    The username travels in the body, never in the URL, so it stays out of access logs."""
+    username = json_object(request).get("username")
+    if not isinstance(username, str) or not username or len(username) > 150:
         return error(400, "invalid", "Send a username.")
     return JsonResponse(
         {
@@ -111,16 +115,28 @@ def me(request: HttpRequest) -> JsonResponse:
 @signed_in
 def keys(request: HttpRequest) -> JsonResponse:
     """Register the signed-in user's public key (base64 of 32 bytes), with the private key
-    wrapped under their password-derived wrap key so they can sign in on another device."""
+    wrapped under their password-derived wrap key so they can sign in on another device.
+    The current login key proves the password: the stored wrap is what the next sign-in
+    unwraps, so a session alone must not replace it."""
     body = json_object(request)
-    wrapped = None
-    if body.get("wrapped_key_nonce") is not None or body.get("wrapped_private_key") is not None:
-        wrapped = wrapped_key_field(body)
-    key = actions.register_key(
-        actor=cast(User, request.user),
-        public_key=b64_field(body, "public_key", actions.PUBLIC_KEY_BYTES),
-        wrapped=wrapped,
-    )
+    public_key = b64_field(body, "public_key", actions.PUBLIC_KEY_BYTES)
+    wrapped = wrapped_key_field(body)
+    login_key = body.get("login_key")
+    if not isinstance(login_key, str) or not login_key:
+        raise InvalidRequest("Send your current login key, derived from your password.")
+    account, address = str(request.user.pk), throttle.client_address(request)
+    throttle.check("sign_in", account=account, address=address)
+    try:
+        key = actions.register_key(
+            actor=cast(User, request.user),
+            public_key=public_key,
+            wrapped=wrapped,
+            login_key=login_key,
+        )
+    except InvalidRequest as exc:
+        if exc.code == "bad_credentials":
+            throttle.fail("sign_in", account=account, address=address)
+        raise
     return JsonResponse({"key_id": key.key_id, "fingerprint": key.fingerprint}, status=201)
 
 

@@ -33,21 +33,27 @@ def current_key_ids(users: list[User]) -> set[str]:
     )
 
 
-def current_keys_by_user(user_ids: list[uuid.UUID]) -> dict[uuid.UUID, PublicKey]:
-    """The current key of each user, with ``has_verification`` annotated: one query."""
+def current_keys_by_user(
+    user_ids: list[uuid.UUID], *, case: Case
+) -> dict[uuid.UUID, PublicKey]:
+    """The current key of each user, with ``has_verification`` annotated for ``case`` (a
+    verification in another case does not count, DESIGN §4): one query."""
     keys = PublicKey.objects.filter(user_id__in=user_ids, retired_at__isnull=True).annotate(
-        has_verification=Exists(KeyVerification.objects.filter(key=OuterRef("pk")))
+        has_verification=Exists(
+            KeyVerification.objects.filter(key=OuterRef("pk"), case=case)
+        )
     )
     return {key.user_id: key for key in keys}
 
 
-def key_wire(key: PublicKey | None) -> dict[str, Any] | None:
-    """A public key as clients receive it, to encrypt to and to compare fingerprints."""
+def key_wire(key: PublicKey | None, *, case: Case) -> dict[str, Any] | None:
+    """A public key as clients receive it in ``case``, to encrypt to and to compare
+    fingerprints; ``verified`` says whether a facilitator of this case verified it."""
     if key is None:
         return None
     verified = getattr(key, "has_verification", None)
     if verified is None:
-        verified = key.verifications.exists()
+        verified = KeyVerification.objects.filter(key=key, case=case).exists()
     return {
         "key_id": key.key_id,
         "public_key": base64.b64encode(bytes(key.public_key)).decode(),

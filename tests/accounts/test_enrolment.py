@@ -54,9 +54,12 @@ def test_participant_enrols_with_the_code_their_facilitator_gave_them(invited, f
 
     person = Client()
     check = json_post(person, "/api/enrol/check", {"code": code.lower()}).json()
-    assert check["username"] == invited.harmed.username
+    # The code holder learns the display name only, never the username (docs/api.md).
     assert check["display_name"] == "Harmed"
-    assert set(check) == {"username", "display_name", "salt", "opslimit", "memlimit"}
+    assert set(check) == {"display_name", "salt", "opslimit", "memlimit"}
+    assert invited.harmed.username not in json_post(
+        person, "/api/enrol/check", {"code": code}
+    ).content.decode()
     body, keypair = enrolment_body(check, code)
     response = json_post(person, "/api/enrol", body)
     assert response.status_code == 201, response.content
@@ -182,7 +185,7 @@ def test_first_admin_from_the_command_line(db):
     call_command("invite_admin", "root.admin", "--display-name", "Hub Admin", stdout=out)
     code = out.getvalue().split("Enrolment code: ")[1].split()[0]
     check = json_post(Client(), "/api/enrol/check", {"code": code}).json()
-    assert check["username"] == "root.admin"
+    assert check["display_name"] == "Hub Admin"
     assert User.objects.get(username="root.admin").role == "admin"
 
 

@@ -59,7 +59,9 @@ def test_a_post_without_the_csrf_token_is_refused():
         content_type="application/json",
         headers={"X-CSRFToken": token},
     )
-    assert response.status_code == 201
+    # (The person has enrolled already, so the endpoint itself refuses the code.)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "already_enrolled"
     # Signing out needs the token too.
     assert browser.delete("/api/session").status_code == 403
 
@@ -209,10 +211,10 @@ GOOD = {
     "CHANNEL_LAYERS": {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}},
     "RELAY_REQUIRE_STAFF_OTP": True,
     "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "relay"}},
-}
-
     "RELAY_ALLOWED_ORIGINS": ["https://relay.example.org"],
     "RELAY_ACCEPT_OWN_ORIGIN": False,
+}
+
 
 def ids_with(**changes: object) -> list[str]:
     with override_settings(**{**GOOD, **changes}):
@@ -232,8 +234,6 @@ def test_each_relay_check_fires():
     assert ids_with(
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x"}}
     ) == ["relay.E005"]
-    # Outside production (the embedded run) none of them applies.
-    assert ids_with(RELAY_PRODUCTION=False, DEBUG=True) == []
     for origins in (
         [],
         ["http://127.0.0.1:8000", "http://localhost:8000"],  # the embedded defaults
@@ -243,3 +243,5 @@ def test_each_relay_check_fires():
     ):
         assert ids_with(RELAY_ALLOWED_ORIGINS=origins) == ["relay.E007"], origins
     assert ids_with(RELAY_ACCEPT_OWN_ORIGIN=True) == ["relay.E007"]
+    # Outside production (the embedded run) none of them applies.
+    assert ids_with(RELAY_PRODUCTION=False, DEBUG=True) == []

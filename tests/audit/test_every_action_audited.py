@@ -22,6 +22,7 @@ from relay.audit.models import AuditEvent
 from relay.cases import actions as case_actions
 from relay.moderation import actions as moderation
 from relay_client.crypto import KeyPair
+from tests.accounts.conftest import make_invited_case
 from tests.envelopes import parsed, seal_from
 from tests.factories import make_case, make_person, password_keys
 from tests.moderation.helpers import forward_envelope, submit
@@ -247,7 +248,7 @@ def _blobs() -> tuple[bytes, bytes]:
 
 
 def scenario_invite_participant() -> Callable[[], Any]:
-    sc = make_case(active=False)
+    sc = make_invited_case()  # a code is only for someone who has not enrolled
     return lambda: account_actions.invite_participant(
         actor=sc.facilitator.user, case_id=sc.case.pk, side="harmed"
     )
@@ -261,7 +262,7 @@ def scenario_invite_staff() -> Callable[[], Any]:
 
 
 def scenario_enrol() -> Callable[[], Any]:
-    sc = make_case(active=False)
+    sc = make_invited_case()
     code, _ = account_actions.invite_participant(
         actor=sc.facilitator.user, case_id=sc.case.pk, side="harmed"
     )
