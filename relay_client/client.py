@@ -90,6 +90,8 @@ class RelayClient:
         self.kdf_floor = (kdf_floor_opslimit, kdf_floor_memlimit)
         self.me: dict[str, Any] = {}
         self.keypair: KeyPair | None = None
+        self._wrap_key = b""
+        self._login_key = ""
         self.last_seq = 0
         self._case_keys: dict[str, CaseKeys] = {}
 
@@ -126,7 +128,12 @@ class RelayClient:
     # --- signing in and keys ---------------------------------------------------------------
 
     def password_keys(self, username: str, password: str) -> crypto.PasswordKeys:
-        return self._derive(password, self._params(self.get("/api/salt", username=username)))
+        return self._derive(password, self._params(self.salt(username)))
+
+    def salt(self, username: str) -> dict[str, Any]:
+        """The Argon2id salt and parameters for a username; sent in the body, so the
+        username stays out of URLs and access logs."""
+        return self._check(self.http.post("/api/salt", json={"username": username}))
 
     def sign_in(
         self, username: str, password: str, *, otp_token: str | None = None
@@ -136,6 +143,7 @@ class RelayClient:
         keys = self.password_keys(username, password)
         self.me = self.post("/api/session", {"username": username, "login_key": keys.login_key_b64})
         self._wrap_key = keys.wrap_key
+        self._login_key = keys.login_key_b64
         if otp_token is not None:
             self.complete_second_factor(otp_token)
         elif self.me.get("key_id") and not self.me.get("second_factor_required"):
@@ -159,12 +167,14 @@ class RelayClient:
         return self.keypair
 
     def register_new_key(self) -> KeyPair:
-        """Create a key pair on this device, wrap it, and register it."""
+        """Create a key pair on this device, wrap it, and register it (proving the password
+        with the current login key, which the server requires to replace the stored wrap)."""
         keypair = KeyPair.generate()
         nonce, box = crypto.wrap_secret_key(keypair.secret, self._wrap_key)
         self.post(
             "/api/keys",
             {
+                "login_key": self._login_key,
                 "public_key": crypto.b64(keypair.public),
                 "wrapped_private_key": crypto.b64(box),
                 "wrapped_key_nonce": crypto.b64(nonce),
@@ -225,6 +235,7 @@ class RelayClient:
             },
         )
         self._wrap_key = keys.wrap_key
+        self._login_key = keys.login_key_b64
         self.keypair = keypair
         return self.me
 
@@ -232,7 +243,7 @@ class RelayClient:
         """Re-wrap this device's private key under the new password (same salt) and send
         both login keys; every other session of this account ends."""
         assert self.keypair is not None, "sign in and unwrap the key first"
-        params = self._params(self.get("/api/salt", username=self.me["username"]))
+        params = self._params(self.salt(self.me["username"]))
         old_keys = self._derive(current, params)
         new_keys = self._derive(new, params)
         nonce, box = crypto.wrap_secret_key(self.keypair.secret, new_keys.wrap_key)
@@ -246,6 +257,7 @@ class RelayClient:
             },
         )
         self._wrap_key = new_keys.wrap_key
+        self._login_key = new_keys.login_key_b64
         return self.me
 
     def otp_setup(self) -> dict[str, Any]:
@@ -509,13 +521,15 @@ class RelayClient:
     # --- receiving --------------------------------------------------------------------------------
 
     def catch_up(self) -> list[dict[str, Any]]:
-        """Fetch every event after the last one seen, in order (HTTP)."""
+        """Fetch every event after the last one seen, in order (HTTP). Sequence numbers
+        increase but may skip: the events of a case this user no longer belongs to are
+        not returned, and reading again can never fill such a gap."""
         seen: list[dict[str, Any]] = []
         while True:
             page = self.get("/api/events", after=self.last_seq)
             for event in page["events"]:
-                if event["seq"] != self.last_seq + 1:
-                    raise RuntimeError(f"gap in the event stream at {self.last_seq + 1}")
+                if event["seq"] <= self.last_seq:
+                    raise RuntimeError(f"event {event['seq']} out of order")
                 self.last_seq = event["seq"]
                 seen.append(event)
             if not page["events"] or self.last_seq >= page["latest"]:
@@ -553,10 +567,23 @@ class RelaySocket:
             if event["seq"] <= self.client.last_seq:
                 raise RuntimeError(f"duplicate event {event['seq']}")
             if event["seq"] != self.client.last_seq + 1:
-                raise RuntimeError(f"gap in the event stream at {self.client.last_seq + 1}")
+                self._fill_gap(event["seq"])
             self.client.last_seq = event["seq"]
             self.pending_events.append(event)
         return frame
+
+    def _fill_gap(self, up_to: int) -> None:
+        """A gap before event ``up_to``: read what the server holds in it over HTTP. It may
+        hold nothing there (events of a case this user no longer belongs to are never
+        sent), and reading again can never fill such a gap."""
+        while self.client.last_seq < up_to - 1:
+            page = self.client.get("/api/events", after=self.client.last_seq)
+            missed = [e for e in page["events"] if e["seq"] < up_to]
+            for event in missed:
+                self.client.last_seq = event["seq"]
+                self.pending_events.append(event)
+            if len(missed) < len(page["events"]) or not missed:
+                return
 
     def hello(self, timeout: float = 10) -> None:
         welcome = self._recv(timeout)

@@ -58,10 +58,12 @@ export async function deriveKeys(password, data) {
 
 export async function signIn(username, password) {
   await crypto.ready();
-  const saltInfo = await get(`/api/salt?username=${encodeURIComponent(username)}`);
+  // In the body, not the URL: usernames stay out of access logs.
+  const saltInfo = await post("/api/salt", { username });
   const keys = await deriveKeys(password, saltInfo);
-  const me = await post("/api/session", { username, login_key: crypto.b64(keys.loginKey) });
-  return { me, wrapKey: keys.wrapKey, saltInfo };
+  const loginKey = crypto.b64(keys.loginKey);
+  const me = await post("/api/session", { username, login_key: loginKey });
+  return { me, wrapKey: keys.wrapKey, loginKey, saltInfo };
 }
 
 // A new key pair, made here: the pair itself, and what the server stores of it (the public
@@ -80,15 +82,16 @@ export function newWrappedKeyPair(wrapKey) {
 }
 
 // After sign-in (and the second factor for staff): unwrap the stored private key, or make
-// and register a first one when the account has none yet.
-export async function unlock(me, wrapKey) {
+// and register a first one when the account has none yet (the login key proves the
+// password: the server asks for it before it stores a wrapped key).
+export async function unlock(me, wrapKey, loginKey) {
   let wrapped;
   try {
     wrapped = await get("/api/keys/wrapped");
   } catch (error) {
     if (error.status !== 404) throw error;
     const { pair, fields } = newWrappedKeyPair(wrapKey);
-    await post("/api/keys", fields);
+    await post("/api/keys", { ...fields, login_key: loginKey });
     const fresh = await get("/api/me");
     remember(fresh, pair);
     return { me: fresh, keyPair: pair };

@@ -4,6 +4,7 @@ sign-ins are limited per account and per address."""
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -21,34 +22,48 @@ def shape(reply: dict) -> dict:
     return {k: (type(v).__name__, len(v) if isinstance(v, str) else v) for k, v in reply.items()}
 
 
+def salt(client: Client, username: object) -> Any:
+    return json_post(client, "/api/salt", {"username": username})
+
+
 def test_known_and_unknown_usernames_get_indistinguishable_salts():
     person = make_person(Role.PARTICIPANT)
     client = Client()
-    known = client.get("/api/salt", {"username": person.user.username})
-    unknown = client.get("/api/salt", {"username": "nobody-by-this-name"})
+    known = salt(client, person.user.username)
+    unknown = salt(client, "nobody-by-this-name")
     assert known.status_code == unknown.status_code == 200
     assert shape(known.json()) == shape(unknown.json())
     assert len(base64.b64decode(unknown.json()["salt"])) == 16
     # Stable across calls (a changing fake salt would give the game away), and case-blind.
-    assert client.get("/api/salt", {"username": "nobody-by-this-name"}).json() == unknown.json()
-    assert client.get("/api/salt", {"username": "NOBODY-by-this-name"}).json() == unknown.json()
+    assert salt(client, "nobody-by-this-name").json() == unknown.json()
+    assert salt(client, "NOBODY-by-this-name").json() == unknown.json()
     assert known.json()["salt"] == base64.b64encode(bytes(person.user.kdf_salt)).decode()
     # Different unknown names get different salts, as different real accounts do.
-    assert (
-        client.get("/api/salt", {"username": "someone-else"}).json()["salt"]
-        != unknown.json()["salt"]
-    )
+    assert salt(client, "someone-else").json()["salt"] != unknown.json()["salt"]
     # Same work on the server either way: one query.
     for name in (person.user.username, "nobody-by-this-name"):
         with CaptureQueriesContext(connection) as queries:
-            client.get("/api/salt", {"username": name})
+            salt(client, name)
         assert len(queries) == 1
 
 
+def test_the_salt_is_asked_for_in_the_body_never_in_the_url():
+    """A username in a URL lands in every access log on the way; GET is refused."""
+    person = make_person(Role.PARTICIPANT)
+    response = Client().get("/api/salt", {"username": person.user.username})
+    assert response.status_code == 405
+    # A browser-less client needs no CSRF cookie for it: it changes nothing.
+    strict = Client(enforce_csrf_checks=True)
+    assert salt(strict, person.user.username).status_code == 200
+
+
 def test_salt_needs_a_username():
-    response = Client().get("/api/salt")
-    assert response.status_code == 400
-    assert response.json()["error"]["message"] == "Send a username."
+    for body in ({}, {"username": ""}, {"username": ["x"]}, {"username": "x" * 151}):
+        response = json_post(Client(), "/api/salt", body)
+        assert response.status_code == 400
+        assert response.json()["error"]["message"] == "Send a username."
+    not_json = Client().post("/api/salt", "username=x", content_type="text/plain")
+    assert not_json.status_code == 400
 
 
 def test_unknown_user_and_wrong_password_get_the_same_answer():

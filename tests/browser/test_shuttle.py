@@ -46,13 +46,15 @@ def test_whole_shuttle_in_three_browsers(browser, relay) -> None:
     check_page(harmed, "enrol-code")
     harmed.get_by_label("Your code").fill(code)
     harmed.get_by_role("button", name="Continue").click()
-    expect(harmed.locator("#enrol-username")).to_have_text(scenario.harmed.user.username)
+    expect(harmed.locator("#enrol-display-name")).to_have_text(scenario.harmed.user.display_name)
     check_page(harmed, "enrol-password")
     password = f"{SENTINEL}-a long enough password"
     harmed.get_by_label("Password", exact=True).fill(password)
     harmed.get_by_label("Type the password again").fill(password)
     harmed.get_by_role("button", name="Set up my account").click()
     expect(harmed.locator("#enrol-done")).to_be_visible()
+    # The username is shown only once the code and a password proved who this is.
+    expect(harmed.locator("#enrol-username")).to_have_text(scenario.harmed.user.username)
     key = PublicKey.objects.get(user=scenario.harmed.user, retired_at__isnull=True)
     expect(harmed.locator("#enrol-fingerprint")).to_have_text(key.fingerprint)
     check_page(harmed, "enrol-done")

@@ -21,8 +21,7 @@ export async function enrolPage() {
     }
     busy(event.submitter, async () => {
       invitation = await post("/api/enrol/check", { code });
-      $("enrol-display-name").textContent = invitation.display_name || invitation.username;
-      $("enrol-username").textContent = invitation.username;
+      $("enrol-display-name").textContent = invitation.display_name || "there";
       nextStep("enrol-code-form", "enrol-password-form", "enrol-password-heading");
     });
   });
@@ -47,6 +46,7 @@ export async function enrolPage() {
         $("enrol-password").value = "";
         $("enrol-password-again").value = "";
         remember(me, pair);
+        $("enrol-username").textContent = me.username;
         $("enrol-fingerprint").textContent = crypto.fingerprintFor(pair.public);
         nextStep("enrol-password-form", "enrol-done", "enrol-done-heading");
       } finally {

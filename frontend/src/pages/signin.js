@@ -11,10 +11,10 @@ function homeFor(me) {
 }
 
 export async function signinPage() {
-  let pending = null; // { me, wrapKey } between password and second factor
+  let pending = null; // { me, wrapKey, loginKey } between password and second factor
 
   async function finish(me) {
-    await unlock(me, pending.wrapKey);
+    await unlock(me, pending.wrapKey, pending.loginKey);
     go(homeFor(me));
   }
 
@@ -31,7 +31,7 @@ export async function signinPage() {
       try {
         const result = await signIn(username, password);
         $("signin-password").value = "";
-        pending = { me: result.me, wrapKey: result.wrapKey };
+        pending = { me: result.me, wrapKey: result.wrapKey, loginKey: result.loginKey };
         if (result.me.second_factor_required && !result.me.second_factor_verified) {
           nextStep("signin-form", "second-factor-form", "second-factor-heading");
           return;
