@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import shutil
 import socket
+import subprocess
 import time
 from typing import Any
 
@@ -14,7 +18,7 @@ from django.conf import settings
 from django.test import Client
 
 from relay.limits import MAX_JSON_DEPTH, BodyLimit
-from tests.conftest import DaphneProcess
+from tests.conftest import ROOT, DaphneProcess
 from tests.factories import make_case
 
 
@@ -196,3 +200,24 @@ def test_the_asgi_layer_passes_a_body_within_the_limit_whole() -> None:
     assert result["app"]
     assert result["body"] == b"x" * 50 + b"y" * 50
     assert result["sent"] == []
+
+
+# --- the proxy in front (deploy/Caddyfile) -----------------------------------------------------
+
+
+def test_the_proxy_applies_the_same_body_limit_and_a_header_timeout() -> None:
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    size = re.search(r"request_body \{\s*max_size (\d+)KiB\s*\}", caddyfile)
+    assert size is not None and int(size.group(1)) * 1024 == settings.RELAY_MAX_BODY_BYTES
+    assert re.search(r"timeouts \{[^}]*read_header 10s", caddyfile)
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed")
+def test_the_caddyfile_is_valid() -> None:
+    result = subprocess.run(
+        ["caddy", "validate", "--config", "deploy/Caddyfile", "--adapter", "caddyfile"],
+        cwd=ROOT, env={**os.environ, "RELAY_DOMAIN": "relay.example.org"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Valid configuration" in result.stdout + result.stderr
