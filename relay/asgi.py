@@ -19,7 +19,7 @@ if settings.RELAY_SERVE_STATIC:
 from relay.limits import BodyLimit  # noqa: E402
 
 # Bodies over the limit get 413 JSON before Django reads them (relay.serve does it in Daphne).
-django_asgi = BodyLimit(django_asgi, limit=settings.RELAY_MAX_BODY_BYTES)
+http_application = BodyLimit(django_asgi, limit=settings.RELAY_MAX_BODY_BYTES)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -29,7 +29,7 @@ from relay.consumers import RelayConsumer  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi,
+        "http": http_application,
         "websocket": AuthMiddlewareStack(URLRouter([path("ws/", RelayConsumer.as_asgi())])),
     }
 )
