@@ -102,15 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
-    """The commands that act for a signed-in person, for the command line and the shell."""
-    sign_in = sub.add_parser("sign-in", help="check your password and show your account")
+    """The commands that act for a signed-in person, for the command line and the shell.
+    Each one's help line is also its description, which the shell's 'help' lists."""
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(name, help=text, description=text)
+        return parser
+
+    sign_in = command("sign-in", "check your password and show your account")
     sign_in.add_argument(
         "--create-key", action="store_true",
         help="create this account's key pair on this device if it has none yet",
     )
-    sub.add_parser("cases", help="list your cases")
+    command("cases", "list your cases")
 
-    send = sub.add_parser("send", help="send a message (participants: through moderation)")
+    send = command("send", "send a message (participants: through moderation)")
     send.add_argument("case")
     send.add_argument(
         "kind", help=", ".join(PARTICIPANT_KINDS) + " (facilitators: facilitator_note)"
@@ -121,21 +127,21 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
         "--to", choices=["harmed", "responsible"], help="facilitators: the participant to write to"
     )
 
-    inbox = sub.add_parser("inbox", help="catch up and print what you have received")
+    inbox = command("inbox", "catch up and print what you have received")
     inbox.add_argument("--after", type=int, default=0, help="only events after this number")
 
-    queue = sub.add_parser("queue", help="facilitators: messages waiting for a decision")
+    queue = command("queue", "facilitators: messages waiting for a decision")
     queue.add_argument("case")
 
-    forward = sub.add_parser("forward", help="facilitators: pass a message on to the other person")
+    forward = command("forward", "facilitators: pass a message on to the other person")
     forward.add_argument("message_id")
     forward.add_argument("--edit", metavar="TEXT", help="pass on this edited wording instead")
 
-    ret = sub.add_parser("return", help="facilitators: return a message asking for a new version")
+    ret = command("return", "facilitators: return a message asking for a new version")
     ret.add_argument("message_id")
     ret.add_argument("note")
 
-    reject = sub.add_parser("reject", help="facilitators: decide not to pass a message on")
+    reject = command("reject", "facilitators: decide not to pass a message on")
     reject.add_argument("message_id")
     reject.add_argument("reason")
 
@@ -143,12 +149,12 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
         ("pause", "pause communication in a case, at once"),
         ("resume", "resume communication you paused"),
     ):
-        sub.add_parser(name, help=text).add_argument("case")
-    withdraw = sub.add_parser("withdraw", help="leave a case for good (cannot be undone)")
+        command(name, text).add_argument("case")
+    withdraw = command("withdraw", "leave a case for good (cannot be undone)")
     withdraw.add_argument("case")
     withdraw.add_argument("--yes", action="store_true", help="confirm without being asked")
 
-    listen = sub.add_parser("listen", help="print events as they arrive (WebSocket)")
+    listen = command("listen", "print events as they arrive (WebSocket)")
     listen.add_argument(
         "--replay", action="store_true", help="first replay everything from the start"
     )

@@ -55,12 +55,7 @@ def command_parser() -> CommandParser:
     parser = CommandParser(
         prog="relay>",
         usage="COMMAND [ARGUMENTS]",
-        description=(
-            "Type a command as you would after 'relay-client'. 'help COMMAND' explains one; "
-            "'quit' (or Ctrl-D) leaves the shell."
-        ),
         add_help=False,
-        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=24),
     )
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=CommandParser,
@@ -96,13 +91,22 @@ def _read_line(stdin: TextIO, interactive: bool) -> str:
 
 
 def _help(parser: CommandParser, words: list[str], out: TextIO) -> None:
-    if len(words) > 1:
-        with redirect_stdout(out):
-            try:
-                parser.parse_args([words[1], "--help"])
-            except HelpShown:
-                return
-    out.write(parser.format_help())
+    commands = _commands(parser)
+    if len(words) > 1 and words[1] in commands:
+        out.write(commands[words[1]].format_help())
+        return
+    out.write("Commands (type them as you would after 'relay-client'):\n")
+    for name, command in commands.items():
+        out.write(f"  {name:<9} {command.description}\n")
+    out.write("  help      'help COMMAND' explains one command\n")
+    out.write("  quit      leave the shell (or Ctrl-D)\n")
+
+
+def _commands(parser: CommandParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:  # noqa: SLF001 - argparse offers no public accessor
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            return dict(action.choices)
+    return {}
 
 
 def run_shell(

@@ -7,6 +7,7 @@ import fcntl
 import io
 import os
 import select
+import shlex
 import subprocess
 import sys
 import termios
@@ -17,10 +18,14 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django_otp.oath import TOTP
 
 from relay.accounts.actions import end_sessions
 from relay.moderation.models import Message, MessageState
-from relay_client.cli import main
+from relay_client.cli import build_parser, cmd_demo_code, main
+from relay_client.demo import DEMO_PEOPLE
+from relay_client.shell import command_parser
 from tests.client.cli_helpers import kdf_floor_arg, run_cli
 from tests.factories import otp_token
 
@@ -113,7 +118,8 @@ def test_one_sign_in_and_one_code_serve_a_facilitators_session(daphne, shuttle, 
     assert f"Rejected {statement.pk}; the sender sees your reason." in out
     assert out.count("Nothing is waiting for a decision.") == 1  # the second queue
     assert "usage: relay> forward [--edit TEXT] message_id" in out.replace("[-h] ", "")
-    assert "'quit' (or Ctrl-D) leaves the shell" in out
+    assert "  quit      leave the shell (or Ctrl-D)" in out
+    assert "  reject    facilitators: decide not to pass a message on" in out
     # Mistakes are reported and the shell goes on.
     assert "invalid choice: 'frobnicate'" in err
     assert "the following arguments are required: message_id" in err
@@ -232,3 +238,59 @@ def test_in_a_terminal_the_password_and_code_are_asked_once(daphne, shuttle, mon
     assert device.token_set.count() == codes_before - 1
     assert Message.objects.get(pk=sent["question"].pk).state == MessageState.APPROVED
     assert Message.objects.get(pk=sent["statement"].pk).state == MessageState.REJECTED
+
+
+def test_the_code_seed_demo_points_to_signs_the_demo_facilitator_in(daphne, monkeypatch):
+    seeded = io.StringIO()
+    call_command("seed_demo", stdout=seeded)
+    command = ".venv/bin/relay-client demo-code demo-facilitator"
+    assert f"its current code: {command}" in seeded.getvalue()
+    code_out, code_err = io.StringIO(), io.StringIO()
+    assert main(["demo-code", "demo-facilitator"], out=code_out, err=code_err) == 0
+    code = code_out.getvalue().strip()
+    assert len(code) == 6 and code.isdigit()
+    assert "demo only" in code_err.getvalue()
+    # The code an authenticator app computes from the published otpauth:// URI.
+    person = DEMO_PEOPLE["facilitator"]
+    at = 1_790_000_000.0
+    app = TOTP(bytes.fromhex(person.totp_key_hex), step=30, digits=6)
+    app.time = at
+    printed = io.StringIO()
+    cmd_demo_code(person.username, printed, io.StringIO(), at=at)
+    assert printed.getvalue() == f"{app.token():06d}\n"
+
+    monkeypatch.setenv("RELAY_PASSWORD", person.password)
+    monkeypatch.setenv("RELAY_OTP", code)
+    out, err = io.StringIO(), io.StringIO()
+    status = main(
+        ["--server", daphne.url, "--kdf-floor", kdf_floor_arg(), "-u", person.username, "shell"],
+        out=out, err=err, stdin=ScriptedInput("queue RJ-DEMO-0001", "quit"),
+    )
+    assert status == 0, err.getvalue()
+    assert out.getvalue().startswith("Signed in as demo-facilitator (facilitator).")
+    assert "Nothing is waiting for a decision." in out.getvalue()
+
+
+def test_demo_code_knows_no_other_account():
+    err = io.StringIO()
+    assert main(["demo-code", "sam"], out=io.StringIO(), err=err) == 2
+    assert "knows only the demo hub's published secrets" in err.getvalue()
+    assert main(["demo-code", "demo-harmed"], out=io.StringIO(), err=io.StringIO()) == 2
+
+
+def test_the_readmes_commands_are_ones_the_client_takes():
+    """Every relay-client line and every 'relay>' line of the README parses as written."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### The command-line client"):readme.index("### Other targets")]
+    run_lines = [line.split("#")[0] for line in section.splitlines()
+                 if line.startswith(".venv/bin/relay-client ")]
+    shell_lines = [line.removeprefix("relay> ") for line in section.splitlines()
+                   if line.startswith("relay> ")]
+    assert len(run_lines) >= 6 and len(shell_lines) >= 4
+    for line in run_lines:
+        build_parser().parse_args(shlex.split(line)[1:])
+    parser = command_parser()
+    for line in shell_lines:
+        if line not in ("quit", "help"):
+            parser.parse_args(shlex.split(line))
+    assert "shell" in " ".join(run_lines) and "RELAY_OTP" in section

@@ -169,7 +169,10 @@ class Command(BaseCommand):
             write(f"    password: {person.password}")
             if person.role != Role.PARTICIPANT:
                 write(f"    authenticator app: {person.otpauth_uri}")
+                write(f"    its current code: .venv/bin/relay-client demo-code {person.username}")
                 codes = backup_codes.get(key) or []
                 write(f"    backup codes (each works once): {' '.join(codes) or 'none left'}")
         write("")
+        write("Staff sign in with their password and a code: add the otpauth:// URI to an")
+        write("authenticator app, or use the demo-code command above or a backup code.")
         write("Run the scripted exchange with: make demo")
