@@ -25,9 +25,11 @@ class RunLogs:
 
     A run that passes removes its directory; a run that fails keeps it, marks it and says
     where it is, so CI output can point at it. Only the newest ``keep`` failed runs are kept.
-    Directories of runs still going have no mark and are never touched by another run."""
+    Directories of runs still going have no mark and are left alone, unless a day old (a run
+    that was killed before it could clean up)."""
 
     MARK = "FAILED-RUN"
+    ABANDONED_AFTER = 24 * 3600
 
     def __init__(self, base: Path, keep: int = 5) -> None:
         self.base = base
@@ -58,6 +60,10 @@ class RunLogs:
         )
         for old in failed[: max(0, len(failed) - self.keep)]:
             shutil.rmtree(old, ignore_errors=True)
+        cutoff = time.time() - self.ABANDONED_AFTER
+        for unmarked in self.base.glob("run-*"):
+            if not (unmarked / self.MARK).exists() and unmarked.stat().st_mtime < cutoff:
+                shutil.rmtree(unmarked, ignore_errors=True)
         if self.base.exists() and not any(self.base.iterdir()):
             self.base.rmdir()
 

@@ -66,3 +66,14 @@ def test_a_run_that_started_no_daphne_leaves_nothing(tmp_path) -> None:
     base = tmp_path / "test-logs"
     assert RunLogs(base).finish(passed=False) is None
     assert not base.exists()
+
+
+def test_a_killed_runs_logs_go_after_a_day(tmp_path) -> None:
+    base = tmp_path / "test-logs"
+    killed = _run_with_a_log(base, "killed")
+    day_old = time.time() - RunLogs.ABANDONED_AFTER - 60
+    os.utime(killed.path, (day_old, day_old))
+    running = _run_with_a_log(base, "running")
+    _run_with_a_log(base, "passing").finish(passed=True)
+    assert [p.name for p in base.iterdir()] == ["run-running"]
+    assert running.path.exists() and not killed.path.exists()
