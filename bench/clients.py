@@ -232,15 +232,35 @@ class PlainSock:
         await self.conn.close()
 
 
-async def open_many(make: Callable[[int], Any], count: int, *, concurrency: int = 100) -> list[Any]:
-    """``count`` sockets, at most ``concurrency`` handshakes at once."""
+@dataclass
+class Opened:
+    socks: list[Any]
+    errors: int = 0
+    first_error: str = ""
+    skipped: int = 0  # not tried: the time limit had passed
+
+
+async def open_many(make: Callable[[int], Any], count: int, *, concurrency: int = 100,
+                    seconds: float = 300) -> Opened:
+    """Up to ``count`` sockets, at most ``concurrency`` handshakes at once, none started
+    after ``seconds``. Failures are counted, not raised."""
     semaphore = asyncio.Semaphore(concurrency)
+    deadline = asyncio.get_running_loop().time() + seconds
+    opened = Opened([])
 
-    async def one(i: int) -> Any:
+    async def one(i: int) -> None:
         async with semaphore:
-            return await make(i)
+            if asyncio.get_running_loop().time() > deadline:
+                opened.skipped += 1
+                return
+            try:
+                opened.socks.append(await make(i))
+            except Exception as exc:  # noqa: BLE001 — counted and reported
+                opened.errors += 1
+                opened.first_error = opened.first_error or f"{type(exc).__name__}: {exc}"[:200]
 
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
+    await asyncio.gather(*(one(i) for i in range(count)))
+    return opened
 
 
 async def close_all(socks: list[Any]) -> None:

@@ -47,6 +47,7 @@ class Plan:
     soak_idle: int
     sessions: int
     idle_teams: int
+    open_seconds: float  # opening the sockets of one idle hold stops after this
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -55,6 +56,7 @@ QUICK = Plan(
     storm_behind=3, rates=[10, 20, 40, 80, 160, 320, 640, 1280], step_seconds=4, drain=8,
     teams=8, pause_rounds=3, catch_up_events=1000, catch_up_runs=3, soak_seconds=20,
     soak_idle=200, sessions=400, idle_teams=10,
+    open_seconds=120,
 )
 FULL = Plan(
     name="full", idle_sockets=[2000, 10000, 20000], idle_hold=30, storm_sockets=3000,
@@ -62,6 +64,7 @@ FULL = Plan(
     rates=[10, 20, 40, 80, 160, 320, 640, 1280, 2560], step_seconds=10, drain=15, teams=32,
     pause_rounds=5, catch_up_events=1000, catch_up_runs=5, soak_seconds=120, soak_idle=1000,
     sessions=2000, idle_teams=20,
+    open_seconds=240,
 )
 
 
@@ -74,35 +77,50 @@ async def settle(seconds: float = 1.0) -> None:
     await asyncio.sleep(seconds)
 
 
+async def quiet(servers: list[Server], *, below: float = 0.10, limit: float = 15.0) -> None:
+    """Wait (at most ``limit`` seconds) until every server uses under ``below`` of a core,
+    so one step's backlog is not measured in the next."""
+    deadline = now() + limit
+    while now() < deadline:
+        before = [s.sample() for s in servers]
+        await asyncio.sleep(0.5)
+        after = [s.sample() for s in servers]
+        pairs = zip(before, after, strict=True)
+        if all((b2.cpu - b1.cpu) / (b2.at - b1.at) < below for b1, b2 in pairs):
+            return
+
+
 # --- idle hold ------------------------------------------------------------------------------
 
 
-async def hold(server: Server, count: int, seconds: float,
+async def hold(server: Server, count: int, plan: Plan,
                make: Callable[[int], Awaitable[Any]]) -> dict[str, Any]:
     """Open ``count`` sockets, hold them ``seconds`` doing nothing, close them: the server's
     RSS delta per socket and its CPU share while they sit."""
     await settle()
     before = server.sample()
     started = now()
-    errors = 0
-    socks: list[Any] = []
-    try:
-        socks = await open_many(make, count, concurrency=100)
-    except Exception as exc:  # noqa: BLE001 — reported as a failed hold
-        return {"server": server.label, "sockets": count, "error": f"{type(exc).__name__}: {exc}"}
+    result = await open_many(make, count, concurrency=100, seconds=plan.open_seconds)
+    socks = result.socks
+    if not socks:
+        return {"server": server.label, "asked": count, "sockets": 0,
+                "error": result.first_error}
     opened = now() - started
+    asked, count = count, len(socks)
     await settle(2.0)  # let connect-time work finish before the window
     start = server.sample()
-    await asyncio.sleep(seconds)
+    await asyncio.sleep(plan.idle_hold)
     end = server.sample()
     await close_all(socks)
     window = end.at - start.at
     return {
         "server": server.label,
+        "asked": asked,
         "sockets": count,
         "open_seconds": round(opened, 2),
         "connect_rate": round(count / opened, 1),
-        "errors": errors,
+        "errors": result.errors, "first_error": result.first_error,
+        "not_tried": result.skipped,
         "hold_seconds": round(window, 1),
         "cpu_percent_of_core": round(100 * (end.cpu - start.cpu) / window, 2),
         "rss_before_mb": round(before.rss / 2**20, 1),
@@ -116,10 +134,10 @@ async def idle(relay: Server, baselines: dict[str, Server], cookies: list[str],
     """N signed-in Relay sockets doing nothing, alternated with the same N on each baseline."""
     runs = []
     for count in plan.idle_sockets:
-        runs.append(await hold(relay, count, plan.idle_hold, lambda i: RelaySock.open(
+        runs.append(await hold(relay, count, plan, lambda i: RelaySock.open(
             relay, cookies[i % len(cookies)])))
         for server in baselines.values():
-            runs.append(await hold(server, count, plan.idle_hold,
+            runs.append(await hold(server, count, plan,
                                    lambda i, s=server: PlainSock.open(s, f"idle{i}")))
     return {"runs": runs}
 
@@ -364,6 +382,7 @@ async def sweep(targets: list[Any], plan: Plan) -> dict[str, Any]:
     try:
         for rate in plan.rates:
             for t in list(running):
+                await quiet([x.server for x in targets])
                 step = await run_step(t, rate, plan)
                 results[t.label].append(step)
                 print(f"  {t.label:<11} offered {rate:>6.0f}/s achieved "
@@ -380,6 +399,7 @@ async def sweep(targets: list[Any], plan: Plan) -> dict[str, Any]:
         half = None
         relay = next(t for t in targets if t.label == "relay")
         if saturation["relay"] > 0:
+            await quiet([x.server for x in targets])
             half = await run_step(relay, max(1.0, saturation["relay"] / 2), plan,
                                   seconds=plan.step_seconds * 2)
             print(f"  relay at half saturation ({half['offered_per_s']:.1f}/s): forward to "
@@ -536,8 +556,8 @@ async def soak(relay: Server, teams: list[Team], cookies: list[str], rate: float
                plan: Plan) -> dict[str, Any]:
     """Cycles at a steady rate for ``soak_seconds`` with idle sockets held beside them:
     server memory and CPU every few seconds, and latency per window."""
-    idle_socks = await open_many(lambda i: RelaySock.open(relay, cookies[i % len(cookies)]),
-                                 plan.soak_idle, concurrency=100)
+    idle_socks = (await open_many(lambda i: RelaySock.open(relay, cookies[i % len(cookies)]),
+                                  plan.soak_idle, concurrency=100)).socks
     cycles = RelayCycles(relay, teams)
     await cycles.open()
     windows: list[dict[str, Any]] = []
