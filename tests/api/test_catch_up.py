@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from relay.cases import actions as case_actions
 from relay.delivery.models import Event
 from relay.moderation import actions as moderation
+from tests.delivery.live import client_for
 from tests.factories import Person, ShuttleCase, make_case
 from tests.moderation.helpers import forward, http_client, sockets, submit, via_http
 
@@ -113,3 +115,58 @@ def test_a_socket_without_hello_is_sent_no_events() -> None:
         assert [socket.receive()["event"]["seq"] for _ in stored_seqs(sc.responsible)] == (
             stored_seqs(sc.responsible)
         )
+
+
+def removed_co_facilitator() -> tuple[ShuttleCase, Person, list[int]]:
+    """A co-facilitator who saw a case's traffic, was removed from it, and then assigned to
+    another case. Returns the case, them, and the seqs of their events of the other case."""
+    sc = make_case(co_facilitator=True)
+    shuttle_messages(sc, 2)
+    co = sc.co_facilitator
+    assert co is not None
+    assert Event.objects.filter(user=co.user, case=sc.case, message__isnull=False).exists()
+    case_actions.unassign_facilitator(
+        actor=sc.manager.user, case_id=sc.case.pk, facilitator=co.user
+    )
+    other = case_actions.create_case(actor=sc.manager.user, reference=f"RJ-O{sc.case.reference}")
+    case_actions.assign_facilitator(actor=sc.manager.user, case_id=other.pk, facilitator=co.user)
+    kept = list(
+        Event.objects.filter(user=co.user).exclude(case=sc.case).values_list("seq", flat=True)
+    )
+    assert kept
+    return sc, co, kept
+
+
+@pytest.mark.django_db
+def test_http_catch_up_leaves_out_a_case_the_facilitator_was_removed_from() -> None:
+    sc, co, kept = removed_co_facilitator()
+    client = http_client(co)
+    status, body = via_http(client, "events", after=0, limit=500)
+    assert status == 200, body
+    assert [e["seq"] for e in body["events"]] == kept
+    assert all(e["case_id"] != sc.id for e in body["events"])
+    # The seq numbers skip where the case's events were; ``latest`` is still the stream's.
+    assert body["latest"] == stored_seqs(co)[-1]
+    # Paging one event at a time still finds every readable event, and then stops.
+    seen, after = [], 0
+    while True:
+        page = via_http(client, "events", after=after, limit=1)[1]["events"]
+        if not page:
+            break
+        seen.append(page[0]["seq"])
+        after = page[0]["seq"]
+    assert seen == kept
+    # The facilitator still in the case keeps the whole history.
+    assert [e["seq"] for e in via_http(http_client(sc.facilitator), "events", limit=500)[1][
+        "events"
+    ]] == stored_seqs(sc.facilitator)
+
+
+def test_socket_replay_and_the_python_client_leave_it_out_too(daphne) -> None:
+    sc, co, kept = removed_co_facilitator()
+    client = client_for(daphne, co)
+    with client.socket() as socket:  # says hello from last_seq 0
+        replayed = socket.drain()
+    assert [e["seq"] for e in replayed] == kept
+    client.last_seq = 0
+    assert [e["seq"] for e in client.catch_up()] == kept
