@@ -61,10 +61,6 @@ class LimitedRequest(WebRequest):  # type: ignore[misc]
             return
         super().handleContentChunk(data)
 
-    def allContentReceived(self) -> None:  # noqa: N802 (Twisted's name)
-        if not self.refused:
-            super().allContentReceived()
-
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:  # noqa: N802
         if not self.refused:
             super().requestReceived(command, path, version)
