@@ -26,6 +26,7 @@ from bench.measure import Hist, now, open_loop
 from bench.procs import Server
 
 PAD = "x" * 900  # baseline frames about the size of a sealed question
+STORM_DRAIN = 30.0  # seconds a storm's last sockets may take to be caught up
 
 
 @dataclass
@@ -52,9 +53,9 @@ class Plan:
 
 
 QUICK = Plan(
-    name="quick", idle_sockets=[1000], idle_hold=10, storm_sockets=1000, storm_rates=[500],
-    storm_behind=3, rates=[10, 20, 40, 80, 160, 320, 640, 1280], step_seconds=4, drain=8,
-    teams=8, pause_rounds=3, catch_up_events=1000, catch_up_runs=3, soak_seconds=20,
+    name="quick", idle_sockets=[1000], idle_hold=8, storm_sockets=1000, storm_rates=[500],
+    storm_behind=3, rates=[10, 20, 40, 80, 160, 320, 640], step_seconds=3, drain=8,
+    teams=8, pause_rounds=3, catch_up_events=1000, catch_up_runs=3, soak_seconds=15,
     soak_idle=200, sessions=400, idle_teams=10,
     open_seconds=120,
 )
@@ -156,7 +157,7 @@ async def storm(relay: Server, cookies: list[str], plan: Plan) -> dict[str, Any]
             socks: list[RelaySock] = []
             one = _storm_arrival(relay, cookies, plan.storm_behind, latency, socks)
             before = relay.sample()
-            result = await open_loop(rate, plan.storm_sockets, one, drain=plan.drain)
+            result = await open_loop(rate, plan.storm_sockets, one, drain=STORM_DRAIN)
             after = relay.sample()
             await close_all(socks)
             steps.append({
