@@ -65,7 +65,8 @@ def has_enrolled(user: User) -> bool:
 
 
 def invitation_for_code(code: str) -> Invitation | None:
-    """The unused, unexpired invitation with this code, or None (any reason: same answer)."""
+    """The unused, unexpired invitation with this code, or None (any reason: same answer).
+    Only a reset's code is good for a person who has enrolled already."""
     if not isinstance(code, str) or not 1 <= len(code) <= 64:
         return None
     invitation = (
@@ -74,5 +75,7 @@ def invitation_for_code(code: str) -> Invitation | None:
     if invitation is None or invitation.used_at is not None:
         return None
     if invitation.expires_at <= timezone.now() or invitation.user.suspended_at is not None:
+        return None
+    if not invitation.for_reset and has_enrolled(invitation.user):
         return None
     return invitation

@@ -5,10 +5,12 @@ which every facilitator of every case of theirs hears of as a key change. And ke
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from relay.accounts import actions as account_actions
@@ -108,8 +110,15 @@ def test_a_code_that_is_not_a_reset_cannot_re_enrol_an_enrolled_person():
         expires_at=sc.case.created_at.replace(year=sc.case.created_at.year + 1),
     )
     before = account_state(sc.harmed)
-    check = json_post(Client(), "/api/enrol/check", {"code": code}).json()
-    body, _ = enrolment_body(check, code, "the attacker's own password")
+    check = json_post(Client(), "/api/enrol/check", {"code": code})
+    assert check.status_code == 400
+    assert check.json()["error"]["code"] == "bad_code"
+    params = {
+        "salt": base64.b64encode(before["salt"]).decode(),
+        "opslimit": settings.RELAY_KDF_OPSLIMIT,
+        "memlimit": settings.RELAY_KDF_MEMLIMIT,
+    }
+    body, _ = enrolment_body(params, code, "the attacker's own password")
     refused = json_post(Client(), "/api/enrol", body)
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "bad_code"
