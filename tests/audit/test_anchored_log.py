@@ -10,6 +10,7 @@ move the head, empty the log, or edit an event and recompute every hash after it
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import re
 import uuid
@@ -277,7 +278,7 @@ def test_audit_checkpoint_refuses_a_broken_log_and_writes_nothing(checkpoint_dir
 
 @pytest.mark.django_db
 def test_an_unwritable_checkpoint_dir_does_not_fail_the_action(
-    checkpoint_dir: Path, settings: Any, tmp_path: Path
+    checkpoint_dir: Path, settings: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The action has committed; a checkpoint that cannot be written is logged, and the
     # verifier then reports the unreadable checkpoint file rather than the action failing
@@ -288,6 +289,7 @@ def test_an_unwritable_checkpoint_dir_does_not_fail_the_action(
     with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
         record(AuditEventType.CASE_CREATED, actor=None)
     assert AuditEvent.objects.count() == 1
+    assert "audit checkpoint for event #1 not written" in caplog.text
     assert "cannot be read" in verify_fails()
     # Once the directory works again, the next event's checkpoint vouches for both.
     settings.RELAY_AUDIT_CHECKPOINT_DIR = str(checkpoint_dir)
@@ -295,3 +297,38 @@ def test_an_unwritable_checkpoint_dir_does_not_fail_the_action(
     with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
         record(AuditEventType.CASE_CREATED, actor=None)
     call_command("verify_audit_log")
+
+
+@pytest.mark.django_db
+def test_the_upgrade_seals_events_written_before_macs(checkpoint_dir: Path) -> None:
+    from django.apps import apps
+
+    seal = importlib.import_module("relay.audit.migrations.0004_auditevent_mac")
+    count = build_log()
+    AuditEvent.objects.update(mac="")
+    assert broken_at(verify_fails()) == 1
+    seal.seal_existing_events(apps, None)
+    call_command("verify_audit_log")
+    # Sealing does not hide a chain that was already broken.
+    AuditEvent.objects.filter(seq=count // 2).update(data={"forged": True})
+    AuditEvent.objects.update(mac="")
+    seal.seal_existing_events(apps, None)
+    assert broken_at(verify_fails()) == count // 2
+
+
+def test_every_relay_process_mounts_the_checkpoint_volume() -> None:
+    from django.conf import settings
+
+    from tests.test_compose import ROOT, parse_block_yaml
+
+    compose = parse_block_yaml((ROOT / "docker-compose.yml").read_text())
+    assert "audit-checkpoints" in compose["volumes"]
+    for name in ("app1", "app2"):
+        assert (
+            "audit-checkpoints:/app/var/audit-checkpoints" in compose["services"][name]["volumes"]
+        )
+    assert "/app/var/audit-checkpoints" in (ROOT / "Dockerfile").read_text()
+    default = Path(settings.BASE_DIR) / "var" / "audit-checkpoints"
+    from relay import settings as base
+
+    assert Path(base.RELAY_AUDIT_CHECKPOINT_DIR) == default
