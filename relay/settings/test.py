@@ -22,12 +22,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES["default"]["TEST"]["NAME"] = str(BASE_DIR / "var" / f"test-{_os.getpid()}.sqlite3")
-# Audit checkpoints go to a directory of this test run's own (inherited by the Daphne
-# processes it starts), so runs never see each other's checkpoints.
+# Audit checkpoints go to a temporary directory of this test run's own (inherited by the
+# Daphne processes it starts), so runs never see each other's checkpoints; tests/audit gives
+# each test its own.
 import os as _os
+import tempfile as _tempfile
 
 RELAY_AUDIT_CHECKPOINT_DIR = _os.environ.setdefault(
-    "RELAY_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / f"test-audit-{_os.getpid()}")
+    "RELAY_AUDIT_CHECKPOINT_DIR",
+    _os.path.join(_tempfile.gettempdir(), f"relay-test-audit-{_os.getpid()}"),
 )
 # Page shells tell the browser client to accept the cheap KDF parameters above.
 RELAY_TEST_KDF_FLOOR = True
