@@ -71,6 +71,12 @@ def plan_from(args: argparse.Namespace) -> scenarios.Plan:
                              f"{', '.join(k for k in fields if k not in ('name', 'extra'))}"
                              "=value")
         current = getattr(plan, key)
+        if key == "idle_servers":
+            servers = value.split(",")
+            if not set(servers) <= {"relay", "websockets", "group_send"}:
+                raise SystemExit(f"--set {item!r}: servers are relay, websockets, group_send")
+            changes[key] = servers
+            continue
         try:
             if isinstance(current, list):
                 kind = type(current[0]) if current else float
@@ -88,19 +94,23 @@ def plan_from(args: argparse.Namespace) -> scenarios.Plan:
 
 async def run_all(chosen: list[str], plan: scenarios.Plan, relay: procs.Server,
                   baselines: dict[str, procs.Server], teams: list[Any], idle_accounts: list[Any],
-                  catch_team: Any, results: dict[str, Any]) -> None:
-    from bench.clients import more_sessions
+                  storm_accounts: list[Any], catch_team: Any, results: dict[str, Any]) -> None:
+    from bench.clients import more_sessions, sessions_for
 
-    cookies: list[str] = []
-    if {"idle", "storm", "soak"} & set(chosen):
-        print(f"signing in {plan.sessions} sessions", flush=True)
-        cookies = await more_sessions(relay, idle_accounts, plan.sessions)
+    idle_cookies: list[str] = []
+    if idle_accounts:
+        count = sessions_for(max([*plan.idle_sockets, plan.soak_idle]))
+        print(f"signing in {count} sessions for idle sockets", flush=True)
+        idle_cookies = await more_sessions(relay, idle_accounts, count)
     if "idle" in chosen:
         print("idle hold", flush=True)
-        results["idle"] = await scenarios.idle(relay, baselines, cookies, plan)
+        results["idle"] = await scenarios.idle(relay, baselines, idle_cookies, plan)
     if "storm" in chosen:
+        count = sessions_for(plan.storm_sockets)
+        print(f"signing in {count} sessions for the storm", flush=True)
+        storm_cookies = await more_sessions(relay, storm_accounts, count)
         print("connect storm", flush=True)
-        results["storm"] = await scenarios.storm(relay, cookies, plan)
+        results["storm"] = await scenarios.storm(relay, storm_cookies, plan)
     if "cycle" in chosen:
         print("moderated cycle sweep", flush=True)
         targets: list[Any] = [scenarios.RelayCycles(relay, teams)]
@@ -116,7 +126,7 @@ async def run_all(chosen: list[str], plan: scenarios.Plan, relay: procs.Server,
         saturation = results.get("cycle", {}).get("saturation_per_s", {}).get("relay", 0.0)
         rate = saturation / 2 if saturation else SOAK_DEFAULT_RATE
         print(f"soak at {rate:.1f}/s", flush=True)
-        results["soak"] = await scenarios.soak(relay, teams, cookies, rate, plan)
+        results["soak"] = await scenarios.soak(relay, teams, idle_cookies, rate, plan)
 
 
 def main() -> int:
@@ -160,27 +170,36 @@ def main() -> int:
         import django
 
         django.setup()
-        from bench.clients import seed_teams
+        from bench.clients import seed_participants, seed_teams, users_for
 
         try:
             profile = args.out / "relay-profile.txt" if args.profile else None
             args.out.mkdir(parents=True, exist_ok=True)
             relay = procs.start_relay(env, port, profile=profile)
             servers.append(relay)
-            print(f"seeding {plan.teams + 1 + plan.idle_teams} cases", flush=True)
+            print(f"seeding {plan.teams + 1} cases", flush=True)
             teams = seed_teams(relay, plan.teams)
             catch_team = seed_teams(relay, 1)[0]
-            needs_idle = {"idle", "storm", "soak"} & set(chosen)
-            idle_teams = seed_teams(relay, plan.idle_teams) if needs_idle else []
-            idle_accounts = [a for t in idle_teams for a in (t.harmed, t.responsible)]
+            idle_accounts: list[Any] = []
+            if {"idle", "soak"} & set(chosen):
+                count = users_for(max([*plan.idle_sockets, plan.soak_idle]))
+                print(f"seeding {count} participants for idle sockets", flush=True)
+                idle_accounts = seed_participants(relay, count)
+            storm_accounts: list[Any] = []
+            if "storm" in chosen:
+                # Participants of communicating cases: each has events to catch up on.
+                count = -(-users_for(plan.storm_sockets) // 2)
+                print(f"seeding {count} cases for the storm", flush=True)
+                storm_accounts = [a for t in seed_teams(relay, count)
+                                  for a in (t.harmed, t.responsible)]
             baselines = {}
             if {"idle", "cycle"} & set(chosen):
                 baselines = {"websockets": procs.start_pushserver(),
                              "group_send": procs.start_groupsend()}
                 servers += list(baselines.values())
             asyncio.run(asyncio.wait_for(
-                run_all(chosen, plan, relay, baselines, teams, idle_accounts, catch_team,
-                        results),
+                run_all(chosen, plan, relay, baselines, teams, idle_accounts, storm_accounts,
+                        catch_team, results),
                 OVERALL_MINUTES[plan.name] * 60))
             results["setup"]["relay_alive_at_end"] = relay.alive()
         finally:

@@ -82,6 +82,32 @@ def seed_teams(server: Server, count: int) -> list[Team]:
     return teams
 
 
+# Relay caps open sockets per session and per user (RELAY_MAX_SOCKETS_PER_SESSION = 10,
+# RELAY_MAX_SOCKETS_PER_USER = 30 by default): the generator stays below both, with room for
+# sockets still closing when the next ones open.
+SOCKETS_PER_SESSION = 8
+SOCKETS_PER_USER = 24
+
+
+def users_for(sockets: int) -> int:
+    return max(1, -(-sockets // SOCKETS_PER_USER))
+
+
+def sessions_for(sockets: int) -> int:
+    return max(1, -(-sockets // SOCKETS_PER_SESSION))
+
+
+def seed_participants(server: Server, count: int) -> list[Account]:
+    """``count`` participant accounts with keys, in no case, signed in over HTTP."""
+    from relay.accounts.models import Role
+    from tests.delivery.live import client_for
+    from tests.factories import make_person
+
+    where = SimpleNamespace(url=server.url)
+    return [Account(client_for(where, make_person(Role.PARTICIPANT)), "participant")
+            for _ in range(count)]
+
+
 async def more_sessions(server: Server, accounts: list[Account], total: int) -> list[str]:
     """``total`` session cookies over the accounts: each extra one a real sign-in
     (``POST /api/session`` with the account's login key), as another device would."""

@@ -46,9 +46,9 @@ class Plan:
     catch_up_runs: int
     soak_seconds: float
     soak_idle: int
-    sessions: int
-    idle_teams: int
     open_seconds: float  # opening the sockets of one idle hold stops after this
+    idle_servers: list[str] = field(default_factory=lambda: ["relay", "websockets",
+                                                              "group_send"])
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -56,7 +56,7 @@ QUICK = Plan(
     name="quick", idle_sockets=[1000], idle_hold=8, storm_sockets=1000, storm_rates=[500],
     storm_behind=3, rates=[10, 20, 40, 80, 160, 320, 640], step_seconds=3, drain=8,
     teams=8, pause_rounds=3, catch_up_events=1000, catch_up_runs=3, soak_seconds=15,
-    soak_idle=200, sessions=400, idle_teams=10,
+    soak_idle=200,
     open_seconds=120,
 )
 FULL = Plan(
@@ -64,7 +64,6 @@ FULL = Plan(
     storm_rates=[250, 500, 1000], storm_behind=3,
     rates=[10, 20, 40, 80, 160, 320, 640, 1280, 2560], step_seconds=10, drain=15, teams=32,
     pause_rounds=5, catch_up_events=1000, catch_up_runs=5, soak_seconds=120, soak_idle=1000,
-    sessions=2000, idle_teams=20,
     open_seconds=240,
 )
 
@@ -135,9 +134,12 @@ async def idle(relay: Server, baselines: dict[str, Server], cookies: list[str],
     """N signed-in Relay sockets doing nothing, alternated with the same N on each baseline."""
     runs = []
     for count in plan.idle_sockets:
-        runs.append(await hold(relay, count, plan, lambda i: RelaySock.open(
-            relay, cookies[i % len(cookies)])))
-        for server in baselines.values():
+        if "relay" in plan.idle_servers:
+            runs.append(await hold(relay, count, plan, lambda i: RelaySock.open(
+                relay, cookies[i % len(cookies)])))
+        for label, server in baselines.items():
+            if label not in plan.idle_servers:
+                continue
             runs.append(await hold(server, count, plan,
                                    lambda i, s=server: PlainSock.open(s, f"idle{i}")))
     return {"runs": runs}

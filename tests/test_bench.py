@@ -15,8 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = [
-    "teams=1", "idle_teams=1", "rates=5", "step_seconds=1", "drain=10", "idle_sockets=6",
-    "idle_hold=1", "storm_sockets=6", "storm_rates=20", "sessions=4", "pause_rounds=1",
+    "teams=1", "rates=5", "step_seconds=1", "drain=10", "idle_sockets=6",
+    "idle_hold=1", "storm_sockets=6", "storm_rates=20", "pause_rounds=1",
     "catch_up_events=12", "catch_up_runs=1", "soak_seconds=2", "soak_idle=2",
 ]
 
