@@ -131,9 +131,11 @@ def text(results: dict[str, Any]) -> str:
         out.append("")
     if "cycle" in results:
         cyc = results["cycle"]
-        out.append("moderated cycle, open loop (latency from the scheduled start)")
+        out.append("moderated cycle, open loop (latency from the scheduled start; ms; "
+                   "gen = the load generator, late = how late it started arrivals)")
         out.append(f"  {'target':<11}{'offered':>8}{'achieved':>9}{'err':>5}{'e2e p50':>9}"
-                   f"{'e2e p99':>9}{'fwd p99':>9}{'srv CPU s/1000':>15}{'srv %':>7}{'gen %':>7}")
+                   f"{'e2e p99':>9}{'fwd p99':>9}{'srv CPU s/1000':>15}{'srv %':>7}{'gen %':>7}"
+                   f"{'gen late p99':>13}")
         for label, steps in cyc["steps"].items():
             for st in steps:
                 lat = st["latency"]
@@ -143,7 +145,8 @@ def text(results: dict[str, Any]) -> str:
                     f"{lat['end_to_end']['p99_ms']:>9.1f}"
                     f"{lat['forward_to_recipient']['p99_ms']:>9.1f}"
                     f"{st['server_cpu_s_per_1000']:>15.2f}{st['server_cpu_percent']:>7.0f}"
-                    f"{st['generator_cpu_percent']:>7.0f}")
+                    f"{st['generator_cpu_percent']:>7.0f}"
+                    f"{st['generator_late_start']['p99_ms']:>13.1f}")
         sat = cyc["saturation_per_s"]
         reached = cyc.get("saturation_reached", {})
         out.append("  saturation: " + ", ".join(
