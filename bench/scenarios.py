@@ -396,7 +396,10 @@ async def sweep(targets: list[Any], plan: Plan) -> dict[str, Any]:
                     running.remove(t)
             if not running:
                 break
-        saturation = {label: max((s["achieved_per_s"] for s in steps), default=0.0)
+        # The highest rate achieved without an error (a step with errors measured failures,
+        # not capacity); if every step had errors, the highest rate achieved at all.
+        saturation = {label: max((s["achieved_per_s"] for s in steps if not s["errors"]),
+                                 default=max((s["achieved_per_s"] for s in steps), default=0.0))
                       for label, steps in results.items()}
         reached = {label: any(saturated(s) for s in steps) for label, steps in results.items()}
         half = None
