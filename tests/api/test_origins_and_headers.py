@@ -113,6 +113,11 @@ def test_the_documented_permissions_policy_is_the_one_sent() -> None:
     assert " ".join(section.split()) == f"Permissions-Policy: {PERMISSIONS_POLICY}"
 
 
+def test_the_proxy_sends_the_same_permissions_policy() -> None:
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert f'header ?Permissions-Policy "{PERMISSIONS_POLICY}"' in caddyfile
+
+
 def test_pages_through_daphne_send_the_permissions_policy(daphne: DaphneProcess) -> None:
     response = httpx.get(f"{daphne.url}/api/csrf", timeout=10)
     assert response.headers["Permissions-Policy"] == PERMISSIONS_POLICY
