@@ -49,7 +49,7 @@ def test_makefile_targets_do_what_the_readme_says():
     assert targets["test"].split() == ["setup", "frontend", "chromium"]
     assert "cd frontend && npm ci --no-audit --no-fund && npm run build" in makefile
     assert "$(UV) sync --frozen" in makefile
-    assert "-p 8000 relay.asgi:application" in makefile
+    assert "$(PY) -m relay.serve -b 127.0.0.1 -p 8000" in makefile
     assert "$(PY) -m relay_client.demo --server $(SERVER)" in makefile
     help_lines = [line for line in makefile.splitlines() if re.match(r"^[a-z-]+:.*## ", line)]
     assert len(help_lines) == len(targets)
