@@ -58,6 +58,7 @@ demo: setup ## Run the scripted exchange against a running Relay (SERVER=...)
 
 test: setup frontend chromium ## Run the whole test suite
 	@mkdir -p var
+	cd frontend && node --test test/
 	$(PY) -m pytest
 
 lint: setup ## Check the code with ruff and mypy

@@ -1,6 +1,7 @@
 // One case for a facilitator: its state and who paused, the live moderation queue, review
 // (edit with a word diff, pass on, return with a note, reject with a reason), fingerprints
-// and notes to a participant.
+// and notes to a participant. What to show comes from casestate.js (the server's summary and
+// events); this module only does the DOM, the network and the envelopes.
 
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
@@ -11,80 +12,85 @@ import {
   reopenFailed,
   trustedKeys,
 } from "../casekeys.js";
-import { SIDE_WORDS, caseStateWords } from "../casewords.js";
+import { SIDE_WORDS, caseState, facilitatorView, foldEvent, waitingIds, withSummary } from "../casestate.js";
 import { wordDiff } from "../diff.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { followEvents } from "../socket.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
-
-const KIND_WORDS = {
-  question: "Question",
-  answer: "Answer",
-  statement: "Statement",
-  letter: "Letter",
-  apology: "Apology",
-  note_to_facilitator: "Note to facilitators",
-  facilitator_note: "Facilitator note",
-  return_note: "Return note",
-  rejection_reason: "Reason for not passing on",
-};
 
 export async function casePage() {
   const device = await signedInDevice();
   if (!device) return;
   const me = device.keyPair;
   const caseId = document.body.dataset.caseId;
-  let summary = await get(`/api/cases/${caseId}`);
-  let keys = trustedKeys(summary, me);
-  const record = new Map(); // message_id -> { wire, text, error, who }
-  const queue = new Map(); // message_id -> entry, waiting for a decision
+  const state = caseState(await get(`/api/cases/${caseId}`), device.me.user_id);
+  let keys = trustedKeys(state.summary, me);
+  const record = new Map(); // message_id -> { wire, text, error, unknownKey }
+  let queued = []; // message ids from the queue endpoint and the stream, oldest first
   let reviewing = null;
-
-  const participantBySide = (side) => summary.participants.find((p) => p.side === side);
-  const sideOfKey = (keyId) => summary.participants.find((p) => p.key && p.key.key_id === keyId)?.side;
+  const view = () => facilitatorView(state);
+  const participantBySide = (side) => state.summary.participants.find((p) => p.side === side);
 
   function open(wire) {
-    if (record.has(wire.message_id)) {
-      record.get(wire.message_id).wire.state = wire.state;
-      return record.get(wire.message_id);
-    }
+    if (record.has(wire.message_id)) return record.get(wire.message_id);
     const entry = { wire, ...openMessage(wire, keys, me) };
     record.set(wire.message_id, entry);
     return entry;
   }
+  // The newest wire the state holds for a message (its state may have moved on).
+  const wireOf = (id) => state.messages.get(id)?.wire || record.get(id)?.wire;
 
-  // Read the case again, and with it its keys: messages from a key the page did not know yet
-  // open now.
+  function renderAll() {
+    renderParticipants();
+    renderState();
+    renderQueue();
+    renderRecord();
+  }
+
+  // Read the case again: its may_* fields after a change, and its keys, so messages from a
+  // key the page did not know yet open now. One read at a time; another follows if needed.
+  let reading = null;
   function refreshSummary() {
-    return get(`/api/cases/${caseId}`).then((fresh) => {
-      summary = fresh;
-      keys = trustedKeys(summary, me);
-      reopenFailed(record.values(), keys, me);
-      renderParticipants();
-      renderState();
-      renderQueue();
-      renderRecord();
-    }).catch((error) => showError(error.message));
+    if (reading) {
+      reading.again = true;
+      return reading.done;
+    }
+    reading = { again: false };
+    reading.done = (async () => {
+      try {
+        do {
+          reading.again = false;
+          withSummary(state, await get(`/api/cases/${caseId}`));
+          keys = trustedKeys(state.summary, me);
+          reopenFailed(record.values(), keys, me);
+        } while (reading.again);
+      } finally {
+        reading = null;
+      }
+      renderAll();
+    })().catch((error) => showError(error.message));
+    return reading.done;
   }
 
   function renderState() {
-    $("case-reference").textContent = summary.reference;
-    document.title = `Case ${summary.reference} – Relay`;
-    $("case-state").textContent = caseStateWords(summary);
+    const shown = view();
+    $("case-reference").textContent = shown.reference;
+    document.title = `Case ${shown.reference} – Relay`;
+    $("case-state").textContent = shown.stateWords;
     const toggle = $("safety-pause-toggle");
-    toggle.textContent = summary.safety_paused ? "Lift the safety pause" : "Pause this case for safety";
-    toggle.hidden = summary.state !== "active";
+    toggle.textContent = shown.safetyToggle.label;
+    toggle.hidden = !shown.safetyToggle.shown;
     const blocked = $("forward-blocked");
-    blocked.hidden = summary.communicating;
-    blocked.textContent = summary.communicating ? "" : `${caseStateWords(summary)} You can still return it or explain why it will not be passed on.`;
-    $("review-forward").disabled = !summary.communicating;
+    blocked.hidden = shown.mayForward;
+    blocked.textContent = shown.forwardBlocked;
+    $("review-forward").disabled = !shown.mayForward;
   }
 
   function renderParticipants() {
     const sides = ["harmed", "responsible"];
-    summary.participants.sort((a, b) => sides.indexOf(a.side) - sides.indexOf(b.side));
+    const people = [...state.summary.participants].sort((a, b) => sides.indexOf(a.side) - sides.indexOf(b.side));
     $("participants").replaceChildren(
-      ...summary.participants.map((p) => {
+      ...people.map((p) => {
         const item = el("li", { class: "participant" },
           el("h3", {}, `${p.display_name || "Participant"} (${SIDE_WORDS[p.side]})`),
           el("p", {}, `Taking part: ${p.state}.`));
@@ -131,32 +137,33 @@ export async function casePage() {
     const select = $("note-to");
     const chosen = select.value;
     select.replaceChildren(
-      ...summary.participants.filter((p) => p.key && p.state !== "withdrawn").map((p) =>
+      ...view().noteTo.map((p) =>
         el("option", { value: p.side }, `${p.display_name || "Participant"} (${SIDE_WORDS[p.side]})`)),
     );
     if (chosen) select.value = chosen;
   }
 
   function renderQueue() {
-    const waiting = [...queue.values()];
-    $("queue-empty").hidden = waiting.length > 0;
+    queued = waitingIds(state, queued);
+    const shown = view();
+    $("queue-empty").hidden = queued.length > 0;
     $("queue").replaceChildren(
-      ...waiting.map((entry) => el("li", { class: "queue-item" },
-        el("p", {}, `${KIND_WORDS[entry.wire.kind] || entry.wire.kind} from ${SIDE_WORDS[sideOfKey(entry.wire.envelope.header.sender_key_id)] || "a participant"}, sent `, when(entry.wire.at)),
+      ...queued.map((id) => record.get(id)).filter(Boolean).map((entry) => el("li", { class: "queue-item" },
+        el("p", {}, shown.queueLine(entry.wire), when(entry.wire.at)),
         el("button", { type: "button", onclick: () => startReview(entry) }, "Open this message"))),
     );
   }
 
   function renderRecord() {
-    $("record-empty").hidden = record.size > 0;
+    const items = view().record;
+    $("record-empty").hidden = items.length > 0;
     $("record").replaceChildren(
-      ...[...record.values()].map((entry) => {
-        const senderSide = sideOfKey(entry.wire.envelope.header.sender_key_id);
-        const from = senderSide ? SIDE_WORDS[senderSide] : "a facilitator";
+      ...items.map((item) => {
+        const entry = record.get(item.id) || {};
         return el("li", { class: "message" },
-          el("h3", { class: "message-heading" }, `${KIND_WORDS[entry.wire.kind] || entry.wire.kind} from ${from}`),
-          el("p", { class: "message-time" }, when(entry.wire.at), ` · ${entry.wire.state}${entry.wire.envelope.header.edited ? " · edited" : ""}`),
-          entry.error ? el("p", { class: "error" }, entry.error) : el("p", { class: "message-body" }, entry.text));
+          el("h3", { class: "message-heading" }, item.heading),
+          el("p", { class: "message-time" }, when(item.at), item.meta),
+          entry.error ? el("p", { class: "error" }, entry.error) : el("p", { class: "message-body" }, entry.text ?? ""));
       }),
     );
   }
@@ -179,8 +186,7 @@ export async function casePage() {
       return;
     }
     reviewing = entry;
-    const side = sideOfKey(entry.wire.envelope.header.sender_key_id);
-    $("review-meta").textContent = `${KIND_WORDS[entry.wire.kind]} from ${SIDE_WORDS[side]}, to be passed on to ${SIDE_WORDS[side === "harmed" ? "responsible" : "harmed"]}.`;
+    $("review-meta").textContent = view().describe(entry.wire);
     $("review-original").textContent = entry.text;
     $("review-edit").value = entry.text;
     $("review-return-note").value = "";
@@ -202,7 +208,7 @@ export async function casePage() {
       senderId: device.me.user_id,
       caseId,
       kind,
-      recipients: [...facilitatorRecipients(summary), ...recipientsOf(to)],
+      recipients: [...facilitatorRecipients(state.summary), ...recipientsOf(to)],
       payload: { body },
       derivedFrom,
       edited,
@@ -219,7 +225,7 @@ export async function casePage() {
       edited: action === "forward" && body !== entry.text,
     });
     await post(`/api/messages/${entry.wire.message_id}/${action}`, { envelope });
-    queue.delete(entry.wire.message_id);
+    queued = queued.filter((id) => id !== entry.wire.message_id);
     closeReview();
     renderQueue();
     announce({ forward: "Passed on.", return: "Returned with your note.", reject: "Not passed on; the reason was sent." }[action]);
@@ -230,8 +236,8 @@ export async function casePage() {
   $("review-edit").addEventListener("input", renderDiff);
   $("review-close").addEventListener("click", closeReview);
   $("review-forward").addEventListener("click", (event) => busy(event.currentTarget, async () => {
-    const senderSide = sideOfKey(reviewing.wire.envelope.header.sender_key_id);
-    const target = participantBySide(senderSide === "harmed" ? "responsible" : "harmed");
+    const target = view().forwardTargetOf(wireOf(reviewing.wire.message_id));
+    if (!target) throw new Error("This message is not from a participant of this case.");
     const body = $("review-edit").value;
     if (!body.trim()) throw new Error("There is nothing left to pass on. Return it or explain why not instead.");
     await decide("forward", reviewing.wire.kind, body, target);
@@ -239,18 +245,18 @@ export async function casePage() {
   $("review-return").addEventListener("click", (event) => busy(event.currentTarget, async () => {
     const note = $("review-return-note").value;
     if (!note.trim()) throw new Error("Write a note saying what to change.");
-    await decide("return", "return_note", note, participantBySide(sideOfKey(reviewing.wire.envelope.header.sender_key_id)));
+    await decide("return", "return_note", note, view().senderOf(reviewing.wire));
   }));
   $("review-reject").addEventListener("click", (event) => busy(event.currentTarget, async () => {
     const reason = $("review-reject-reason").value;
     if (!reason.trim()) throw new Error("Write the reason it will not be passed on.");
-    await decide("reject", "rejection_reason", reason, participantBySide(sideOfKey(reviewing.wire.envelope.header.sender_key_id)));
+    await decide("reject", "rejection_reason", reason, view().senderOf(reviewing.wire));
   }));
 
   $("safety-pause-toggle").addEventListener("click", (event) => busy(event.currentTarget, async () => {
-    summary = await post(`/api/cases/${caseId}/${summary.safety_paused ? "resume" : "pause"}`);
+    withSummary(state, await post(`/api/cases/${caseId}/${view().safetyToggle.action}`));
     renderState();
-    announce(caseStateWords(summary));
+    announce(view().stateWords);
   }));
 
   $("note-form").addEventListener("submit", (event) => {
@@ -271,45 +277,29 @@ export async function casePage() {
   installSignOut();
 
   function onEvent(event, live) {
-    if (event.case_id !== caseId) return;
-    if (event.type === "message" && event.message) {
+    if (event.type === "message" && event.message && event.case_id === caseId) {
       const entry = open(event.message);
-      if (live && entry.unknownKey) refreshSummary();
-      if (event.message.audience === "other_party" && event.message.state === "submitted") {
-        queue.set(event.message.message_id, entry);
-        if (live) announce("A new message is waiting for your decision.");
-      }
-    } else if (event.type === "message_state") {
-      const entry = record.get(event.data.message_id);
-      if (entry) entry.wire.state = event.data.state;
-      queue.delete(event.data.message_id);
-      if (reviewing && reviewing.wire.message_id === event.data.message_id && live) {
-        closeReview();
-        announce("A colleague has already decided on that message.");
-      }
-    } else if (event.type === "communication") {
-      summary.communicating = event.data.communicating;
-      summary.safety_paused = event.data.safety_paused;
-      for (const p of summary.participants) {
-        if (p.state === "paused" || p.state === "active") {
-          p.state = event.data.paused_sides.includes(p.side) ? "paused" : "active";
-        }
-      }
-      if (live) announce(caseStateWords(summary));
-    } else if (event.type === "participation") {
-      const p = participantBySide(event.data.side);
-      if (p) p.state = event.data.state;
-    } else if (event.type === "case") {
-      summary.state = event.data.state;
-    } else if (event.type === "key" && live) {
+      if (live && entry.unknownKey) state.stale = true;
+    }
+    const result = foldEvent(state, event);
+    if (!result.changed) return;
+    if (event.type === "message" && event.message && event.message.audience === "other_party"
+      && !queued.includes(event.message.message_id)) {
+      queued.push(event.message.message_id);
+    }
+    if (!live) return;
+    if (event.type === "message_state" && reviewing && reviewing.wire.message_id === event.data.message_id) {
+      closeReview();
+      announce("A colleague has already decided on that message.");
+    }
+    if (result.keyChanged) {
       showError("A key in this case has changed. Check the new fingerprint with its owner before anything is passed on to them.");
     }
-    if (live) {
-      renderState();
-      renderQueue();
-      renderRecord();
-      if (["participation", "case", "key"].includes(event.type)) refreshSummary();
-    }
+    if (result.news) announce(result.news);
+    renderState();
+    renderQueue();
+    renderRecord();
+    if (state.stale) refreshSummary();
   }
 
   await followEvents({
@@ -317,12 +307,9 @@ export async function casePage() {
     ready: async () => {
       // The queue endpoint is the truth for what waits; the stream keeps it live from here.
       const waiting = await get(`/api/cases/${caseId}/queue`);
-      queue.clear();
-      for (const wire of waiting.messages) queue.set(wire.message_id, open(wire));
-      renderState();
-      renderParticipants();
-      renderQueue();
-      renderRecord();
+      queued = waiting.messages.map((wire) => open(wire).wire.message_id);
+      if (state.stale) await refreshSummary();
+      renderAll();
     },
   });
 }

@@ -3,7 +3,7 @@
 import { get } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { $, el } from "../ui.js";
-import { caseStateWords } from "../casewords.js";
+import { caseStateWords } from "../casestate.js";
 
 export async function casesPage() {
   if (!(await signedInDevice())) return;

@@ -1,32 +1,15 @@
 // The participant's conversation: messages with the facilitators and the messages passed on
-// from the other person, what happened to each message sent, pause, withdraw.
+// from the other person, what happened to each message sent, pause, withdraw. What to show
+// comes from casestate.js (the server's summary and events); this module only does the DOM,
+// the network and the envelopes.
 
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { facilitatorRecipients, openMessage, reopenFailed, trustedKeys } from "../casekeys.js";
+import { caseState, conversationView, foldEvent, withSummary } from "../casestate.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { followEvents } from "../socket.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
-
-const FOR_OTHER_PARTY = new Set(["question", "answer", "statement", "letter", "apology"]);
-const KIND_WORDS = {
-  question: "Question",
-  answer: "Answer",
-  statement: "Statement",
-  letter: "Letter",
-  apology: "Apology",
-  note_to_facilitator: "Note to your facilitator",
-  facilitator_note: "From your facilitator",
-};
-const STATE_WORDS = {
-  submitted: "Waiting for your facilitator",
-  approved: "Passed on by your facilitator",
-  returned: "Returned by your facilitator",
-  rejected: "Not passed on",
-  retracted: "Taken back",
-  voided: "Not passed on: you withdrew",
-  delivered: "Sent to your facilitator",
-};
 
 export async function conversationPage() {
   const device = await signedInDevice();
@@ -37,111 +20,79 @@ export async function conversationPage() {
     showError("You are not part of a conversation yet. Your facilitator will tell you when it starts.");
     return;
   }
-  let summary = cases[0];
-  let keys = trustedKeys(summary, me);
-  const messages = new Map(); // message_id -> { wire, text, error, notes: [] }
-  const order = [];
-  let revising = null;
+  const state = caseState(cases[0], device.me.user_id);
+  const caseId = state.summary.case_id;
+  let keys = trustedKeys(state.summary, me);
+  const opened = new Map(); // message_id -> { wire, text, error, unknownKey }
+  let revising = null; // the message id a new version is being written for
 
-  function addMessage(wire, live) {
-    if (messages.has(wire.message_id)) {
-      messages.get(wire.message_id).wire.state = wire.state;
-      return;
-    }
-    const opened = openMessage(wire, keys, me);
-    const entry = { wire, ...opened, notes: [] };
-    if (live && opened.unknownKey) refreshSummary().then(render).catch(() => undefined);
-    messages.set(wire.message_id, entry);
-    const derived = wire.envelope.header.derived_from;
-    if (["return_note", "rejection_reason"].includes(wire.kind) && derived && messages.has(derived)) {
-      messages.get(derived).notes.push(entry);
-    } else {
-      order.push(entry);
-    }
-    if (live && !wire.from_you) {
-      announce(
-        FOR_OTHER_PARTY.has(wire.kind)
-          ? `New message passed on from ${summary.other_party.label}.`
-          : "New message from your facilitator.",
-      );
-    }
+  function openWire(wire) {
+    if (opened.has(wire.message_id)) return opened.get(wire.message_id);
+    const entry = { wire, ...openMessage(wire, keys, me) };
+    opened.set(wire.message_id, entry);
+    return entry;
   }
 
-  function messageItem(entry) {
-    const { wire } = entry;
-    const forwarded = !wire.from_you && FOR_OTHER_PARTY.has(wire.kind);
-    let heading;
-    if (wire.from_you) heading = `You wrote: ${KIND_WORDS[wire.kind] || wire.kind}`;
-    else if (forwarded) heading = `${KIND_WORDS[wire.kind]} from ${summary.other_party.label}, passed on by your facilitator`;
-    else heading = KIND_WORDS[wire.kind] || "From your facilitator";
-    const item = el("li", { class: `message ${wire.from_you ? "mine" : "theirs"}`, "data-message-id": wire.message_id });
+  function messageItem(message) {
+    const entry = opened.get(message.id) || {};
+    const mine = message.author === "me";
+    const item = el("li", { class: `message ${mine ? "mine" : "theirs"}`, "data-message-id": message.id });
     item.append(
-      el("h3", { class: "message-heading" }, heading),
-      el("p", { class: "message-time" }, forwarded ? "Passed on " : "", when(wire.at)),
+      el("h3", { class: "message-heading" }, message.heading),
+      el("p", { class: "message-time" }, message.passedOn ? "Passed on " : "", when(message.at)),
       entry.error
         ? el("p", { class: "error" }, `This message could not be opened: ${entry.error}`)
-        : el("p", { class: "message-body" }, entry.text),
+        : el("p", { class: "message-body" }, entry.text ?? ""),
     );
-    if (wire.from_you) {
-      const state = el("p", { class: `message-state state-${wire.state}` }, el("strong", {}, "Status: "), STATE_WORDS[wire.state] || wire.state);
-      item.append(state);
-      for (const note of entry.notes) {
-        const label = note.wire.kind === "return_note" ? "Your facilitator’s note" : "The reason";
-        item.append(el("p", { class: "message-note" }, el("strong", {}, `${label}: `), note.error ? "(could not be opened)" : note.text));
-      }
-      if (wire.state === "returned" && !entry.error && !revisedAlready(wire.message_id) && !withdrawn()) {
-        item.append(el("button", { type: "button", class: "secondary", onclick: () => startRevising(entry) }, "Write a new version"));
-      }
+    if (message.status) {
+      item.append(el("p", { class: `message-state state-${message.state}` }, el("strong", {}, "Status: "), message.status));
+    }
+    for (const note of message.notes) {
+      const opened_ = opened.get(note.id) || {};
+      item.append(el("p", { class: "message-note" }, el("strong", {}, `${note.label}: `), opened_.error ? "(could not be opened)" : opened_.text ?? ""));
+    }
+    // A new version is prefilled with the returned text, so it needs to have opened.
+    if (message.mayRevise && !entry.error) {
+      item.append(el("button", { type: "button", class: "secondary", onclick: () => startRevising(message) }, "Write a new version"));
     }
     return item;
   }
 
-  function revisedAlready(messageId) {
-    return order.some((e) => e.wire.from_you && e.header && e.header.derived_from === messageId);
-  }
-
-  function withdrawn() {
-    return summary.participation === "withdrawn";
-  }
-
   function render() {
-    $("messages").replaceChildren(...order.map(messageItem));
-    $("no-messages").hidden = order.length > 0;
-    const banner = $("status-banner");
-    const toggle = $("pause-toggle");
-    if (withdrawn()) {
+    const view = conversationView(state);
+    if (view.ended) {
       $("conversation").hidden = true;
       $("ended").hidden = false;
       return;
     }
-    if (summary.other_party.withdrawn) {
-      banner.textContent = `The process has ended: ${summary.other_party.label} has withdrawn. You can still write to your facilitator.`;
-    } else if (summary.paused_by_you) {
-      banner.textContent = "You have paused the conversation. Nothing is passed on in either direction until you resume. You can still write to your facilitator.";
-    } else if (!summary.communicating) {
-      banner.textContent = summary.state === "active"
-        ? "The conversation is paused. You can still write to your facilitator."
-        : "The conversation has not started yet. You can write to your facilitator now.";
-    } else {
-      banner.textContent = "The conversation is open. Your facilitator reads every message before it is passed on.";
-    }
-    toggle.textContent = summary.paused_by_you ? "Resume the conversation" : "Pause the conversation";
-    $("pause-hint").textContent = summary.paused_by_you
-      ? "Only you can resume it."
-      : "Stops anything being passed on in either direction, straight away, until you resume.";
-    toggle.hidden = summary.state !== "active" || summary.other_party.withdrawn;
-    // Once the other person has withdrawn, only the facilitators can be written to.
-    for (const radio of document.querySelectorAll("input[name=kind]")) {
-      radio.disabled = summary.other_party.withdrawn && radio.value !== "note_to_facilitator";
-    }
-    if (summary.other_party.withdrawn) $("kind-note").checked = true;
+    $("messages").replaceChildren(...view.messages.map(messageItem));
+    $("no-messages").hidden = view.messages.length > 0;
+    $("status-banner").textContent = view.banner;
+    const toggle = $("pause-toggle");
+    toggle.textContent = view.pause.label;
+    toggle.hidden = !view.pause.shown;
+    $("pause-hint").textContent = view.pause.hint;
     $("pause-hint").hidden = toggle.hidden;
+    $("withdraw-start").hidden = !view.withdraw;
+    let chosenAllowed = false;
+    for (const radio of document.querySelectorAll("input[name=kind]")) {
+      radio.disabled = !view.mayWrite(radio.value);
+      if (radio.checked && !radio.disabled) chosenAllowed = true;
+    }
+    if (!chosenAllowed && view.fallbackKind) {
+      const fallback = document.querySelector(`input[name=kind][value="${view.fallbackKind}"]`);
+      if (fallback) fallback.checked = true;
+    }
+    $("compose-send").disabled = !document.querySelector("input[name=kind]:not(:disabled)");
+    if (revising && !view.messages.some((m) => m.id === revising && m.mayRevise)) stopRevising();
   }
 
-  function startRevising(entry) {
-    revising = entry;
+  function startRevising(message) {
+    revising = message.id;
+    const entry = opened.get(message.id);
     $("revising").hidden = false;
-    const note = entry.notes.find((n) => n.wire.kind === "return_note");
+    const noteId = message.notes[0]?.id;
+    const note = noteId ? opened.get(noteId) : null;
     $("revising-note").textContent = note && !note.error ? `Their note: ${note.text}` : "";
     $("compose-body").value = entry.text;
     const radio = document.querySelector(`input[name=kind][value="${entry.wire.kind}"]`);
@@ -154,38 +105,44 @@ export async function conversationPage() {
     $("revising").hidden = true;
   }
 
-  // Read the case again, and with it its keys: messages from a key the page did not know yet
-  // open now.
-  async function refreshSummary() {
-    summary = await get(`/api/cases/${summary.case_id}`);
-    keys = trustedKeys(summary, me);
-    reopenFailed(messages.values(), keys, me);
+  // Read the case again: its may_* fields after a change, and its keys, so messages from a
+  // key the page did not know yet open now. One read at a time; another follows if needed.
+  let reading = null;
+  function refreshSummary() {
+    if (reading) {
+      reading.again = true;
+      return reading.done;
+    }
+    reading = { again: false };
+    reading.done = (async () => {
+      try {
+        do {
+          reading.again = false;
+          withSummary(state, await get(`/api/cases/${caseId}`));
+          keys = trustedKeys(state.summary, me);
+          reopenFailed(opened.values(), keys, me);
+        } while (reading.again);
+      } finally {
+        reading = null;
+      }
+      render();
+    })().catch((error) => showError(error.message));
+    return reading.done;
   }
 
   function onEvent(event, live = true) {
-    if (event.case_id && event.case_id !== summary.case_id) return;
-    if (event.type === "message" && event.message) {
-      addMessage(event.message, live);
-    } else if (event.type === "message_state") {
-      const entry = messages.get(event.data.message_id);
-      if (entry) entry.wire.state = event.data.state;
-      if (live) announce(`One of your messages: ${STATE_WORDS[event.data.state] || event.data.state}.`);
-    } else if (event.type === "communication") {
-      summary.communicating = event.data.communicating;
-      summary.paused_by_you = event.data.paused_by_you;
-      summary.participation = summary.paused_by_you ? "paused" : summary.participation === "paused" ? "active" : summary.participation;
-      if (live) announce(event.data.communicating ? "The conversation is open again." : "The conversation is paused.");
-    } else if (event.type === "participation") {
-      if (event.data.side === summary.side) summary.participation = event.data.state;
-      else if (event.data.state === "withdrawn") summary.other_party.withdrawn = true;
-    } else if (["case", "key"].includes(event.type)) {
-      if (event.type !== "case" && live) {
-        showError("A key used in your conversation has changed. If you did not expect this, tell your facilitator.");
-      }
-      if (event.type === "case") summary.state = event.data.state;
-      if (live) refreshSummary().then(render);
+    if (event.type === "message" && event.message && event.case_id === caseId) {
+      const entry = openWire(event.message);
+      if (live && entry.unknownKey) state.stale = true;
     }
-    if (live) render();
+    const result = foldEvent(state, event);
+    if (!result.changed || !live) return;
+    if (result.keyChanged) {
+      showError("A key used in your conversation has changed. If you did not expect this, tell your facilitator.");
+    }
+    if (result.news) announce(result.news);
+    render();
+    if (state.stale) refreshSummary();
   }
 
   $("compose-form").addEventListener("submit", (event) => {
@@ -200,25 +157,26 @@ export async function conversationPage() {
       const envelope = crypto.seal({
         sender: me,
         senderId: device.me.user_id,
-        caseId: summary.case_id,
+        caseId,
         kind,
-        recipients: [...facilitatorRecipients(summary), { keyId: me.keyId, publicKey: me.public }],
+        recipients: [...facilitatorRecipients(state.summary), { keyId: me.keyId, publicKey: me.public }],
         payload: { body },
-        derivedFrom: revising && FOR_OTHER_PARTY.has(kind) ? revising.wire.message_id : null,
+        derivedFrom: conversationView(state).revisionOf(kind, revising),
       });
       await post("/api/messages", { envelope });
       $("compose-body").value = "";
       stopRevising();
       announce("Sent. Your facilitator will read it first.");
+      await refreshSummary();
     });
   });
 
   $("revising-cancel").addEventListener("click", stopRevising);
 
   $("pause-toggle").addEventListener("click", (event) => {
-    const action = summary.paused_by_you ? "resume" : "pause";
+    const { action } = conversationView(state).pause;
     busy(event.currentTarget, async () => {
-      summary = { ...summary, ...(await post(`/api/cases/${summary.case_id}/${action}`)) };
+      withSummary(state, await post(`/api/cases/${caseId}/${action}`));
       render();
       announce(action === "pause" ? "You have paused the conversation." : "You have resumed the conversation.");
     });
@@ -229,9 +187,9 @@ export async function conversationPage() {
   $("withdraw-cancel").addEventListener("click", () => dialog.close());
   $("withdraw-confirm").addEventListener("click", (event) => {
     busy(event.currentTarget, async () => {
-      await post(`/api/cases/${summary.case_id}/withdraw`);
+      await post(`/api/cases/${caseId}/withdraw`);
       dialog.close();
-      summary.participation = "withdrawn";
+      state.summary.participation = "withdrawn";
       stream.stop();
       render();
       $("ended").focus();
@@ -243,12 +201,14 @@ export async function conversationPage() {
 
   const stream = await followEvents({
     onEvent,
-    ready: () => {
+    ready: async () => {
       $("conversation").hidden = false;
+      // The history replayed: read the case once more, for what it changed.
+      if (state.stale) await refreshSummary();
       render();
     },
     onClosedForGood: () => {
-      if (!withdrawn()) showError("You have been signed out. Sign in again to continue.");
+      if (!conversationView(state).ended) showError("You have been signed out. Sign in again to continue.");
     },
   });
 }

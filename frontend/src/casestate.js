@@ -1,0 +1,372 @@
+// What a page shows about one case, from what the server says: the case summary (with its
+// `may_*` fields) and the events of the stream. Pure: no DOM, no network, no cryptography.
+// The page opens envelopes, asks the server, and puts into the DOM what this module says;
+// it decides no rule. Every control shown or enabled comes straight from a `may_*` field.
+
+export const SIDE_WORDS = { harmed: "the person harmed", responsible: "the person responsible" };
+
+export const KIND_WORDS = {
+  question: "Question",
+  answer: "Answer",
+  statement: "Statement",
+  letter: "Letter",
+  apology: "Apology",
+  note_to_facilitator: "Note to facilitators",
+  facilitator_note: "Facilitator note",
+  return_note: "Return note",
+  rejection_reason: "Reason for not passing on",
+};
+
+const PARTICIPANT_KIND_WORDS = {
+  ...KIND_WORDS,
+  note_to_facilitator: "Note to your facilitator",
+  facilitator_note: "From your facilitator",
+  return_note: "Your facilitator’s note",
+  rejection_reason: "The reason",
+};
+
+export const STATE_WORDS = {
+  submitted: "Waiting for your facilitator",
+  approved: "Passed on by your facilitator",
+  returned: "Returned by your facilitator",
+  rejected: "Not passed on",
+  retracted: "Taken back",
+  voided: "Not passed on: you withdrew",
+  delivered: "Sent to your facilitator",
+};
+
+// A fresh state for one viewer (`viewerId`, their user id) from a case summary.
+export function caseState(summary, viewerId) {
+  return {
+    viewerId,
+    summary: structuredClone(summary),
+    messages: new Map(), // message_id -> { wire, seq, stateSeq }
+    pendingStates: new Map(), // message_id -> { state, seq }: a state that came before its message
+    seen: new Set(), // seqs already folded
+    factSeq: summary.latest_seq ?? 0, // the newest event the case facts reflect
+    stale: false, // true when an event may have changed a may_* field: read the summary again
+  };
+}
+
+// Take a summary read again. An answer older than what the state already reflects (two reads
+// crossing) is ignored. Returns true when it was taken.
+export function withSummary(state, summary) {
+  if ((summary.latest_seq ?? 0) < state.factSeq) return false;
+  state.summary = structuredClone(summary);
+  state.factSeq = summary.latest_seq ?? 0;
+  state.stale = false;
+  return true;
+}
+
+function isFacilitatorView(state) {
+  return Array.isArray(state.summary.participants);
+}
+
+// Who wrote a message, by the sender's user id in its header (as the Python client decides
+// it): "me"; "facilitator" for a facilitator of the case; for a facilitator viewing, the side
+// ("harmed" or "responsible") of the participant with that id; "unknown" otherwise (someone
+// no longer in the case). A participant never receives anything the other party sealed:
+// what comes from them is a facilitator's forward of a kind the server lists for the other
+// party, so `passedOn` is true for it and `author` says "other_party".
+export function authorOf(state, wire) {
+  const senderId = wire.envelope.header.sender_id;
+  const { summary } = state;
+  if (senderId === state.viewerId) return { author: "me", passedOn: false };
+  if ((summary.facilitators || []).some((f) => f.user_id === senderId)) {
+    const forOtherParty = (summary.kinds?.other_party || []).includes(wire.kind);
+    if (!isFacilitatorView(state) && forOtherParty) return { author: "other_party", passedOn: true };
+    return { author: "facilitator", passedOn: false };
+  }
+  const participant = (summary.participants || []).find((p) => p.user_id === senderId);
+  if (participant) return { author: participant.side, passedOn: false };
+  return { author: "unknown", passedOn: false };
+}
+
+function applyMessage(state, wire, seq) {
+  const known = state.messages.get(wire.message_id);
+  if (known) {
+    if (seq > known.stateSeq) {
+      known.wire = { ...known.wire, state: wire.state };
+      known.stateSeq = seq;
+    }
+    return { entry: known, isNew: false };
+  }
+  const entry = { wire: structuredClone(wire), seq, stateSeq: seq };
+  const pending = state.pendingStates.get(wire.message_id);
+  if (pending && pending.seq > seq) {
+    entry.wire.state = pending.state;
+    entry.stateSeq = pending.seq;
+  }
+  state.pendingStates.delete(wire.message_id);
+  state.messages.set(wire.message_id, entry);
+  return { entry, isNew: true };
+}
+
+function applyMessageState(state, { message_id: id, state: newState }, seq) {
+  const entry = state.messages.get(id);
+  if (!entry) {
+    const pending = state.pendingStates.get(id);
+    if (!pending || seq > pending.seq) state.pendingStates.set(id, { state: newState, seq });
+    return null;
+  }
+  if (seq > entry.stateSeq) {
+    entry.wire = { ...entry.wire, state: newState };
+    entry.stateSeq = seq;
+  }
+  return entry;
+}
+
+// Case facts from events: taken only from an event newer than the summary and than any
+// fact taken before, so a replayed or late event never undoes a newer fact.
+function applyCaseFact(state, event) {
+  if (event.seq <= state.factSeq) return;
+  state.factSeq = event.seq;
+  const s = state.summary;
+  const data = event.data || {};
+  if (event.type === "communication") {
+    s.communicating = data.communicating;
+    if (isFacilitatorView(state)) {
+      s.safety_paused = data.safety_paused;
+      for (const p of s.participants) {
+        if (p.state === "paused" || p.state === "active") {
+          p.state = (data.paused_sides || []).includes(p.side) ? "paused" : "active";
+        }
+      }
+    } else {
+      s.paused_by_you = data.paused_by_you;
+      if (s.participation === "paused" || s.participation === "active") {
+        s.participation = data.paused_by_you ? "paused" : "active";
+      }
+    }
+  } else if (event.type === "participation") {
+    if (isFacilitatorView(state)) {
+      const p = s.participants.find((q) => q.side === data.side);
+      if (p) p.state = data.state;
+    } else if (data.side === s.side) {
+      s.participation = data.state;
+    } else if (data.state === "withdrawn") {
+      s.other_party = { ...s.other_party, withdrawn: true };
+    }
+  } else if (event.type === "case" && data.state) {
+    s.state = data.state;
+  }
+}
+
+// Fold one event of the stream (live or replayed) into the state. Returns
+// { changed, news, keyChanged, unknownMessage }: `news` is a sentence to announce (for a
+// live event), `changed` false for a duplicate or another case's event.
+export function foldEvent(state, event) {
+  const result = { changed: false, news: null, keyChanged: false, message: null };
+  if (typeof event.seq !== "number" || state.seen.has(event.seq)) return result;
+  state.seen.add(event.seq);
+  if (event.case_id && event.case_id !== state.summary.case_id) return result;
+  result.changed = true;
+  const facilitatorView = isFacilitatorView(state);
+  // Only an event newer than the summary can have changed a may_* field.
+  const markStale = () => {
+    if (event.seq > (state.summary.latest_seq ?? 0)) state.stale = true;
+  };
+  if (event.type === "message" && event.message) {
+    const { entry, isNew } = applyMessage(state, event.message, event.seq);
+    result.message = entry;
+    const { author, passedOn } = authorOf(state, entry.wire);
+    if (author === "me") {
+      markStale();
+    } else if (isNew && facilitatorView) {
+      if (entry.wire.audience === "other_party" && entry.wire.state === "submitted") {
+        result.news = "A new message is waiting for your decision.";
+      }
+    } else if (isNew) {
+      result.news = passedOn
+        ? `New message passed on from ${state.summary.other_party.label}.`
+        : "New message from your facilitator.";
+    }
+  } else if (event.type === "message_state") {
+    const entry = applyMessageState(state, event.data, event.seq);
+    markStale();
+    if (!facilitatorView) {
+      result.news = `One of your messages: ${STATE_WORDS[event.data.state] || event.data.state}.`;
+    }
+    result.message = entry;
+  } else if (["communication", "participation", "case"].includes(event.type)) {
+    applyCaseFact(state, event);
+    markStale();
+    if (event.type === "communication") {
+      result.news = facilitatorView ? caseStateWords(state.summary) : bannerWords(state.summary);
+    }
+  } else if (event.type === "key") {
+    result.keyChanged = true;
+    markStale();
+  }
+  return result;
+}
+
+// A case's state in words for facilitators: whether it is communicating, the safety pause,
+// and each side's participation.
+export function caseStateWords(summary) {
+  if (summary.state !== "active") return `Case state: ${summary.state}.`;
+  if (summary.communicating) return "Communicating: messages can be passed on.";
+  const parts = [];
+  const paused = (summary.participants || []).filter((p) => p.state === "paused").map((p) => SIDE_WORDS[p.side]);
+  const gone = (summary.participants || []).filter((p) => p.state === "withdrawn").map((p) => SIDE_WORDS[p.side]);
+  if (summary.safety_paused) parts.push("a facilitator (safety pause)");
+  parts.push(...paused);
+  let text = parts.length ? `Paused by ${parts.join(" and ")}.` : "Not communicating.";
+  if (gone.length) text += ` Withdrawn: ${gone.join(" and ")}. The process has ended for them.`;
+  return `${text} Nothing can be passed on now.`;
+}
+
+// The participant's banner. The other party only ever learns that communication is paused,
+// never by whom: the summary tells them no more, and these words add nothing.
+export function bannerWords(summary) {
+  if (summary.participation === "withdrawn") return "You have withdrawn from this process.";
+  if (summary.other_party.withdrawn) {
+    return `The process has ended: ${summary.other_party.label} has withdrawn. You can still write to your facilitator.`;
+  }
+  if (summary.paused_by_you) {
+    return "You have paused the conversation. Nothing is passed on in either direction until you resume. You can still write to your facilitator.";
+  }
+  if (!summary.communicating) {
+    return summary.state === "active"
+      ? "The conversation is paused. You can still write to your facilitator."
+      : "The conversation has not started yet. You can write to your facilitator now.";
+  }
+  return "The conversation is open. Your facilitator reads every message before it is passed on.";
+}
+
+function ordered(state) {
+  return [...state.messages.values()].sort((a, b) => a.seq - b.seq);
+}
+
+// What the conversation page shows a participant.
+export function conversationView(state) {
+  const s = state.summary;
+  const entries = ordered(state);
+  const mine = new Set(entries.filter((e) => authorOf(state, e.wire).author === "me").map((e) => e.wire.message_id));
+  const notesFor = new Map();
+  const listed = [];
+  for (const entry of entries) {
+    const derived = entry.wire.envelope.header.derived_from;
+    const { author } = authorOf(state, entry.wire);
+    if (author === "facilitator" && derived && mine.has(derived)) {
+      if (!notesFor.has(derived)) notesFor.set(derived, []);
+      notesFor.get(derived).push({ id: entry.wire.message_id, label: PARTICIPANT_KIND_WORDS[entry.wire.kind] || "Your facilitator’s note" });
+    } else {
+      listed.push(entry);
+    }
+  }
+  const words = (kind) => PARTICIPANT_KIND_WORDS[kind] || kind;
+  const messages = listed.map((entry) => {
+    const { wire } = entry;
+    const { author, passedOn } = authorOf(state, wire);
+    let heading;
+    if (author === "me") heading = `You wrote: ${words(wire.kind)}`;
+    else if (passedOn) heading = `${words(wire.kind)} from ${s.other_party.label}, passed on by your facilitator`;
+    else if (author === "facilitator") heading = words(wire.kind);
+    else heading = "From someone no longer part of this conversation";
+    return {
+      id: wire.message_id,
+      author,
+      passedOn,
+      heading,
+      at: wire.at,
+      state: wire.state,
+      status: author === "me" ? STATE_WORDS[wire.state] || wire.state : null,
+      notes: notesFor.get(wire.message_id) || [],
+      mayRevise: author === "me" && (s.may_revise || []).includes(wire.message_id),
+    };
+  });
+  const otherKinds = s.kinds?.other_party || [];
+  const facilitatorKinds = s.kinds?.facilitators || [];
+  return {
+    ended: s.participation === "withdrawn",
+    banner: bannerWords(s),
+    pause: {
+      shown: Boolean(s.may_pause || s.may_resume),
+      action: s.may_resume ? "resume" : "pause",
+      label: s.may_resume ? "Resume the conversation" : "Pause the conversation",
+      hint: s.may_resume
+        ? "Only you can resume it."
+        : "Stops anything being passed on in either direction, straight away, until you resume.",
+    },
+    withdraw: Boolean(s.may_withdraw),
+    // Whether a kind may be written now: straight from may_write_to_*.
+    mayWrite(kind) {
+      if (otherKinds.includes(kind)) return Boolean(s.may_write_to_other_party);
+      if (facilitatorKinds.includes(kind)) return Boolean(s.may_write_to_facilitators);
+      return false;
+    },
+    // The kind to fall back to when the chosen one may not be written now.
+    fallbackKind: s.may_write_to_facilitators ? facilitatorKinds[0] || null : null,
+    // A new version names the returned message only when it goes to the other party.
+    revisionOf(kind, messageId) {
+      return messageId && otherKinds.includes(kind) && (s.may_revise || []).includes(messageId) ? messageId : null;
+    },
+    messages,
+  };
+}
+
+// What a facilitator's case page shows.
+export function facilitatorView(state) {
+  const s = state.summary;
+  const sideOf = (wire) => {
+    const { author } = authorOf(state, wire);
+    return SIDE_WORDS[author] ? author : null;
+  };
+  const from = (wire) => {
+    const { author } = authorOf(state, wire);
+    if (SIDE_WORDS[author]) return SIDE_WORDS[author];
+    if (author === "me") return "you";
+    if (author === "facilitator") return "a co-facilitator";
+    return "someone no longer in this case";
+  };
+  const words = (kind) => KIND_WORDS[kind] || kind;
+  const entries = ordered(state);
+  const stateWords = caseStateWords(s);
+  return {
+    reference: s.reference,
+    stateWords,
+    safetyToggle: {
+      shown: Boolean(s.may_safety_pause || s.may_resume_safety_pause),
+      action: s.may_resume_safety_pause ? "resume" : "pause",
+      label: s.may_resume_safety_pause ? "Lift the safety pause" : "Pause this case for safety",
+    },
+    mayForward: Boolean(s.may_forward),
+    forwardBlocked: s.may_forward ? "" : `${stateWords} You can still return it or explain why it will not be passed on.`,
+    noteTo: (s.participants || []).filter((p) => p.key && (s.may_send_note_to || []).includes(p.side)),
+    record: entries.map(({ wire }) => ({
+      id: wire.message_id,
+      heading: `${words(wire.kind)} from ${from(wire)}`,
+      at: wire.at,
+      meta: ` · ${wire.state}${wire.envelope.header.edited ? " · edited" : ""}`,
+    })),
+    // The participant who wrote a message, and who a forward of it goes to (the server's
+    // `forward_to` for that side).
+    senderOf(wire) {
+      const side = sideOf(wire);
+      return side ? (s.participants || []).find((p) => p.side === side) || null : null;
+    },
+    forwardTargetOf(wire) {
+      const sender = this.senderOf(wire);
+      return sender ? (s.participants || []).find((p) => p.side === sender.forward_to) || null : null;
+    },
+    describe(wire) {
+      const sender = this.senderOf(wire);
+      const target = this.forwardTargetOf(wire);
+      return `${words(wire.kind)} from ${sender ? SIDE_WORDS[sender.side] : from(wire)}${target ? `, to be passed on to ${SIDE_WORDS[target.side]}` : ""}.`;
+    },
+    queueLine(wire) {
+      const sender = this.senderOf(wire);
+      return `${words(wire.kind)} from ${sender ? SIDE_WORDS[sender.side] : "a participant"}, sent `;
+    },
+  };
+}
+
+// The messages waiting for a decision, from the queue the server returned and what the
+// stream said since: a message leaves the queue once its state is no longer "submitted".
+export function waitingIds(state, queued) {
+  return queued.filter((id) => {
+    const entry = state.messages.get(id);
+    return !entry || entry.wire.state === "submitted";
+  });
+}
