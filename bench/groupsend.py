@@ -6,7 +6,10 @@ The same push path as Relay's without anything Relay adds (sessions, the databas
 streams, envelopes): a client connects to ``/ws/<name>/`` and joins the group ``name``; a
 text frame ``{"to": name, ...}`` is sent with ``group_send`` to that group, and each member
 pushes it unchanged. The channel layer is Relay's: Redis when ``REDIS_URL`` is set, with the
-same capacity and expiry, else the in-memory layer.
+same capacity and expiry, else the in-memory layer. On Redis the connection has no socket
+timeout: redis-py 8 reads with a 5-second timeout by default, shorter than the channel
+layer's 5-second blocking receive, so an idle consumer's receive fails and Daphne closes its
+socket with 1011 (django/channels_redis#422); the baseline is a Channels consumer that works.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ if not settings.configured:
     if redis_url:
         layer = {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": "bench", "capacity": 1000, "expiry": 30},
+            "CONFIG": {"hosts": [{"address": redis_url, "socket_timeout": None}],
+                       "prefix": "bench", "capacity": 1000, "expiry": 30},
         }
     settings.configure(
         INSTALLED_APPS=["channels"], CHANNEL_LAYERS={"default": layer}, ALLOWED_HOSTS=["*"],

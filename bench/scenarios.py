@@ -354,12 +354,19 @@ def saturated(step: dict[str, Any]) -> bool:
 
 async def run_step(target: Any, rate: float, plan: Plan, seconds: float | None = None
                    ) -> dict[str, Any]:
-    await settle(0.5)
-    target.reset()
-    count = max(1, int(rate * (seconds or plan.step_seconds)))
-    before, mine = target.server.sample(), own_cpu()
-    result = await open_loop(rate, count, target.one, drain=plan.drain)
-    after, mine_after = target.server.sample(), own_cpu()
+    """One rate on one target, on sockets opened for the step: a socket left idle between
+    steps may be closed by the server meanwhile (a Redis channel layer whose blocking read
+    times out closes it with 1011), and the step would measure that instead."""
+    await target.open()
+    try:
+        await settle(0.5)
+        target.reset()
+        count = max(1, int(rate * (seconds or plan.step_seconds)))
+        before, mine = target.server.sample(), own_cpu()
+        result = await open_loop(rate, count, target.one, drain=plan.drain)
+        after, mine_after = target.server.sample(), own_cpu()
+    finally:
+        await target.close()
     return {
         "offered_per_s": rate, "cycles": count, "completed": result.completed,
         "achieved_per_s": round(result.achieved, 1), "errors": result.errors,
@@ -380,40 +387,34 @@ async def sweep(targets: list[Any], plan: Plan) -> dict[str, Any]:
     its saturation rate."""
     results: dict[str, list[dict[str, Any]]] = {t.label: [] for t in targets}
     running = list(targets)
-    for t in targets:
-        await t.open()
-    try:
-        for rate in plan.rates:
-            for t in list(running):
-                await quiet([x.server for x in targets])
-                step = await run_step(t, rate, plan)
-                results[t.label].append(step)
-                print(f"  {t.label:<11} offered {rate:>6.0f}/s achieved "
-                      f"{step['achieved_per_s']:>7.1f}/s  e2e p99 "
-                      f"{step['latency']['end_to_end']['p99_ms']:>8.1f} ms  errors "
-                      f"{step['errors']}", flush=True)
-                if saturated(step):
-                    running.remove(t)
-            if not running:
-                break
-        # The highest rate achieved without an error (a step with errors measured failures,
-        # not capacity); if every step had errors, the highest rate achieved at all.
-        saturation = {label: max((s["achieved_per_s"] for s in steps if not s["errors"]),
-                                 default=max((s["achieved_per_s"] for s in steps), default=0.0))
-                      for label, steps in results.items()}
-        reached = {label: any(saturated(s) for s in steps) for label, steps in results.items()}
-        half = None
-        relay = next(t for t in targets if t.label == "relay")
-        if saturation["relay"] > 0:
+    for rate in plan.rates:
+        for t in list(running):
             await quiet([x.server for x in targets])
-            half = await run_step(relay, max(1.0, saturation["relay"] / 2), plan,
-                                  seconds=plan.step_seconds * 2)
-            print(f"  relay at half saturation ({half['offered_per_s']:.1f}/s): forward to "
-                  f"recipient p99 {half['latency']['forward_to_recipient']['p99_ms']} ms",
-                  flush=True)
-    finally:
-        for t in targets:
-            await t.close()
+            step = await run_step(t, rate, plan)
+            results[t.label].append(step)
+            print(f"  {t.label:<11} offered {rate:>6.0f}/s achieved "
+                  f"{step['achieved_per_s']:>7.1f}/s  e2e p99 "
+                  f"{step['latency']['end_to_end']['p99_ms']:>8.1f} ms  errors "
+                  f"{step['errors']}", flush=True)
+            if saturated(step):
+                running.remove(t)
+        if not running:
+            break
+    # The highest rate achieved without an error (a step with errors measured failures, not
+    # capacity); if every step had errors, the highest rate achieved at all.
+    saturation = {label: max((s["achieved_per_s"] for s in steps if not s["errors"]),
+                             default=max((s["achieved_per_s"] for s in steps), default=0.0))
+                  for label, steps in results.items()}
+    reached = {label: any(saturated(s) for s in steps) for label, steps in results.items()}
+    half = None
+    relay = next(t for t in targets if t.label == "relay")
+    if saturation["relay"] > 0:
+        await quiet([x.server for x in targets])
+        half = await run_step(relay, max(1.0, saturation["relay"] / 2), plan,
+                              seconds=plan.step_seconds * 2)
+        print(f"  relay at half saturation ({half['offered_per_s']:.1f}/s): forward to "
+              f"recipient p99 {half['latency']['forward_to_recipient']['p99_ms']} ms",
+              flush=True)
     return {"steps": results, "saturation_per_s": saturation, "saturation_reached": reached,
             "relay_at_half": half}
 
