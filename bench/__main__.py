@@ -36,7 +36,6 @@ from bench.procs import ROOT
 
 SCENARIOS = ("idle", "storm", "cycle", "pause", "catch_up", "soak")
 OVERALL_MINUTES = {"quick": 15, "full": 75}
-SOAK_DEFAULT_RATE = 10.0
 
 
 def machine() -> dict[str, Any]:
@@ -124,7 +123,7 @@ async def run_all(chosen: list[str], plan: scenarios.Plan, relay: procs.Server,
         results["catch_up"] = await scenarios.catch_up(relay, catch_team, plan)
     if "soak" in chosen:
         saturation = results.get("cycle", {}).get("saturation_per_s", {}).get("relay", 0.0)
-        rate = saturation / 2 if saturation else SOAK_DEFAULT_RATE
+        rate = saturation / 2 if saturation else plan.soak_rate
         print(f"soak at {rate:.1f}/s", flush=True)
         results["soak"] = await scenarios.soak(relay, teams, idle_cookies, rate, plan)
 

@@ -47,6 +47,8 @@ class Plan:
     soak_seconds: float
     soak_idle: int
     open_seconds: float  # opening the sockets of one idle hold stops after this
+    soak_rate: float = 5.0  # cycles/s of the soak when the sweep did not run (else half its
+    # saturation rate)
     idle_servers: list[str] = field(default_factory=lambda: ["relay", "websockets",
                                                               "group_send"])
     extra: dict[str, Any] = field(default_factory=dict)
