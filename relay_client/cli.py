@@ -24,6 +24,7 @@ http://127.0.0.1:8000).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -36,6 +37,7 @@ import httpx
 from websockets.exceptions import ConnectionClosed
 
 from relay_client import crypto
+from relay_client.casekeys import UntrustedMessage, author_of
 from relay_client.client import RelayApiError, RelayClient
 from relay_client.display import Narrator, case_line
 
@@ -315,10 +317,12 @@ def cmd_queue(client: RelayClient, args: argparse.Namespace, out: TextIO) -> Non
     messages = client.queue(case_id)
     if not messages:
         out.write("Nothing is waiting for a decision.\n")
-    keys = client.case_keys(case_id, refresh=True)
+    trusted = client.trusted_keys(case_id, refresh=True)
     narrator = Narrator(client)
     for message in messages:
-        side = keys.side_of(message["envelope"]["header"]["sender_id"])
+        side: str | None = None  # untrusted: its body says why it does not open
+        with contextlib.suppress(UntrustedMessage):
+            side = author_of(message["envelope"]["header"], trusted).party
         out.write(narrator.message(message, side=side) + "\n")
 
 

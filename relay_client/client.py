@@ -12,7 +12,6 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -21,7 +20,18 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from relay_client import crypto
-from relay_client.crypto import KdfParams, KeyPair, Recipient
+from relay_client.casekeys import (
+    CaseKeys,
+    TrustedKey,
+    UntrustedMessage,
+    author_of,
+    open_message,
+    recipient_from_wire,
+    recipients,
+    rewrapper_key,
+    trusted_keys,
+)
+from relay_client.crypto import KdfParams, KeyPair
 
 
 class RelayApiError(Exception):
@@ -30,46 +40,6 @@ class RelayApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
-
-
-@dataclass
-class CaseKeys:
-    """The keys a member of a case encrypts to and trusts senders by."""
-
-    case_id: str
-    facilitators: dict[str, Recipient]  # user id -> key
-    participants: dict[str, Recipient] = field(default_factory=dict)  # side -> key (staff only)
-    participant_user_ids: dict[str, str] = field(default_factory=dict)  # side -> user id
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    def facilitator_recipients(self) -> list[Recipient]:
-        return list(self.facilitators.values())
-
-    def trusted_sender_keys(self) -> dict[str, bytes]:
-        keys = {r.key_id: r.public_key for r in self.facilitators.values()}
-        keys.update({r.key_id: r.public_key for r in self.participants.values()})
-        return keys
-
-    def rewrapper_key(self, key_id: str) -> bytes | None:
-        """The public key a re-encrypted content key may be boxed from: only a current
-        facilitator of the case vouches for a recovered history (docs/accounts.md)."""
-        return next(
-            (r.public_key for r in self.facilitators.values() if r.key_id == key_id), None
-        )
-
-    def side_of(self, user_id: str) -> str | None:
-        """The side of the participant with this user id (staff only), or None."""
-        return next(
-            (side for side, uid in self.participant_user_ids.items() if uid == user_id), None
-        )
-
-
-def recipient_from_wire(key: dict[str, Any]) -> Recipient:
-    """A key the server sent, refused unless its key id is the one its public key gives."""
-    recipient = Recipient(key["key_id"], crypto.unb64(key["public_key"]))
-    if crypto.key_id_for(recipient.public_key) != recipient.key_id:
-        raise crypto.CryptoError("The server sent a key that does not match its key id.")
-    return recipient
 
 
 class RelayClient:
@@ -319,8 +289,7 @@ class RelayClient:
             public = crypto.unb64(raw)
             if crypto.key_id_for(public) == key_id:
                 known[key_id] = public
-        trusted = self.case_keys(case_id, refresh=True).trusted_sender_keys()
-        trusted[self.keypair.key_id] = self.keypair.public
+        trusted = self.trusted_keys(case_id, refresh=True)
         done = 0
         for message in pending["messages"]:
             envelope = message["envelope"]
@@ -329,9 +298,9 @@ class RelayClient:
             record = crypto.rewrap_content_key(
                 envelope,
                 self.keypair,
-                trusted.get(sender) or known.get(sender),
+                trusted[sender].public_key if sender in trusted else known.get(sender),
                 target,
-                wrapper_public_key=self._rewrapper_key(case_id, wrapper) if wrapper else None,
+                wrapper_public_key=rewrapper_key(trusted, wrapper) if wrapper else None,
             )
             self.post(f"/api/messages/{message['message_id']}/rewrap", record)
             done += 1
@@ -343,27 +312,16 @@ class RelayClient:
         return self.get("/api/cases")["cases"]
 
     def case_keys(self, case_id: str, *, refresh: bool = False) -> CaseKeys:
+        """The case's keys as last read, or read now (``refresh``, or never read yet)."""
         if refresh or case_id not in self._case_keys:
-            summary = self.get(f"/api/cases/{case_id}")
-            keys = CaseKeys(
-                case_id=case_id,
-                facilitators={
-                    f["user_id"]: recipient_from_wire(f["key"])
-                    for f in summary["facilitators"]
-                    if f["key"]
-                },
-                summary=summary,
-            )
-            for p in summary.get("participants", []):
-                keys.participant_user_ids[p["side"]] = p["user_id"]
-                if p["key"]:
-                    keys.participants[p["side"]] = recipient_from_wire(p["key"])
-            self._case_keys[case_id] = keys
+            self._case_keys[case_id] = CaseKeys.from_summary(self.get(f"/api/cases/{case_id}"))
         return self._case_keys[case_id]
 
-    def _own_recipient(self) -> Recipient:
+    def trusted_keys(self, case_id: str, *, refresh: bool = False) -> dict[str, TrustedKey]:
+        """Every key this reader trusts in the case, with its owner (``casekeys``)."""
         assert self.keypair is not None, "sign in and unwrap or register a key first"
-        return Recipient(self.keypair.key_id, self.keypair.public)
+        keys = self.case_keys(case_id, refresh=refresh)
+        return trusted_keys(keys, self.keypair, self.me["user_id"])
 
     # --- building envelopes ------------------------------------------------------------------
 
@@ -385,7 +343,7 @@ class RelayClient:
             sender_id=self.me["user_id"],
             case_id=case_id,
             kind=kind,
-            recipients=[*keys.facilitator_recipients(), self._own_recipient()],
+            recipients=recipients(keys, me=self.keypair),
             payload={"body": text, **(extra or {})},
             message_id=message_id or str(uuid.uuid4()),
             derived_from=derived_from,
@@ -405,44 +363,26 @@ class RelayClient:
             sender_id=self.me["user_id"],
             case_id=case_id,
             kind=kind,
-            recipients=[*keys.facilitator_recipients(), keys.participants[side]],
+            recipients=recipients(keys, to=side),
             payload={"body": text},
             derived_from=derived_from,
             edited=edited,
         )
 
-    def _rewrapper_key(self, case_id: str, key_id: str) -> bytes:
-        """The facilitator key that re-encrypted a content key, refreshing the case's keys
-        once if it is not known yet; refuses any other key."""
-        public = self.case_keys(case_id).rewrapper_key(key_id)
-        if public is None:
-            public = self.case_keys(case_id, refresh=True).rewrapper_key(key_id)
-        if public is None:
-            raise crypto.EnvelopeOpenError("It was re-encrypted by someone not trusted here.")
-        return public
-
     def open(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Open a message wire dict with a sender key this client trusts for the case."""
+        """Open a message wire dict with keys this client trusts for the case, reading them
+        again once if a key it needs is unknown; returns the payload. Raises
+        ``UntrustedMessage`` (an ``EnvelopeOpenError``) for an untrusted writer or
+        re-encrypter, or a header naming someone other than its key's owner."""
         assert self.keypair is not None
-        envelope = message["envelope"]
-        case_id = envelope["header"]["case_id"]
-        sender_key_id = envelope["header"]["sender_key_id"]
-        trusted = self.case_keys(case_id).trusted_sender_keys()
-        trusted[self.keypair.key_id] = self.keypair.public
-        if sender_key_id not in trusted:
-            trusted = self.case_keys(case_id, refresh=True).trusted_sender_keys()
-            trusted[self.keypair.key_id] = self.keypair.public
-        wrapper = crypto.rewrapped_by(envelope, self.keypair)
-        if wrapper is not None:
-            return crypto.open_envelope(
-                envelope, me=self.keypair, sender_public_key=trusted.get(sender_key_id),
-                wrapper_public_key=self._rewrapper_key(case_id, wrapper),
-            ).payload
-        if sender_key_id not in trusted:
-            raise crypto.EnvelopeOpenError("The sender is not a trusted member of this case.")
-        return crypto.open_envelope(
-            envelope, me=self.keypair, sender_public_key=trusted[sender_key_id]
-        ).payload
+        case_id = message["envelope"]["header"]["case_id"]
+        try:
+            return open_message(message, self.trusted_keys(case_id), self.keypair).payload
+        except UntrustedMessage as refused:
+            if not refused.unknown_key:
+                raise
+        trusted = self.trusted_keys(case_id, refresh=True)
+        return open_message(message, trusted, self.keypair).payload
 
     # --- participant actions ------------------------------------------------------------------
 
@@ -471,12 +411,12 @@ class RelayClient:
 
     def _decision_keys(self, message: dict[str, Any]) -> tuple[CaseKeys, str]:
         """The case's current keys, fetched once for a decision on ``message``, and the side
-        of the participant who wrote it."""
-        keys = self.case_keys(message["case_id"], refresh=True)
-        side = keys.side_of(message["envelope"]["header"]["sender_id"])
-        if side is None:
+        of the participant who wrote it (the owner of its key: ``casekeys.author_of``)."""
+        trusted = self.trusted_keys(message["case_id"], refresh=True)
+        author = author_of(message["envelope"]["header"], trusted)
+        if author.role != "participant" or author.side is None:
             raise ValueError("Only a participant's message waits for a decision.")
-        return keys, side
+        return self.case_keys(message["case_id"]), author.side
 
     def forward(self, message: dict[str, Any], *, edited_text: str | None = None) -> dict[str, Any]:
         """Open the participant's message and forward it (or an edited version) to the other

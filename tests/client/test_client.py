@@ -53,19 +53,21 @@ def test_only_a_facilitator_of_the_case_may_have_re_encrypted_a_message():
     the same content key boxed by another participant's key is refused (the envelope names
     that participant only so they can recover the content key: the client must not rely on
     the server having refused it)."""
-    from relay_client.client import CaseKeys
+    from relay_client.casekeys import CaseKeys
     from relay_client.crypto import Recipient
 
     facilitator, harmed, responsible, new_key = (KeyPair.generate() for _ in range(4))
     case_id = "00000000-0000-4000-8000-00000000000c"
+    harmed_id = "00000000-0000-4000-8000-000000000001"
     envelope = crypto.seal(
-        sender=harmed, sender_id="00000000-0000-4000-8000-000000000001", case_id=case_id,
+        sender=harmed, sender_id=harmed_id, case_id=case_id,
         kind="question",
         recipients=[Recipient(k.key_id, k.public) for k in (facilitator, harmed, responsible)],
         payload={"body": "history"},
     )
     reader = RelayClient("http://127.0.0.1:9")
     reader.keypair = new_key
+    reader.me = {"user_id": harmed_id}
     reader._case_keys[case_id] = CaseKeys(
         case_id=case_id,
         facilitators={"f": Recipient(facilitator.key_id, facilitator.public)},
@@ -73,6 +75,7 @@ def test_only_a_facilitator_of_the_case_may_have_re_encrypted_a_message():
             "harmed": Recipient(harmed.key_id, harmed.public),
             "responsible": Recipient(responsible.key_id, responsible.public),
         },
+        participant_user_ids={"harmed": harmed_id, "responsible": "r"},
     )
     reader.case_keys = lambda cid, refresh=False: reader._case_keys[cid]  # type: ignore[method-assign]
     target = Recipient(new_key.key_id, new_key.public)
