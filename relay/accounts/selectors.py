@@ -59,9 +59,10 @@ def history_to_rewrap(*, actor: User, case_id: Any, side: str) -> dict[str, Any]
 
 
 def has_enrolled(user: User) -> bool:
-    """Whether the person has ever enrolled: they chose a password or registered a key. Such
-    a person gets a new code only through the audited reset (DESIGN §4)."""
-    return user.has_usable_password() or PublicKey.objects.filter(user=user).exists()
+    """Whether the person has ever enrolled, which registers their first key (a reset leaves
+    their keys on record). Such a person gets a new code only through the audited reset
+    (DESIGN §4)."""
+    return PublicKey.objects.filter(user=user).exists()
 
 
 def invitation_for_code(code: str) -> Invitation | None:

@@ -62,6 +62,8 @@ def test_participant_flows_never_send_the_password(daphne):
         assert needed in paths, needed
     assert sum(len(body) for _m, _u, body in log.requests) > 500
     assert leaked(log, PASSWORD, NEW_PASSWORD) == []
+    # Nor the username in any URL, where access logs would keep it.
+    assert not [url for _m, url, _b in log.requests if invited.harmed.username in url]
 
 
 def test_staff_flows_never_send_the_password_or_the_recovery_key(daphne):
