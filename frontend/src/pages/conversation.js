@@ -167,7 +167,8 @@ export async function conversationPage() {
       $("compose-body").value = "";
       stopRevising();
       announce("Sent. Your facilitator will read it first.");
-      await refreshSummary();
+      // Not awaited: the button is free again at once; the new may_revise follows.
+      refreshSummary();
     });
   });
 
