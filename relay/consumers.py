@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
 from relay import operations
 from relay.accounts.models import User
@@ -27,51 +27,80 @@ from relay.delivery.groups import user_group
 from relay.delivery.selectors import events_after, latest_seq
 from relay.errors import AccessDenied, RelayError, SecondFactorRequired
 from relay.origins import websocket_origin_allowed
+from relay.sockets import Close, Registry, admission_close, mark_active, registry
 
 log = logging.getLogger(__name__)
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_SECOND_FACTOR = 4403
-CLOSE_REVOKED = 4001
-CLOSE_POLICY = 1008
-CLOSE_TOO_BIG = 1009
-CLOSE_UNSUPPORTED = 1003
+# The close codes, by their old names; the table is ``relay.sockets.Close``.
+CLOSE_REVOKED = Close.REVOKED
+CLOSE_IDLE = Close.IDLE
+CLOSE_ORIGIN = Close.ORIGIN
+CLOSE_POLICY = Close.BAD_FRAMES
+CLOSE_UNAUTHENTICATED = Close.UNAUTHENTICATED
+CLOSE_SECOND_FACTOR = Close.SECOND_FACTOR
+CLOSE_TOO_BIG = Close.TOO_BIG
+CLOSE_UNSUPPORTED = Close.BINARY
+CLOSE_TOO_MANY = Close.TOO_MANY
 MAX_BAD_FRAMES = 50
-SESSION_RECHECK_SECONDS = 2.0
 REF_MAX = 64
 
 
 class RelayConsumer(AsyncWebsocketConsumer):
     user: User
     sent_seq: int | None
-    # How often an open socket checks the database for events whose wake-up was lost, and
-    # renews its group membership (lost when Redis restarts, expired after a day).
-    CATCH_UP_SECONDS = SESSION_RECHECK_SECONDS
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Every way out — a close, a disconnect, a crash, a cancellation — forgets the socket,
+        # so nothing keeps working for it.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._forget()
 
     async def connect(self) -> None:
         self.sent_seq = None
         self.bad_frames = 0
         self.flush_lock = asyncio.Lock()
-        self.recheck: asyncio.Task[None] | None = None
-        if not self._origin_allowed():
-            await self.close(code=CLOSE_POLICY)
+        self.opened_at = int(time.time())
+        self.registry: Registry | None = None
+        refusal = await self._refusal()
+        if refusal is None:
+            self.registry = registry()
+            if not self.registry.add(self):
+                self.registry = None
+                refusal = Close.TOO_MANY
+        if refusal is not None:
+            # Accepted first: a close before accepting reaches the client as a bare HTTP 403,
+            # and the client could not tell why.
+            self.__dict__.pop("user", None)  # frames on a refused socket are never acted on
+            await self.accept()
+            await self.close(code=int(refusal))
             return
+        self.group = user_group(self.user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        latest = await database_sync_to_async(latest_seq)(self.user)
+        await self._send({"type": "welcome", "user_id": self.user_id, "latest_seq": latest})
+
+    async def _refusal(self) -> Close | None:
+        """Why this handshake is refused, checked in order (docs/api.md), or None."""
+        if not self._origin_allowed():
+            return Close.ORIGIN
         user = self.scope.get("user")
         try:
             await database_sync_to_async(self._admit)(user)
         except SecondFactorRequired:
-            await self.close(code=CLOSE_SECOND_FACTOR)
-            return
+            return Close.SECOND_FACTOR
         except AccessDenied:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+            return Close.UNAUTHENTICATED
+        session = self.scope.get("session")
+        idle = admission_close(session, now=int(time.time()))
+        if idle is not None:
+            return idle
         self.user = user
-        self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        latest = await database_sync_to_async(latest_seq)(user)
-        await self._send({"type": "welcome", "user_id": str(user.pk), "latest_seq": latest})
-        self.recheck = asyncio.ensure_future(self._recheck_session())
+        self.user_id = str(user.pk)
+        self.session_key = str(session.session_key)
+        return None
 
     def _admit(self, user: Any) -> None:
         """The same rule as HTTP (``require_usable``); the OTP middleware does not run for
@@ -79,39 +108,52 @@ class RelayConsumer(AsyncWebsocketConsumer):
         if user is not None and user.is_authenticated:
             verify_for_socket(user, self.scope.get("session"))
         require_usable(user)
+        session = self.scope.get("session")
+        if session is None or not session.session_key:
+            raise AccessDenied()
 
     async def disconnect(self, code: int) -> None:
-        if self.recheck is not None:
-            self.recheck.cancel()
+        self._forget()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    def _forget(self) -> None:
+        if getattr(self, "registry", None) is not None:
+            self.registry.discard(self)  # type: ignore[union-attr]
+
+    async def close_with(self, code: Close) -> None:
+        """Close this socket with one of the documented codes; it stops being swept."""
+        self._forget()
+        await self.close(code=int(code))
 
     # --- frames from the client --------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not hasattr(self, "user"):
             # A frame on a connection this consumer refused: never act on it.
-            await self.close(code=CLOSE_POLICY)
             return
         if text_data is None:
-            await self.close(code=CLOSE_UNSUPPORTED)
+            await self.close_with(Close.BINARY)
             return
         if len(text_data.encode("utf-8", "surrogatepass")) > settings.RELAY_MAX_FRAME_BYTES:
-            await self.close(code=CLOSE_TOO_BIG)
+            await self.close_with(Close.TOO_BIG)
             return
         try:
             frame = json.loads(text_data)
         except (ValueError, RecursionError):
             await self._bad_frame(None, "The frame is not valid JSON.")
             return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        if not isinstance(frame, dict):
             await self._bad_frame(None, "A frame is a JSON object with a string 'type'.")
             return
         ref = frame.pop("ref", None)
         if ref is not None and (not isinstance(ref, str) or len(ref) > REF_MAX):
             await self._bad_frame(None, "'ref' must be a string of at most 64 characters.")
             return
-        kind = frame.pop("type")
+        kind = frame.pop("type", None)
+        if not isinstance(kind, str):
+            await self._bad_frame(ref, "A frame is a JSON object with a string 'type'.")
+            return
         if kind == "hello":
             await self._hello(ref, frame)
         elif kind == "ping":
@@ -122,9 +164,9 @@ class RelayConsumer(AsyncWebsocketConsumer):
             await self._bad_frame(ref, f"Unknown frame type {kind[:40]!r}.")
 
     async def _hello(self, ref: str | None, frame: dict[str, Any]) -> None:
-        last_seq = frame.get("last_seq", 0)
+        last_seq = frame.get("last_seq")
         if (
-            set(frame) - {"last_seq"}
+            set(frame) != {"last_seq"}
             or not isinstance(last_seq, int)
             or isinstance(last_seq, bool)
             or last_seq < 0
@@ -137,6 +179,12 @@ class RelayConsumer(AsyncWebsocketConsumer):
         await self._flush()
 
     async def _operation(self, name: str, ref: str | None, frame: dict[str, Any]) -> None:
+        # An operation is activity, as an HTTP request is; on an ended or idle session it
+        # closes the socket instead of running.
+        ended = await database_sync_to_async(mark_active)(self)
+        if ended is not None:
+            await self.close_with(ended)
+            return
         try:
             result = await database_sync_to_async(operations.run)(name, self.user, frame)
         except RelayError as exc:
@@ -149,7 +197,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
     async def _bad_frame(self, ref: str | None, message: str) -> None:
         self.bad_frames += 1
         if self.bad_frames > MAX_BAD_FRAMES:
-            await self.close(code=CLOSE_POLICY)
+            await self.close_with(Close.BAD_FRAMES)
             return
         await self._send({"type": "error", "ref": ref, "code": "bad_frame", "message": message})
 
@@ -159,7 +207,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
         await self._flush()
 
     async def stream_revoke(self, event: dict[str, Any]) -> None:
-        await self.close(code=CLOSE_REVOKED)
+        await self.close_with(Close.REVOKED)
 
     async def _flush(self) -> None:
         """Send every event this socket has not sent yet, in order, exactly once."""
@@ -177,50 +225,20 @@ class RelayConsumer(AsyncWebsocketConsumer):
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, separators=(",", ":")))
 
-    # --- sockets follow the session -----------------------------------------------------
+    # --- called by the process's sweep (relay.sockets) ----------------------------------
 
-    async def _recheck_session(self) -> None:
-        """Close the socket soon after its session ends or the account is suspended, even
-        if the revocation push was lost; and repair lost pushes on the way."""
-        try:
-            while True:
-                await asyncio.sleep(SESSION_RECHECK_SECONDS)
-                latest = await database_sync_to_async(self._latest_seq_if_session_valid)()
-                if latest is None:
-                    await self.close(code=CLOSE_REVOKED)
-                    return
-                await self._catch_up(latest)
-        except asyncio.CancelledError:
-            return
+    async def catch_up(self, latest: int) -> None:
+        """The user's stream is ahead of this socket: a wake was lost, perhaps with the
+        group membership (Redis restarted). Rejoin, then send what is missing."""
+        if self.sent_seq is not None and latest > self.sent_seq:
+            await self.rejoin()
+            await self._flush()
 
-    async def _catch_up(self, latest: int) -> None:
-        """Rejoin the group and send any event a lost wake announced."""
+    async def rejoin(self) -> None:
         try:
             await self.channel_layer.group_add(self.group, self.channel_name)
         except Exception:  # noqa: BLE001 — the layer is down; the database still answers
             log.warning("could not renew the socket's group membership")
-        if self.sent_seq is not None and latest > self.sent_seq:
-            await self._flush()
-
-    def _latest_seq_if_session_valid(self) -> int | None:
-        """The user's latest event sequence number, or None once the session has ended,
-        its password hash changed, or the account may no longer act (one query for both)."""
-        session = self.scope.get("session")
-        if session is None or not session.session_key:
-            return None
-        store = session.__class__(session_key=session.session_key)
-        if str(store.get(SESSION_KEY, "")) != str(self.user.pk):
-            return None
-        user = User.objects.filter(pk=self.user.pk).first()
-        if user is None or not store.get(BACKEND_SESSION_KEY):
-            return None
-        try:
-            require_usable(user, second_factor=False)
-        except AccessDenied:
-            return None
-        if store.get(HASH_SESSION_KEY) != user.get_session_auth_hash():
-            return None
-        return user.event_seq
 
     def _origin_allowed(self) -> bool:
         return websocket_origin_allowed(self.scope)

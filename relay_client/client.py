@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
@@ -32,6 +33,38 @@ from relay_client.casekeys import (
     trusted_keys,
 )
 from relay_client.crypto import KdfParams, KeyPair
+
+# What each close code from the server means (docs/api.md, "Close codes"), and whether
+# reconnecting can help. Any other code (1001, 1006, 1011, …) means: reconnect with backoff
+# and say ``hello`` with the last ``seq`` seen.
+CLOSE_CODES: dict[int, tuple[str, bool]] = {
+    4001: ("your session ended (signed out, password changed, suspended or withdrawn)", False),
+    4002: ("your session ended after a time without activity: sign in again", False),
+    4003: ("this page's address is not allowed to connect", False),
+    4400: ("the server refused too many malformed frames", True),
+    4401: ("you are not signed in", False),
+    4403: ("your second factor has not been confirmed", False),
+    4413: ("a frame was larger than the server accepts", True),
+    4415: ("the server accepts text frames only", True),
+    4429: ("too many connections are open for this account: close some first", False),
+}
+
+
+def should_reconnect(code: int | None) -> bool:
+    """Whether a socket closed with ``code`` should reconnect (False: the person must act:
+    sign in again, pass the second factor, or close other connections)."""
+    return CLOSE_CODES.get(code or 0, ("", True))[1]
+
+
+class SocketClosed(ConnectionClosed):
+    """The server closed the socket; ``close_code``, ``meaning`` and ``reconnect`` say why and
+    what to do. A ``ConnectionClosed``, so callers that catch that keep working."""
+
+    def __init__(self, closed: ConnectionClosed) -> None:
+        super().__init__(closed.rcvd, closed.sent, closed.rcvd_then_sent)
+        self.close_code = closed.rcvd.code if closed.rcvd is not None else None
+        self.meaning = CLOSE_CODES.get(self.close_code or 0, ("the connection was lost", True))[0]
+        self.reconnect = should_reconnect(self.close_code)
 
 
 class RelayApiError(Exception):
@@ -501,7 +534,13 @@ class RelaySocket:
         self.pending_events: list[dict[str, Any]] = []
 
     def _recv(self, timeout: float) -> dict[str, Any]:
-        frame = json.loads(self.conn.recv(timeout=timeout))
+        try:
+            text = self.conn.recv(timeout=timeout)
+        except SocketClosed:
+            raise
+        except ConnectionClosed as closed:
+            raise SocketClosed(closed) from closed
+        frame = json.loads(text)
         if frame.get("type") == "event":
             event = frame["event"]
             if event["seq"] <= self.client.last_seq:

@@ -32,7 +32,7 @@ PROMPT = "relay> "
 LEAVE = ("quit", "exit")
 # The server no longer knows this session: further commands cannot succeed.
 SESSION_ENDED_CODES = ("not_signed_in", "second_factor_required")
-SESSION_ENDED_CLOSES = (4001, 4401, 4403)
+SESSION_ENDED_CLOSES = (4001, 4002, 4401, 4403)
 
 
 class HelpShown(Exception):

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from relay import operations
 from relay.consumers import (
+    CLOSE_ORIGIN,
     CLOSE_POLICY,
     CLOSE_SECOND_FACTOR,
     CLOSE_TOO_BIG,
@@ -292,7 +293,7 @@ def test_huge_numbers_and_wrong_types_in_known_fields(world: ShuttleCase) -> Non
 # --- policy closes ---------------------------------------------------------------------------
 
 
-def test_oversized_frame_is_closed_with_1009(world: ShuttleCase) -> None:
+def test_oversized_frame_is_closed_with_4413(world: ShuttleCase) -> None:
     limit = django_settings.RELAY_MAX_FRAME_BYTES
     with sockets() as opened:
         before = counts()
@@ -314,7 +315,7 @@ def test_oversized_frame_is_closed_with_1009(world: ShuttleCase) -> None:
         assert counts() == before
 
 
-def test_binary_frame_is_closed_with_1003(world: ShuttleCase) -> None:
+def test_binary_frame_is_closed_with_4415(world: ShuttleCase) -> None:
     with sockets() as opened:
         socket = opened.open(world.harmed)
         socket.send_bytes(json.dumps({"type": "ping"}).encode())
@@ -343,11 +344,12 @@ def test_connect_is_refused_without_a_session_second_factor_or_allowed_origin(
         assert staff.close_code == CLOSE_SECOND_FACTOR
         for origin in ("https://evil.example", "", "http://127.0.0.1:8000.evil.example", "null"):
             bad = opened.open(world.harmed, origin_header=origin, refused=True)
-            assert bad.close_code == CLOSE_POLICY
+            assert bad.close_code == CLOSE_ORIGIN
 
 
 def test_a_frame_on_a_refused_connection_is_never_acted_on() -> None:
-    """Daphne drops frames on a refused handshake; the consumer refuses them too."""
+    """A refused socket is accepted and closed at once; a frame that slips in before the
+    close is ignored, never run."""
     from asgiref.sync import async_to_sync
 
     from relay.consumers import RelayConsumer
@@ -358,9 +360,15 @@ def test_a_frame_on_a_refused_connection_is_never_acted_on() -> None:
     async def close(code: int | None = None, reason: str | None = None) -> None:
         closed.append(code or 0)
 
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
     consumer.close = close  # type: ignore[method-assign]
+    consumer.send = send  # type: ignore[method-assign]
     async_to_sync(consumer.receive)(text_data='{"type": "pause", "case_id": "x"}')
-    assert closed == [CLOSE_POLICY]
+    assert closed == [] and sent == []
 
 
 def test_a_participant_who_turned_on_a_second_factor_needs_it_for_the_socket(

@@ -6,6 +6,18 @@ import { showError } from "./ui.js";
 
 const MAX_BACKOFF_MS = 15000;
 
+// Close codes after which reconnecting cannot help until the person acts (docs/api.md,
+// "Close codes"), with what to tell them. Any other code (1001, 1006, 1011, 4400, 4413,
+// 4415) means: reconnect with backoff and say hello from the last seq.
+export const FINAL_CLOSES = {
+  4001: "You have been signed out. Sign in again to continue.",
+  4002: "You were signed out after a time without activity. Sign in again to continue.",
+  4003: "This page cannot connect to Relay from this address.",
+  4401: "You have been signed out. Sign in again to continue.",
+  4403: "Confirm your second factor to continue. Sign in again to enter your code.",
+  4429: "Relay is open in too many windows. Close some of them, then reload this page.",
+};
+
 export class EventStream {
   // onEvent(event) is called once per event, in sequence order.
   constructor({ lastSeq = 0, onEvent, onStatus = () => {}, onClosedForGood = () => {} }) {
@@ -50,8 +62,9 @@ export class EventStream {
     });
     socket.addEventListener("close", (event) => {
       this.socket = null;
-      // Signed out, revoked, withdrawn or no second factor: reconnecting will not help.
-      if ([4401, 4403, 4001, 1008].includes(event.code)) {
+      // Signed out, idle, revoked, withdrawn, no second factor, foreign origin or too many
+      // sockets: reconnecting will not help.
+      if (event.code in FINAL_CLOSES) {
         this.stopped = true;
         this.onClosedForGood(event.code);
         return;
@@ -121,7 +134,7 @@ export async function allEvents() {
 export async function followEvents({
   onEvent,
   ready = () => {},
-  onClosedForGood = () => showError("You have been signed out. Sign in again to continue."),
+  onClosedForGood = (code) => showError(FINAL_CLOSES[code] || FINAL_CLOSES[4001]),
 }) {
   const history = await allEvents();
   for (const event of history) onEvent(event, false);

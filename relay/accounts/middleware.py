@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
 LAST_SEEN_KEY = "relay_last_seen"
+
+
+def idle_deadline(session: Any, *, default_last_seen: int) -> int:
+    """The Unix time after which the session counts as idle: its last activity (what this
+    middleware stored, else ``default_last_seen``) plus ``RELAY_IDLE_TIMEOUT``. The one rule,
+    used here for HTTP and by the socket sweep (``relay.sockets``)."""
+    return int(session.get(LAST_SEEN_KEY, default_last_seen)) + settings.RELAY_IDLE_TIMEOUT
 
 
 class IdleSessionMiddleware:
@@ -19,8 +27,7 @@ class IdleSessionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             now = int(time.time())
-            last_seen = request.session.get(LAST_SEEN_KEY, now)
-            if now - int(last_seen) > settings.RELAY_IDLE_TIMEOUT:
+            if now > idle_deadline(request.session, default_last_seen=now):
                 logout(request)
             else:
                 request.session[LAST_SEEN_KEY] = now

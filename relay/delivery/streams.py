@@ -80,4 +80,4 @@ def revoke_sockets(user_id: uuid.UUID, *, reason: str) -> None:
             user_group(user_id), {"type": "stream.revoke", "reason": reason}
         )
     except Exception:  # noqa: BLE001
-        log.warning("socket revocation push failed; sockets recheck their session")
+        log.warning("socket revocation push failed; the socket sweep closes them")

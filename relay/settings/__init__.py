@@ -193,6 +193,13 @@ RELAY_QUICK_EXIT_URL = os.environ.get("RELAY_QUICK_EXIT_URL", "https://www.bbc.c
 
 # Frames larger than this are refused with a policy close (bytes).
 RELAY_MAX_FRAME_BYTES = int(os.environ.get("RELAY_MAX_FRAME_BYTES", str(256 * 1024)))
+# Open WebSockets allowed at once per session and per user, in each Daphne process; one
+# beyond either is closed with 4429 (docs/api.md).
+RELAY_MAX_SOCKETS_PER_SESSION = int(os.environ.get("RELAY_MAX_SOCKETS_PER_SESSION", "10"))
+RELAY_MAX_SOCKETS_PER_USER = int(os.environ.get("RELAY_MAX_SOCKETS_PER_USER", "30"))
+# How often each Daphne process's one sweep checks its open sockets' sessions (ended or
+# idle) and sends events whose wake-up was lost (seconds).
+RELAY_SOCKET_SWEEP_SECONDS = float(os.environ.get("RELAY_SOCKET_SWEEP_SECONDS", "5"))
 # Largest HTTP request body (bytes): larger ones get 413 before they are read (relay.limits).
 RELAY_MAX_BODY_BYTES = int(os.environ.get("RELAY_MAX_BODY_BYTES", str(256 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = RELAY_MAX_BODY_BYTES

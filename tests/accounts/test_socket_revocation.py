@@ -10,15 +10,15 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from relay.accounts.models import Role
-from relay.consumers import CLOSE_REVOKED, CLOSE_UNAUTHENTICATED
+from relay.consumers import CLOSE_REVOKED, CLOSE_SECOND_FACTOR, CLOSE_UNAUTHENTICATED
 from tests.accounts.live import totp_now, wait_closed, weak_floor_client
 from tests.conftest import DaphneProcess
 from tests.delivery.live import client_for
 from tests.factories import make_case, make_person, otp_token
+from tests.sockets.live import close_code
 
 pytestmark = pytest.mark.live
 
@@ -134,10 +134,11 @@ def test_staff_without_a_verified_second_factor_get_no_socket(daphne):
     client.sign_in(person.user.username, person.password)  # password only
     cookie = "; ".join(f"{k}={v}" for k, v in client.http.cookies.items())
     url = daphne.url.replace("http", "ws", 1) + "/ws/"
-    # The consumer closes before accepting, so the handshake itself is refused.
-    with pytest.raises(InvalidStatus) as refused:
-        connect(url, origin=client.origin, additional_headers={"Cookie": cookie}, open_timeout=5)
-    assert refused.value.response.status_code == 403
+    # The handshake completes and the server closes at once with 4403, before any frame.
+    with connect(
+        url, origin=client.origin, additional_headers={"Cookie": cookie}, open_timeout=5
+    ) as refused:
+        assert close_code(refused) == CLOSE_SECOND_FACTOR
     client.complete_second_factor(otp_token(person))
     with client.socket() as sock:
         assert sock.request("cases")["cases"] == []

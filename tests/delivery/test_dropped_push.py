@@ -1,12 +1,13 @@
 """Invariant 4: push is an optimisation. A lost wake-up or a full channel layer loses and
 duplicates nothing: the socket sends what it missed from the database on its next wake,
-on its own periodic catch-up, or after a reconnect with ``hello{last_seq}``."""
+on its process's periodic sweep, or after a reconnect with ``hello{last_seq}``."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from channels.layers import InMemoryChannelLayer, channel_layers
@@ -66,15 +67,17 @@ async def test_a_dropped_wake_is_repaired_by_the_next_one(dropped_wakes: Dropped
 
 
 async def test_dropped_wakes_are_caught_up_without_reconnecting(
-    dropped_wakes: DroppedWakes,
+    dropped_wakes: DroppedWakes, settings: Any
 ) -> None:
+    # The process's sweep (relay.sockets) finds them; a short interval keeps the test quick.
+    settings.RELAY_SOCKET_SWEEP_SECONDS = 1.0
     shuttle = await new_case()
     device = await connected(shuttle.facilitator)
     start = device.last_seq
     dropped_wakes.update(range(start + 1, start + 4))
     sent = [await submit(shuttle, shuttle.harmed, f"unannounced {i}") for i in range(3)]
-    # No wake arrives; the socket's own periodic check finds the events in the database.
-    events = await device.wait_for_events(3, timeout=4 * RelayConsumer.CATCH_UP_SECONDS)
+    # No wake arrives; the process's periodic sweep finds the events in the database.
+    events = await device.wait_for_events(3, timeout=4 * settings.RELAY_SOCKET_SWEEP_SECONDS)
     assert message_ids(events) == sent
     assert dropped_wakes.of(shuttle.facilitator) == [start + 1, start + 2, start + 3]
     assert await device.nothing_more()

@@ -179,7 +179,11 @@ class SyncSocket:
         if not connected:
             self.close_code = code
             return self
-        self.welcome = self.receive()
+        # A refusal is an accepted socket closed at once with its code (docs/api.md).
+        first = self.receive()
+        if first["type"] == "close":
+            return self
+        self.welcome = first
         assert self.welcome["type"] == "welcome", self.welcome
         return self
 
