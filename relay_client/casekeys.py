@@ -68,9 +68,10 @@ class CaseKeys:
         return keys
 
     def name_of(self, user_id: str) -> str:
+        """The display name the summary gives this member ("" when it gives none)."""
         people = [*self.summary.get("facilitators", []), *self.summary.get("participants", [])]
-        return next((str(p.get("display_name") or "") for p in people
-                     if p.get("user_id") == user_id), "")
+        names = (str(p.get("display_name") or "") for p in people if p.get("user_id") == user_id)
+        return next(names, "")
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def trusted_keys(keys: CaseKeys, me: KeyPair, my_user_id: str) -> dict[str, Trus
         trusted[r.key_id] = TrustedKey(
             r.public_key, Author(uid, "participant", side=side, name=keys.name_of(uid))
         )
-    if my_user_id in keys.facilitators:
+    listed = {f.get("user_id") for f in keys.summary.get("facilitators", [])}
+    if my_user_id in keys.facilitators or my_user_id in listed:
         mine = Author(my_user_id, "facilitator", is_me=True)
     else:
         my_side = keys.summary.get("side") or next(
