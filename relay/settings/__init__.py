@@ -112,7 +112,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "r", "capacity": 1000, "expiry": 30},
+            # Each socket waits on Redis with a 5-second blocking pop; redis-py 8 reads with a
+            # 5-second timeout by default, which killed idle sockets (1011). Read for longer.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": "r", "capacity": 1000, "expiry": 30,
+            },
         }
     }
 else:

@@ -54,3 +54,16 @@ def test_the_python_client_says_whether_to_reconnect(daphne) -> None:  # type: i
         sock.drain(5)
     assert closed.value.close_code == 4415
     assert closed.value.reconnect is True
+
+
+@pytest.mark.redis
+def test_an_idle_socket_stays_open_on_the_redis_channel_layer(daphne) -> None:  # type: ignore[no-untyped-def]
+    """A socket that hears nothing for longer than the channel layer's 5-second blocking
+    read is not dropped (it was, with 1011, under redis-py 8's default read timeout)."""
+    client = client_for(daphne, make_person(Role.PARTICIPANT))
+    with raw_socket(daphne, client) as conn:
+        welcomed(conn)
+        with pytest.raises(TimeoutError):
+            conn.recv(timeout=12)
+        conn.send(json.dumps({"type": "ping", "ref": "still"}))
+        assert json.loads(conn.recv(timeout=5)) == {"type": "pong", "ref": "still"}
