@@ -180,15 +180,13 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
     if for_other_party:
         other = Participation.objects.filter(case=case).exclude(pk=participation.pk).first()
         other_state = other.state if other is not None else None
-        if other_state == ParticipationState.WITHDRAWN:
+        if not may_write_to_other_party(case.state, participation.state, other_state):
             raise IllegalTransition(
                 "The other person has withdrawn, so nothing more can be passed on to them. "
                 "You can still write to your facilitator."
-            )
-        if not may_write_to_other_party(case.state, participation.state, other_state):
-            raise IllegalTransition(
-                "Messages for the other person can be sent once your facilitator has started "
-                "the conversation. You can write to your facilitator now."
+                if other_state == ParticipationState.WITHDRAWN
+                else "Messages for the other person can be sent once your facilitator has "
+                "started the conversation. You can write to your facilitator now."
             )
     revision_of = None
     if header.derived_from is not None:

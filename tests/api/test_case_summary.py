@@ -203,3 +203,15 @@ def test_forward_to_names_who_the_forward_action_delivers_to() -> None:
         } - {f.id for f in sc.facilitators()}
         target = next(p for p in summary["participants"] if p["side"] == participant["forward_to"])
         assert delivered_to == {target["user_id"]}
+
+
+def test_nothing_is_paused_before_the_conversation_has_started() -> None:
+    sc = make_case(active=False)
+    summary = case_summary(sc.facilitator.user, sc.case.pk)
+    assert summary["may_safety_pause"] is False and summary["may_forward"] is False
+    with pytest.raises(IllegalTransition):
+        moderation.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
+    mine = case_summary(sc.harmed.user, sc.case.pk)
+    assert mine["may_pause"] is False and mine["may_write_to_other_party"] is False
+    assert mine["may_write_to_facilitators"] is True
+    assert outcome(lambda: moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)) is False
