@@ -139,12 +139,14 @@ class DaphneProcess:
         )
         return env
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "relay.serve", "-b", "127.0.0.1", "-p", str(self.port)]
+
     def start(self) -> DaphneProcess:
         RUN_LOGS.directory()
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the handle
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "relay.serve", "-b", "127.0.0.1", "-p", str(self.port)],
-                cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                self.command(), cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -185,6 +185,17 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         f"{sum(1 for d in run.retried.values() if not d)}"
     )
     assert 0 < len(acked_at_kill) < total, "the kill must land mid-stream"
+    assert_nothing_lost_or_duplicated(sc.case.pk, plan, run, streams)
+
+
+def assert_nothing_lost_or_duplicated(
+    case_pk: Any, plan: list[list[dict[str, Any]]], run: Run,
+    streams: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Every message of ``plan`` acknowledged and stored once (and audited once), and every
+    stream saw every message once, in ``seq`` order, each device's in the order it sent them."""
+    intended = [e["header"]["message_id"] for batch in plan for e in batch]
+    total = len(intended)
     assert set(run.acked) == set(intended)
 
     stored = Counter(
@@ -192,9 +203,9 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     )
     assert sorted(stored) == sorted(intended) and set(stored.values()) == {1}
     # No retry was stored again under another id: the case holds exactly the messages sent.
-    assert Message.objects.filter(case_id=sc.case.pk).count() == total
+    assert Message.objects.filter(case_id=case_pk).count() == total
     audited = AuditEvent.objects.filter(
-        event_type=AuditEventType.MESSAGE_SUBMITTED, case_id=sc.case.pk
+        event_type=AuditEventType.MESSAGE_SUBMITTED, case_id=case_pk
     ).count()
     assert audited == total
 

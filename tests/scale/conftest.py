@@ -1,0 +1,28 @@
+"""Scale-out tests: several Daphne processes behind Caddy (tests/scale/cluster.py). They need
+PostgreSQL, Redis and Debian's caddy; in CI a missing caddy fails them instead of skipping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.scale.cluster import Cluster, require_caddy
+
+
+@pytest.fixture
+def cluster_of(transactional_db: None) -> Iterator[Callable[[int], Cluster]]:
+    """``cluster_of(n)`` starts ``n`` Daphne processes behind Caddy; all stop after the test."""
+    started: list[Cluster] = []
+
+    def start(size: int) -> Cluster:
+        require_caddy()
+        cluster = Cluster(size)
+        started.append(cluster)
+        return cluster.start()
+
+    try:
+        yield start
+    finally:
+        for cluster in started:
+            cluster.stop()
