@@ -38,19 +38,11 @@ from websockets.exceptions import ConnectionClosed
 
 from relay_client import crypto
 from relay_client.casekeys import UntrustedMessage, author_of
-from relay_client.client import RelayApiError, RelayClient
+from relay_client.client import CLOSE_CODES, RelayApiError, RelayClient
 from relay_client.display import Narrator, case_line
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 PARTICIPANT_KINDS = ["question", "answer", "statement", "letter", "apology", "note_to_facilitator"]
-CLOSE_REASONS = {
-    4001: "your session ended (signed out, password changed, suspended or withdrawn)",
-    4401: "you are not signed in",
-    4403: "your second factor has not been confirmed",
-    1008: "the server refused a frame",
-}
-
-
 class UsageProblem(Exception):
     """Something the person asked for cannot be done as asked; the message says why."""
 
@@ -450,7 +442,7 @@ def explain(exc: Exception, server: str) -> tuple[int, str]:
         return 3, f"could not reach the Relay server at {server} ({exc})."
     if isinstance(exc, ConnectionClosed):
         code = exc.rcvd.code if exc.rcvd is not None else None
-        reason = CLOSE_REASONS.get(code or 0, "the connection was closed")
+        reason = CLOSE_CODES.get(code or 0, ("the connection was closed", True))[0]
         return 1, f"the server closed the connection: {reason}."
     return 1, str(exc)
 

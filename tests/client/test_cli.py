@@ -279,3 +279,16 @@ def test_installed_command(daphne):
     # The fingerprint read out to the facilitator is the one the server shows them.
     assert sc.harmed.user.public_keys.get().fingerprint == sc.harmed.keypair.fingerprint
     assert sc.harmed.password not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("code", [4001, 4002, 4003, 4400, 4401, 4403, 4413, 4415, 4429])
+def test_every_documented_close_code_is_explained_in_plain_words(code):
+    from websockets.exceptions import ConnectionClosed
+    from websockets.frames import Close
+
+    from relay_client.cli import explain
+    from relay_client.client import CLOSE_CODES
+
+    status, message = explain(ConnectionClosed(Close(code, ""), None), "http://127.0.0.1:1")
+    assert status == 1
+    assert CLOSE_CODES[code][0] in message
