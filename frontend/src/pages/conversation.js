@@ -8,7 +8,7 @@ import { get, post } from "../api.js";
 import { facilitatorRecipients, openMessage, reopenFailed, trustedKeys } from "../casekeys.js";
 import { caseState, conversationView, foldEvent, withSummary } from "../casestate.js";
 import { installSignOut, signedInDevice } from "../session.js";
-import { followEvents } from "../socket.js";
+import { FINAL_CLOSES, followEvents } from "../socket.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
 
 export async function conversationPage() {
@@ -208,8 +208,8 @@ export async function conversationPage() {
       if (state.stale) await refreshSummary();
       render();
     },
-    onClosedForGood: () => {
-      if (!conversationView(state).ended) showError("You have been signed out. Sign in again to continue.");
+    onClosedForGood: (code) => {
+      if (!conversationView(state).ended) showError(FINAL_CLOSES[code] || FINAL_CLOSES[4001]);
     },
   });
 }
