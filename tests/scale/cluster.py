@@ -49,9 +49,11 @@ class ProxiedDaphne(DaphneProcess):
     """A Daphne behind the proxy, started as production starts it (``--proxy-headers``),
     accepting pages and WebSockets from the proxy's origin only."""
 
-    def __init__(self, origin: str, port: int | None = None) -> None:
+    def __init__(self, origin: str, port: int | None = None,
+                 extra_env: dict[str, str] | None = None) -> None:
         super().__init__(port)
         self.origin = origin
+        self.extra_env = extra_env or {}
 
     @property
     def hostport(self) -> str:
@@ -63,6 +65,7 @@ class ProxiedDaphne(DaphneProcess):
     def env(self) -> dict[str, str]:
         env = super().env()
         env["RELAY_ALLOWED_ORIGINS"] = self.origin
+        env.update(self.extra_env)
         return env
 
 
@@ -151,11 +154,11 @@ class CaddyProxy:
 class Cluster:
     """``size`` Daphne processes on one PostgreSQL database and one Redis, behind Caddy."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, env: dict[str, str] | None = None) -> None:
         if not os.environ.get("REDIS_URL"):
             raise RuntimeError("several processes need the Redis channel layer: set REDIS_URL")
         self.proxy = CaddyProxy()
-        self.processes = [ProxiedDaphne(self.proxy.url) for _ in range(size)]
+        self.processes = [ProxiedDaphne(self.proxy.url, extra_env=env) for _ in range(size)]
 
     @property
     def url(self) -> str:

@@ -11,13 +11,14 @@ from tests.scale.cluster import Cluster, require_caddy
 
 
 @pytest.fixture
-def cluster_of(transactional_db: None) -> Iterator[Callable[[int], Cluster]]:
-    """``cluster_of(n)`` starts ``n`` Daphne processes behind Caddy; all stop after the test."""
+def cluster_of(transactional_db: None) -> Iterator[Callable[..., Cluster]]:
+    """``cluster_of(n, env=None)`` starts ``n`` Daphne processes behind Caddy (``env`` added
+    to theirs); all stop after the test."""
     started: list[Cluster] = []
 
-    def start(size: int) -> Cluster:
+    def start(size: int, env: dict[str, str] | None = None) -> Cluster:
         require_caddy()
-        cluster = Cluster(size)
+        cluster = Cluster(size, env)
         started.append(cluster)
         return cluster.start()
 

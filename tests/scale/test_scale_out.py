@@ -22,10 +22,13 @@ from typing import Any
 
 import httpx
 import pytest
+from django.core.cache import cache
 from websockets.exceptions import ConnectionClosed
 
+from relay.accounts import throttle
 from relay.audit.models import AuditEvent, AuditEventType
 from relay_client.client import RelayApiError, RelayClient, RelaySocket
+from tests.accounts.live import wait_closed, weak_floor_client
 from tests.delivery.live import DISCONNECTED, Listener, adopt, message_ids, read_until
 from tests.delivery.test_sigkill import Run, assert_nothing_lost_or_duplicated
 from tests.factories import make_case
@@ -35,7 +38,7 @@ pytestmark = [
     pytest.mark.live, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(180),
 ]
 
-ClusterOf = Callable[[int], Cluster]
+ClusterOf = Callable[..., Cluster]
 
 
 def assert_in_order_once(events: list[dict[str, Any]], expected_ids: list[str]) -> None:
@@ -371,3 +374,62 @@ def test_a_process_killed_under_connected_sockets_loses_and_duplicates_nothing(
         f"event {caught_up:.1f}s after it; proxy errors retried: {dict(failover.proxy_errors)}; "
         f"socket connections: {reconnected}"
     )
+
+
+def test_signing_out_through_one_process_closes_the_sockets_on_the_others(
+    cluster_of: ClusterOf,
+) -> None:
+    """Signing out closes every socket of the user (docs/api.md), on every process."""
+    cluster = cluster_of(3)
+    sc = make_case()
+    phone = cluster.client(sc.harmed, pin=0)
+    laptop = cluster.client(sc.harmed, pin=1)
+    with socket_through(phone, pin=1) as on_1, socket_through(phone, pin=2) as on_2, \
+            socket_through(laptop, pin=2) as laptop_on_2:
+        began = time.monotonic()
+        phone.sign_out()  # through process 0, which holds none of these sockets
+        closed = {name: wait_closed(sock, began + 5) for name, sock in
+                  (("phone on 1", on_1), ("phone on 2", on_2), ("laptop on 2", laptop_on_2))}
+    assert {name: code for name, (code, _at) in closed.items()} == dict.fromkeys(closed, 4001)
+    # The signed-out session is refused on every process; the laptop's session still works.
+    for pin in (1, 2):
+        assert refusal(phone, pin=pin) == 4401
+        with socket_through(laptop, pin=pin) as sock:
+            assert sock.request("cases")
+    after_ms = {name: 1000 * (at - began) for name, (_code, at) in closed.items()}
+    print(  # noqa: T201
+        "\nsigned out through process 0; sockets closed after "
+        + ", ".join(f"{name} {ms:.0f}" for name, ms in after_ms.items()) + " ms"
+    )
+    assert max(after_ms.values()) < 1000
+
+
+def test_the_sign_in_throttle_counts_the_client_behind_caddy_not_caddy(
+    cluster_of: ClusterOf,
+) -> None:
+    """Daphne runs with ``--proxy-headers``: the address is Caddy's ``X-Forwarded-For``, which
+    Caddy sets itself (a client's own is not trusted). A client on 127.0.0.2 that used up its
+    failures is throttled whatever it claims; a client on 127.0.0.1, the address Caddy
+    connects to the processes from, is not."""
+    cluster = cluster_of(2, env={"RELAY_SIGN_IN_ATTEMPTS_PER_ADDRESS": "3"})
+    sc = make_case()
+    elsewhere = weak_floor_client(cluster)
+    elsewhere.http = httpx.Client(
+        base_url=cluster.url, timeout=10,
+        transport=httpx.HTTPTransport(local_address="127.0.0.2"),
+    )
+    try:
+        for attempt in range(3):
+            elsewhere.http.headers["X-Forwarded-For"] = f"198.51.100.{attempt + 1}"
+            elsewhere.http.headers["X-Relay-Upstream"] = str(attempt % 2)
+            with pytest.raises(RelayApiError) as wrong:
+                elsewhere.sign_in(sc.harmed.user.username, "not the password")
+            assert wrong.value.code != "throttled"
+        with pytest.raises(RelayApiError) as throttled:
+            elsewhere.sign_in(sc.harmed.user.username, sc.harmed.password)
+        assert (throttled.value.status, throttled.value.code) == (429, "throttled")
+        # The same person from another address signs in: the count was 127.0.0.2's alone.
+        assert cluster.client(sc.harmed).me
+    finally:
+        for address in ("127.0.0.1", "127.0.0.2"):
+            cache.delete(throttle._key("sign_in", "addr", address))
