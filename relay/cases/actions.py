@@ -1,5 +1,11 @@
-"""Case administration: creating cases, assigning facilitators, adding participants, and
-moving cases and participations through their states (DESIGN §5)."""
+"""The case lifecycle: creating cases, assigning facilitators, adding participants, moving
+cases and participations through their states (DESIGN §5), and pausing, resuming and
+withdrawing.
+
+Each action is one transaction that locks the case row first (so a pause and a forward are
+serialized, invariant 3), checks the transition, writes one audit event, and appends all
+its events in one ``append_events`` call, which wakes the sockets after commit.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,15 @@ from django.utils import timezone
 from relay.accounts.models import Role, User
 from relay.audit.chain import record
 from relay.audit.models import AuditEventType
+from relay.cases import hooks
 from relay.cases.access import (
     access_case_as_facilitator,
     access_case_as_manager,
+    access_case_as_member,
+    access_case_as_participant,
     require_manager,
 )
+from relay.cases.audience import case_audience, everyone_in
 from relay.cases.models import (
     Case,
     CaseState,
@@ -25,16 +35,34 @@ from relay.cases.models import (
     ParticipationState,
     Side,
 )
-from relay.cases.selectors import member_user_ids
-from relay.cases.states import check_case_transition, check_participation_transition
-from relay.delivery.models import EventType
-from relay.delivery.streams import append_events
+from relay.cases.selectors import is_safety_paused
+from relay.cases.states import (
+    check_case_transition,
+    check_participation_transition,
+    check_safety_pause_transition,
+    may_pause_participation,
+    may_resume_participation,
+    may_safety_pause,
+    may_withdraw_participation,
+)
+from relay.cases.visibility import facilitator_view, participant_view
+from relay.delivery.events import (
+    CaseStateEvent,
+    CommunicationForFacilitators,
+    CommunicationForParticipant,
+    FacilitatorsChanged,
+    MessageStateEvent,
+    ParticipationEvent,
+    Payload,
+)
+from relay.delivery.streams import append_events, revoke_sockets
 from relay.errors import IllegalTransition, InvalidRequest
 
 COMMUNICATION_MODES = frozenset({"messages", "recorded_media", "letters", "video"})
 
 
-def _lock(case_id: uuid.UUID) -> Case:
+def lock_case(case_id: uuid.UUID) -> Case:
+    """Lock the case row: the first lock of every action on a case."""
     return Case.objects.select_for_update().get(pk=case_id)
 
 
@@ -61,7 +89,7 @@ def assign_facilitator(
     Audits: FACILITATOR_ASSIGNED. Emits: ``case`` to the case's members, so clients refresh
     the recipient keys they encrypt to.
     """
-    case = _lock(access_case_as_manager(actor, case_id).pk)
+    case = lock_case(access_case_as_manager(actor, case_id).pk)
     if facilitator.role != Role.FACILITATOR:
         raise InvalidRequest("Only a facilitator account can be assigned to a case.")
     current = FacilitatorAssignment.objects.filter(case=case, ended_at__isnull=True)
@@ -73,14 +101,14 @@ def assign_facilitator(
     record(
         AuditEventType.FACILITATOR_ASSIGNED, actor=actor, case=case, facilitator=str(facilitator.pk)
     )
-    append_events(member_user_ids(case), EventType.CASE, case=case, data={"change": "facilitators"})
+    append_events([(FacilitatorsChanged(), everyone_in(case))], case=case)
     return assignment
 
 
 @transaction.atomic
 def unassign_facilitator(*, actor: User, case_id: uuid.UUID, facilitator: User) -> None:
     """A hub manager ends a facilitator's assignment. Audits: FACILITATOR_UNASSIGNED."""
-    case = _lock(access_case_as_manager(actor, case_id).pk)
+    case = lock_case(access_case_as_manager(actor, case_id).pk)
     assignment = FacilitatorAssignment.objects.filter(
         case=case, facilitator=facilitator, ended_at__isnull=True
     ).first()
@@ -92,17 +120,15 @@ def unassign_facilitator(*, actor: User, case_id: uuid.UUID, facilitator: User) 
         AuditEventType.FACILITATOR_UNASSIGNED, actor=actor, case=case,
         facilitator=str(facilitator.pk),
     )
-    append_events(
-        [*member_user_ids(case), facilitator.pk], EventType.CASE, case=case,
-        data={"change": "facilitators"},
-    )
+    # The facilitator who left hears it too, once: their last event of the case.
+    append_events([(FacilitatorsChanged(), [*everyone_in(case), facilitator.pk])], case=case)
 
 
 @transaction.atomic
 def add_participant(*, actor: User, case_id: uuid.UUID, user: User, side: str) -> Participation:
     """A hub manager adds the person harmed or the person responsible. Audits:
     PARTICIPANT_ADDED."""
-    case = _lock(access_case_as_manager(actor, case_id).pk)
+    case = lock_case(access_case_as_manager(actor, case_id).pk)
     if user.role != Role.PARTICIPANT:
         raise InvalidRequest("Only a participant account can take part in a case.")
     if side not in Side.values:
@@ -146,7 +172,7 @@ def record_enrolment(*, actor: User, participation_id: int) -> Participation:
     participation = Participation.objects.select_related("case").get(pk=participation_id)
     if actor.pk != participation.user_id:
         access_case_as_facilitator(actor, participation.case_id)
-    _lock(participation.case_id)
+    lock_case(participation.case_id)
     participation.refresh_from_db()
     _move_participation(participation, ParticipationState.ENROLLED, actor=actor)
     return participation
@@ -160,7 +186,7 @@ def record_consent(
 
     Who: a current facilitator of the case. Audits: PARTICIPATION_STATE_CHANGED.
     """
-    case = _lock(access_case_as_facilitator(actor, case_id).pk)
+    case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     chosen = sorted(set(modes))
     if not chosen or not set(chosen) <= COMMUNICATION_MODES:
         raise InvalidRequest(
@@ -181,13 +207,13 @@ def _move_case(case: Case, new: str, *, actor: User, **audit: object) -> None:
     case.state = new
     case.save(update_fields=["state", "updated_at"])
     record(AuditEventType.CASE_STATE_CHANGED, actor=actor, case=case, old=old, new=new, **audit)
-    append_events(member_user_ids(case), EventType.CASE, case=case, data={"state": new})
+    append_events([(CaseStateEvent(new), everyone_in(case))], case=case)
 
 
 @transaction.atomic
 def begin_assessment(*, actor: User, case_id: uuid.UUID) -> Case:
     """A facilitator starts assessing a referred case. Audits: CASE_STATE_CHANGED."""
-    case = _lock(access_case_as_facilitator(actor, case_id).pk)
+    case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     _move_case(case, CaseState.ASSESSING, actor=actor)
     return case
 
@@ -199,7 +225,7 @@ def record_suitability(*, actor: User, case_id: uuid.UUID, suitable: bool) -> Ca
     The reason and signposting are encrypted notes (a later capability); the audit event
     holds only the decision. Audits: CASE_STATE_CHANGED.
     """
-    case = _lock(access_case_as_facilitator(actor, case_id).pk)
+    case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     _move_case(case, CaseState.PREPARING if suitable else CaseState.UNSUITABLE, actor=actor)
     return case
 
@@ -210,7 +236,7 @@ def start_communication(*, actor: User, case_id: uuid.UUID) -> Case:
     participations become active. One decision, so one audit event: CASE_STATE_CHANGED,
     naming the participations it activated.
     """
-    case = _lock(access_case_as_facilitator(actor, case_id).pk)
+    case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     participations = list(Participation.objects.select_for_update().filter(case=case))
     if len(participations) != 2 or any(
         p.state != ParticipationState.CONSENTED or "messages" not in p.consented_modes
@@ -233,7 +259,7 @@ def start_communication(*, actor: User, case_id: uuid.UUID) -> Case:
 @transaction.atomic
 def conclude_case(*, actor: User, case_id: uuid.UUID) -> Case:
     """A facilitator concludes an active case. Audits: CASE_STATE_CHANGED."""
-    case = _lock(access_case_as_facilitator(actor, case_id).pk)
+    case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     _move_case(case, CaseState.CONCLUDED, actor=actor)
     return case
 
@@ -241,6 +267,143 @@ def conclude_case(*, actor: User, case_id: uuid.UUID) -> Case:
 @transaction.atomic
 def close_case(*, actor: User, case_id: uuid.UUID) -> Case:
     """A hub manager closes a case. Audits: CASE_STATE_CHANGED."""
-    case = _lock(access_case_as_manager(actor, case_id).pk)
+    case = lock_case(access_case_as_manager(actor, case_id).pk)
     _move_case(case, CaseState.CLOSED, actor=actor)
     return case
+
+
+def communication_events(
+    case: Case, *, changed_by: str | None
+) -> list[tuple[Payload, list[uuid.UUID]]]:
+    """Whether communication flows, told to everyone in the case as each may know it (the
+    views of ``relay.cases.visibility``): each participant learns only that it is paused and
+    whether the pause is theirs; facilitators also learn which sides paused, the safety
+    pause, and whose change this was."""
+    participations = list(Participation.objects.filter(case=case))
+    told: list[tuple[Payload, list[uuid.UUID]]] = []
+    for participation in participations:
+        own = participant_view(case, mine=participation, participations=participations)
+        told.append(
+            (CommunicationForParticipant(own.communicating, own.paused_by_you),
+             [participation.user_id])
+        )
+    view = facilitator_view(case, participations)
+    told.append(
+        (
+            CommunicationForFacilitators(
+                view.communicating, view.paused_sides, view.safety_paused, changed_by
+            ),
+            case_audience(case),
+        )
+    )
+    return told
+
+
+def announce_communication(case: Case, *, changed_by: str | None) -> None:
+    """Append the ``communication`` events of ``communication_events``."""
+    append_events(communication_events(case, changed_by=changed_by), case=case)
+
+
+@transaction.atomic
+def pause(*, actor: User, case_id: uuid.UUID) -> Case:
+    """Pause communication in a case, at once.
+
+    Who: a participant (pauses their own participation; only they can resume it) or a
+    facilitator of the case (a safety pause; any facilitator of the case can resume it).
+    Commits under the case row lock, so no forward commits after it (invariant 3).
+    Audits: CASE_PAUSED. Emits: ``communication`` to every member of the case.
+    """
+    case = access_case_as_member(actor, case_id)
+    case = lock_case(case.pk)
+    if actor.role == Role.FACILITATOR:
+        check_safety_pause_transition(is_safety_paused(case), True)
+        if not may_safety_pause(case.state, is_safety_paused(case)):
+            raise IllegalTransition("Only a case in progress can be paused.")
+        case.safety_paused_by = actor
+        case.save(update_fields=["safety_paused_by", "updated_at"])
+        by = "facilitator"
+    else:
+        participation = Participation.objects.select_for_update().get(case=case, user=actor)
+        if participation.state == ParticipationState.PAUSED:
+            raise IllegalTransition("You have already paused communication.")
+        check_participation_transition(participation.state, ParticipationState.PAUSED)
+        other = Participation.objects.filter(case=case).exclude(pk=participation.pk).first()
+        if not may_pause_participation(
+            case.state, participation.state, other.state if other is not None else None
+        ):
+            raise IllegalTransition(
+                "The conversation is not under way, so there is nothing to pause."
+            )
+        participation.state = ParticipationState.PAUSED
+        participation.save(update_fields=["state"])
+        by = participation.side
+    record(AuditEventType.CASE_PAUSED, actor=actor, case=case, by=by)
+    announce_communication(case, changed_by=by)
+    return case
+
+
+@transaction.atomic
+def resume(*, actor: User, case_id: uuid.UUID) -> Case:
+    """Lift the pause the actor is entitled to lift.
+
+    Who: the participant who paused (their own pause only), or a facilitator of the case
+    (the safety pause only). Audits: CASE_RESUMED. Emits: ``communication`` to every member.
+    """
+    case = access_case_as_member(actor, case_id)
+    case = lock_case(case.pk)
+    if actor.role == Role.FACILITATOR:
+        check_safety_pause_transition(is_safety_paused(case), False)
+        case.safety_paused_by = None
+        case.save(update_fields=["safety_paused_by", "updated_at"])
+        by = "facilitator"
+    else:
+        participation = Participation.objects.select_for_update().get(case=case, user=actor)
+        if not may_resume_participation(participation.state):
+            raise IllegalTransition(
+                "You have not paused communication, so there is nothing to resume."
+            )
+        participation.state = ParticipationState.ACTIVE
+        participation.save(update_fields=["state"])
+        by = participation.side
+    record(AuditEventType.CASE_RESUMED, actor=actor, case=case, by=by)
+    announce_communication(case, changed_by=by)
+    return case
+
+
+@transaction.atomic
+def withdraw(*, actor: User, case_id: uuid.UUID) -> Participation:
+    """A participant leaves the process. Final for them in this case.
+
+    Who: the participant. Every message of theirs still waiting is voided and will never be
+    delivered (the ``on_withdrawal`` hook, moderation's); further sends to or from them are
+    refused. Locks: case row → participation row → the voided message rows → audit head →
+    user rows. Audits: PARTICIPATION_WITHDRAWN (with the number of voided messages). Emits:
+    ``message_state`` for each voided message to the actor and facilitators, then
+    ``participation`` and ``communication`` to every member; closes the actor's sockets.
+    """
+    participation = access_case_as_participant(actor, case_id)
+    case = lock_case(participation.case_id)
+    participation = Participation.objects.select_for_update().get(pk=participation.pk)
+    if not may_withdraw_participation(participation.state):
+        check_participation_transition(participation.state, ParticipationState.WITHDRAWN)
+    participation.state = ParticipationState.WITHDRAWN
+    participation.save(update_fields=["state"])
+    voided = hooks.on_withdrawal(case, actor)
+    record(
+        AuditEventType.PARTICIPATION_WITHDRAWN,
+        actor=actor,
+        case=case,
+        side=participation.side,
+        voided=len(voided),
+    )
+    told = case_audience(case, actor.pk)
+    events: list[tuple[Payload, list[uuid.UUID]]] = [
+        (MessageStateEvent(message, message.state), told) for message in voided
+    ]
+    events.append(
+        (ParticipationEvent(participation.side, ParticipationState.WITHDRAWN), everyone_in(case))
+    )
+    events += communication_events(case, changed_by=None)
+    append_events(events, case=case)
+    transaction.on_commit(lambda: revoke_sockets(actor.pk, reason="withdrawn"))
+    return participation

@@ -26,6 +26,22 @@ PARTICIPATION_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# The safety pause is a facilitator's: on or off, over the case's ``safety_paused_by``.
+SAFETY_PAUSE_TRANSITIONS: dict[bool, frozenset[bool]] = {
+    False: frozenset({True}),
+    True: frozenset({False}),
+}
+
+
+def check_safety_pause_transition(paused: bool, new: bool) -> None:
+    if new not in SAFETY_PAUSE_TRANSITIONS[paused]:
+        raise IllegalTransition(
+            "This case is already paused for safety."
+            if paused
+            else "This case is not paused for safety."
+        )
+
+
 def check_case_transition(current: str, new: str) -> None:
     if new not in CASE_TRANSITIONS[current]:
         raise IllegalTransition(f"A case cannot move from {current} to {new}.")

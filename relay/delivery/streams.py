@@ -10,50 +10,85 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from relay.accounts.models import User
+from relay.delivery.events import Payload, message_of
 from relay.delivery.groups import user_group
 from relay.delivery.models import Event, EventType
 
 log = logging.getLogger(__name__)
 
 
+Audience = Iterable[uuid.UUID]
+
+
 def append_events(
-    user_ids: Iterable[uuid.UUID],
-    event_type: EventType,
+    batch: Iterable[tuple[Payload, Audience]] | Audience,
+    legacy_type: EventType | None = None,
     *,
     case: Any = None,
     message: Any = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Append one event to each user's stream, in the caller's transaction.
+    """Append every event of one action, in the caller's transaction: ``batch`` is a list
+    of ``(payload, user ids)``; each user's events get consecutive ``seq`` numbers in the
+    batch's order. ``case`` is the case they belong to (None for events of no case).
 
-    Users are locked in id order so concurrent actions never deadlock on each other.
+    One call per action: the users of the whole batch are locked once, in id order, after
+    every row the action locked before (case → message/participation rows → audit head →
+    user rows), so two actions never wait for each other's user rows in opposite orders.
+
+    The older form ``append_events(user_ids, event_type, data=...)`` appends one event.
     """
-    ids = sorted(set(user_ids), key=str)
+    if legacy_type is not None:
+        _append([(_Legacy(legacy_type, data or {}, message), batch)], case=case)  # type: ignore[list-item]
+        return
+    _append(list(batch), case=case)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class _Legacy:
+    TYPE: EventType
+    fields: dict[str, Any]
+    message: Any
+
+    def data(self) -> dict[str, Any]:
+        return self.fields
+
+
+def _append(batch: list[tuple[Payload, Audience]], *, case: Any) -> None:
+    planned = [(payload, sorted(set(audience), key=str)) for payload, audience in batch]
+    ids = sorted({user_id for _, audience in planned for user_id in audience}, key=str)
     if not ids:
         return
-    users = list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    User = get_user_model()
+    users = {u.pk: u for u in User.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     events = []
-    for user in users:
-        user.event_seq += 1
-        events.append(
-            Event(
-                user=user,
-                seq=user.event_seq,
-                event_type=event_type,
-                case=case,
-                message=message,
-                data=data or {},
+    for payload, audience in planned:
+        data = payload.data()
+        for user_id in audience:
+            user = users.get(user_id)
+            if user is None:
+                continue
+            user.event_seq += 1
+            events.append(
+                Event(
+                    user=user,
+                    seq=user.event_seq,
+                    event_type=payload.TYPE,
+                    case=case,
+                    message=message_of(payload),
+                    data=data,
+                )
             )
-        )
-    User.objects.bulk_update(users, ["event_seq"])
+    User.objects.bulk_update(list(users.values()), ["event_seq"])
     Event.objects.bulk_create(events)
     for event in events:
         transaction.on_commit(partial(wake, event.user_id, event.seq))

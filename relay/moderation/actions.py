@@ -1,9 +1,10 @@
-"""Every change to messages and to a case's communication: submit, forward, return, reject,
-retract, facilitator notes, pause, resume and withdraw.
+"""Every change to messages: submit, forward, return, reject, retract, facilitator notes,
+and voiding a withdrawing participant's pending messages. Pause, resume and withdraw are the
+case lifecycle's (``relay.cases.actions``).
 
 Each action is one transaction that locks the case row first (so pause and forward are
-serialized, invariant 3), checks the transition, writes one audit event, appends to the
-event streams of the people who should see the change, and wakes their sockets after commit.
+serialized, invariant 3), checks the transition, writes one audit event, appends all its
+events in one ``append_events`` call, and wakes their sockets after commit.
 """
 
 from __future__ import annotations
@@ -15,46 +16,27 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from relay.accounts.models import PublicKey, Role, User
+from relay.accounts.models import PublicKey, User
 from relay.accounts.verification import forward_block_reason
 from relay.audit.chain import record
 from relay.audit.models import AuditEventType
-from relay.cases.access import (
-    access_case_as_facilitator,
-    access_case_as_member,
-    access_case_as_participant,
-)
+from relay.cases.access import access_case_as_facilitator, access_case_as_participant
+from relay.cases.actions import lock_case, pause, resume, withdraw  # noqa: F401
+from relay.cases.audience import case_audience
 from relay.cases.models import Case, Participation, ParticipationState, Side
-from relay.cases.selectors import (
-    current_facilitators,
-    current_key,
-    current_key_ids,
-    is_communicating,
-    is_safety_paused,
-    member_user_ids,
-)
+from relay.cases.selectors import current_key, is_communicating
 from relay.cases.states import (
-    check_participation_transition,
     may_be_written_to,
-    may_pause_participation,
-    may_resume_participation,
-    may_safety_pause,
-    may_withdraw_participation,
     may_write_to_facilitators,
     may_write_to_other_party,
 )
-from relay.delivery.models import EventType
-from relay.delivery.streams import append_events, revoke_sockets
-from relay.envelopes import (
-    FOR_OTHER_PARTY,
-    PARTICIPANT_KINDS,
-    Envelope,
-    Kind,
-    check_recipients,
-)
+from relay.delivery.events import MessageEvent, MessageStateEvent
+from relay.delivery.streams import append_events
+from relay.envelopes import FOR_OTHER_PARTY, PARTICIPANT_KINDS, Envelope, Kind
 from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition
 from relay.moderation.access import access_own_message
 from relay.moderation.models import Audience, Message, MessageKey, MessageState
+from relay.moderation.recipients import facilitator_key_ids, recipient_set
 from relay.moderation.selectors import revisable_messages
 from relay.moderation.states import check_message_transition
 
@@ -63,10 +45,6 @@ from relay.moderation.states import check_message_transition
 class Submitted:
     message: Message
     created: bool  # False when this was a retry of a message already stored
-
-
-def _lock_case(case_id: uuid.UUID) -> Case:
-    return Case.objects.select_for_update().get(pk=case_id)
 
 
 def _sender_key(actor: User, envelope: Envelope) -> PublicKey:
@@ -136,14 +114,6 @@ def _store(
     return message
 
 
-def _facilitator_ids(case: Case) -> list[uuid.UUID]:
-    return [f.pk for f in current_facilitators(case.pk)]
-
-
-def _facilitator_key_ids(case: Case) -> set[str]:
-    return current_key_ids(current_facilitators(case.pk))
-
-
 def _check_case_and_header(envelope: Envelope, case: Case) -> None:
     if envelope.header.case_id != case.pk:
         raise EnvelopeRejected("The envelope belongs to another case.", code="wrong_case")
@@ -162,7 +132,7 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
     """
     header = envelope.header
     participation = access_case_as_participant(actor, header.case_id)
-    case = _lock_case(participation.case_id)
+    case = lock_case(participation.case_id)
     participation.refresh_from_db()
     existing = _existing(envelope, actor)
     if existing is not None:
@@ -198,7 +168,7 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
                 code="bad_kind",
             )
     _check_case_and_header(envelope, case)
-    check_recipients(envelope, required=_facilitator_key_ids(case) | {sender_key.key_id})
+    recipient_set(case, sender_key=sender_key).check(envelope)
     message = _store(
         envelope,
         case=case,
@@ -217,11 +187,7 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
         state=message.state,
     )
     append_events(
-        [actor.pk, *_facilitator_ids(case)],
-        EventType.MESSAGE,
-        case=case,
-        message=message,
-        data={"side": participation.side},
+        [(MessageEvent(message, participation.side), case_audience(case, actor.pk))], case=case
     )
     return Submitted(message, created=True)
 
@@ -273,7 +239,7 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
     """
     case_id = envelope.header.case_id
     access_case_as_facilitator(actor, case_id)
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     original = _lock_pending(case, message_id)
     check_message_transition(original.state, MessageState.APPROVED)
     if not is_communicating(case):
@@ -295,7 +261,7 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
     target_key = current_key(target.user)
     if target_key is None:
         raise IllegalTransition("The other person has no key yet.")
-    check_recipients(envelope, required=_facilitator_key_ids(case) | {target_key.key_id})
+    recipient_set(case, sender_key=key, to=target_key).check(envelope)
     forwarded = _store(
         envelope,
         case=case,
@@ -319,18 +285,11 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
         edited=forwarded.edited,
     )
     append_events(
-        [target.user_id, *_facilitator_ids(case)],
-        EventType.MESSAGE,
+        [
+            (MessageEvent(forwarded, "facilitator"), case_audience(case, target.user_id)),
+            (MessageStateEvent(original, original.state), case_audience(case, original.sender_id)),
+        ],
         case=case,
-        message=forwarded,
-        data={"side": "facilitator"},
-    )
-    append_events(
-        [original.sender_id, *_facilitator_ids(case)],
-        EventType.MESSAGE_STATE,
-        case=case,
-        message=original,
-        data={"message_id": str(original.pk), "state": original.state},
     )
     return forwarded
 
@@ -341,16 +300,14 @@ def _decide_with_note(
 ) -> Message:
     case_id = envelope.header.case_id
     access_case_as_facilitator(actor, case_id)
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     original = _lock_pending(case, message_id)
     check_message_transition(original.state, new_state)
     key = _facilitator_envelope_checks(
         actor=actor, case=case, envelope=envelope, kind=kind, derived_from=original.pk
     )
     sender = User.objects.get(pk=original.sender_id)
-    sender_key = current_key(sender)
-    required = _facilitator_key_ids(case) | ({sender_key.key_id} if sender_key else set())
-    check_recipients(envelope, required=required)
+    recipient_set(case, sender_key=key, to=current_key(sender)).check(envelope)
     note = _store(
         envelope,
         case=case,
@@ -365,16 +322,13 @@ def _decide_with_note(
     original.decided_by = actor
     original.save(update_fields=["state", "decided_at", "decided_by"])
     record(audit_type, actor=actor, case=case, message=str(original.pk), note=str(note.pk))
-    recipients = [original.sender_id, *_facilitator_ids(case)]
+    told = case_audience(case, original.sender_id)
     append_events(
-        recipients, EventType.MESSAGE, case=case, message=note, data={"side": "facilitator"}
-    )
-    append_events(
-        recipients,
-        EventType.MESSAGE_STATE,
+        [
+            (MessageEvent(note, "facilitator"), told),
+            (MessageStateEvent(original, new_state, note=note), told),
+        ],
         case=case,
-        message=original,
-        data={"message_id": str(original.pk), "state": new_state, "note_id": str(note.pk)},
     )
     return note
 
@@ -414,7 +368,7 @@ def retract_message(*, actor: User, message_id: uuid.UUID) -> Message:
     facilitators.
     """
     message = access_own_message(actor, message_id)
-    case = _lock_case(message.case_id)
+    case = lock_case(message.case_id)
     message = _lock_pending(case, message_id)
     check_message_transition(message.state, MessageState.RETRACTED)
     message.state = MessageState.RETRACTED
@@ -422,11 +376,7 @@ def retract_message(*, actor: User, message_id: uuid.UUID) -> Message:
     message.save(update_fields=["state", "decided_at"])
     record(AuditEventType.MESSAGE_RETRACTED, actor=actor, case=case, message=str(message.pk))
     append_events(
-        [actor.pk, *_facilitator_ids(case)],
-        EventType.MESSAGE_STATE,
-        case=case,
-        message=message,
-        data={"message_id": str(message.pk), "state": message.state},
+        [(MessageStateEvent(message, message.state), case_audience(case, actor.pk))], case=case
     )
     return message
 
@@ -441,12 +391,11 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
     """
     case_id = envelope.header.case_id
     access_case_as_facilitator(actor, case_id)
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     key = _facilitator_envelope_checks(
         actor=actor, case=case, envelope=envelope, kind=Kind.FACILITATOR_NOTE, derived_from=None
     )
-    facilitator_keys = _facilitator_key_ids(case)
-    named = set(envelope.header.recipient_key_ids) - facilitator_keys
+    named = set(envelope.header.recipient_key_ids) - facilitator_key_ids(case)
     participant_keys = {
         k.key_id: k
         for k in PublicKey.objects.filter(
@@ -458,8 +407,9 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
             "A facilitator note goes to exactly one participant of the case and the facilitators.",
             code="recipients_forbidden",
         )
-    participant = next(iter(participant_keys.values())).user
-    check_recipients(envelope, required=facilitator_keys | set(participant_keys))
+    participant_key = next(iter(participant_keys.values()))
+    participant = participant_key.user
+    recipient_set(case, sender_key=key, to=participant_key).check(envelope)
     if not may_be_written_to(_participation_of(case, participant.pk).state):
         raise IllegalTransition("This person has withdrawn; they can no longer be written to.")
     note = _store(
@@ -468,132 +418,21 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
     )
     record(AuditEventType.FACILITATOR_NOTE_SENT, actor=actor, case=case, message=str(note.pk))
     append_events(
-        [participant.pk, *_facilitator_ids(case)],
-        EventType.MESSAGE,
-        case=case,
-        message=note,
-        data={"side": "facilitator"},
+        [(MessageEvent(note, "facilitator"), case_audience(case, participant.pk))], case=case
     )
     return note
 
 
-def _announce_communication(case: Case, *, paused_by: str | None) -> None:
-    """Tell everyone in the case whether communication flows. Participants learn only that
-    it is paused; facilitators also learn by whom; the person who paused learns it was them."""
-    participations = list(Participation.objects.filter(case=case))
-    communicating = is_communicating(case, participations=participations)
-    for participation in participations:
-        append_events(
-            [participation.user_id],
-            EventType.COMMUNICATION,
-            case=case,
-            data={
-                "communicating": communicating,
-                "paused_by_you": participation.state == ParticipationState.PAUSED,
-            },
-        )
-    paused_sides = [p.side for p in participations if p.state == ParticipationState.PAUSED]
-    append_events(
-        _facilitator_ids(case),
-        EventType.COMMUNICATION,
-        case=case,
-        data={
-            "communicating": communicating,
-            "paused_sides": sorted(paused_sides),
-            "safety_paused": is_safety_paused(case),
-            "changed_by": paused_by,
-        },
-    )
-
-
-@transaction.atomic
-def pause(*, actor: User, case_id: uuid.UUID) -> Case:
-    """Pause communication in a case, at once.
-
-    Who: a participant (pauses their own participation; only they can resume it) or a
-    facilitator of the case (a safety pause; any facilitator of the case can resume it).
-    Commits under the case row lock, so no forward commits after it (invariant 3).
-    Audits: CASE_PAUSED. Emits: ``communication`` to every member of the case.
-    """
-    case = access_case_as_member(actor, case_id)
-    case = _lock_case(case.pk)
-    if actor.role == Role.FACILITATOR:
-        if is_safety_paused(case):
-            raise IllegalTransition("This case is already paused for safety.")
-        if not may_safety_pause(case.state, is_safety_paused(case)):
-            raise IllegalTransition("Only a case in progress can be paused.")
-        case.safety_paused_by = actor
-        case.save(update_fields=["safety_paused_by", "updated_at"])
-        by = "facilitator"
-    else:
-        participation = Participation.objects.select_for_update().get(case=case, user=actor)
-        if participation.state == ParticipationState.PAUSED:
-            raise IllegalTransition("You have already paused communication.")
-        check_participation_transition(participation.state, ParticipationState.PAUSED)
-        other = Participation.objects.filter(case=case).exclude(pk=participation.pk).first()
-        if not may_pause_participation(
-            case.state, participation.state, other.state if other is not None else None
-        ):
-            raise IllegalTransition(
-                "The conversation is not under way, so there is nothing to pause."
-            )
-        participation.state = ParticipationState.PAUSED
-        participation.save(update_fields=["state"])
-        by = participation.side
-    record(AuditEventType.CASE_PAUSED, actor=actor, case=case, by=by)
-    _announce_communication(case, paused_by=by)
-    return case
-
-
-@transaction.atomic
-def resume(*, actor: User, case_id: uuid.UUID) -> Case:
-    """Lift the pause the actor is entitled to lift.
-
-    Who: the participant who paused (their own pause only), or a facilitator of the case
-    (the safety pause only). Audits: CASE_RESUMED. Emits: ``communication`` to every member.
-    """
-    case = access_case_as_member(actor, case_id)
-    case = _lock_case(case.pk)
-    if actor.role == Role.FACILITATOR:
-        if not is_safety_paused(case):
-            raise IllegalTransition("This case is not paused for safety.")
-        case.safety_paused_by = None
-        case.save(update_fields=["safety_paused_by", "updated_at"])
-        by = "facilitator"
-    else:
-        participation = Participation.objects.select_for_update().get(case=case, user=actor)
-        if not may_resume_participation(participation.state):
-            raise IllegalTransition(
-                "You have not paused communication, so there is nothing to resume."
-            )
-        participation.state = ParticipationState.ACTIVE
-        participation.save(update_fields=["state"])
-        by = participation.side
-    record(AuditEventType.CASE_RESUMED, actor=actor, case=case, by=by)
-    _announce_communication(case, paused_by=by)
-    return case
-
-
-@transaction.atomic
-def withdraw(*, actor: User, case_id: uuid.UUID) -> Participation:
-    """A participant leaves the process. Final for them in this case.
-
-    Who: the participant. Every message of theirs still waiting is voided and will never be
-    delivered; further sends to or from them are refused. Audits: PARTICIPATION_WITHDRAWN
-    (with the number of voided messages). Emits: ``participation`` and ``communication`` to
-    every member, ``message_state`` for each voided message; closes the actor's sockets.
-    """
-    participation = access_case_as_participant(actor, case_id)
-    case = _lock_case(participation.case_id)
-    participation = Participation.objects.select_for_update().get(pk=participation.pk)
-    if not may_withdraw_participation(participation.state):
-        check_participation_transition(participation.state, ParticipationState.WITHDRAWN)
-    participation.state = ParticipationState.WITHDRAWN
-    participation.save(update_fields=["state"])
+def void_pending_messages(case: Case, sender: User) -> list[Message]:
+    """Void every message of ``sender`` in ``case`` still waiting for a decision: they will
+    never be delivered. Run inside ``relay.cases.actions.withdraw`` (registered as its
+    ``on_withdrawal`` hook), after the case and participation rows are locked; locks the
+    message rows and returns them, voided. Audits and emits nothing itself: the withdrawal
+    records the number and tells the sender and facilitators of each."""
     pending = list(
-        Message.objects.select_for_update().filter(
-            case=case, sender=actor, state=MessageState.SUBMITTED
-        )
+        Message.objects.select_for_update()
+        .filter(case=case, sender=sender, state=MessageState.SUBMITTED)
+        .order_by("pk")
     )
     now = timezone.now()
     for message in pending:
@@ -601,28 +440,4 @@ def withdraw(*, actor: User, case_id: uuid.UUID) -> Participation:
         message.state = MessageState.VOIDED
         message.decided_at = now
     Message.objects.bulk_update(pending, ["state", "decided_at"])
-    record(
-        AuditEventType.PARTICIPATION_WITHDRAWN,
-        actor=actor,
-        case=case,
-        side=participation.side,
-        voided=len(pending),
-    )
-    told = [actor.pk, *_facilitator_ids(case)]
-    for message in pending:
-        append_events(
-            told,
-            EventType.MESSAGE_STATE,
-            case=case,
-            message=message,
-            data={"message_id": str(message.pk), "state": MessageState.VOIDED},
-        )
-    append_events(
-        member_user_ids(case),
-        EventType.PARTICIPATION,
-        case=case,
-        data={"side": participation.side, "state": ParticipationState.WITHDRAWN},
-    )
-    _announce_communication(case, paused_by=None)
-    transaction.on_commit(lambda: revoke_sockets(actor.pk, reason="withdrawn"))
-    return participation
+    return pending

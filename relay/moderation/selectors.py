@@ -71,6 +71,11 @@ def revisable_messages(case: Case, sender: User) -> QuerySet[Message]:
     )
 
 
+def revisable_message_ids(case: Case, sender: User) -> list[Any]:
+    """The ids of ``revisable_messages``, for the case summary's ``may_revise``."""
+    return list(revisable_messages(case, sender).values_list("pk", flat=True))
+
+
 def message_for_recipient(viewer: User, message_id: Any) -> Message | None:
     """A message the viewer holds a wrapped key for, or None."""
     return (
