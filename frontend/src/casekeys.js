@@ -12,16 +12,36 @@ export function keyFromWire(key) {
   return crypto.keyIdFor(publicKey) === key.key_id ? { keyId: key.key_id, publicKey } : null;
 }
 
-export function trustedKeys(summary, myKeyPair) {
+// Key id -> { publicKey, who } for every key this reader trusts in the case: the listed
+// facilitators' and participants' keys and the reader's own (`myUserId` is the reader's user
+// id). `who` is the key's owner: { role: "facilitator" | "participant" | "me", userId, ... }.
+export function trustedKeys(summary, myKeyPair, myUserId) {
   const keys = new Map();
   const add = (wire, who) => {
     const key = keyFromWire(wire);
     if (key) keys.set(key.keyId, { publicKey: key.publicKey, who });
   };
-  for (const f of summary.facilitators || []) add(f.key, { role: "facilitator", name: f.display_name });
-  for (const p of summary.participants || []) add(p.key, { role: "participant", side: p.side, name: p.display_name });
-  if (myKeyPair) keys.set(myKeyPair.keyId, { publicKey: myKeyPair.public, who: { role: "me" } });
+  for (const f of summary.facilitators || []) {
+    add(f.key, { role: "facilitator", userId: f.user_id, name: f.display_name });
+  }
+  for (const p of summary.participants || []) {
+    add(p.key, { role: "participant", userId: p.user_id, side: p.side, name: p.display_name });
+  }
+  if (myKeyPair) keys.set(myKeyPair.keyId, { publicKey: myKeyPair.public, who: { role: "me", userId: myUserId } });
   return keys;
+}
+
+// Who wrote a message: the owner of the key that wrote it (the header's sender_key_id, looked
+// up among `keys`; the box opens only with that key). The header's sender_id must name that
+// same owner. Returns { who } or { error, unknownKey }: unknownKey when the key is not among
+// `keys` (read the case's keys again, then try once more).
+export function authorOf(header, keys) {
+  const key = keys.get(header?.sender_key_id);
+  if (!key) return { error: "This message is from a key this page does not know.", unknownKey: true };
+  if (header.sender_id !== key.who.userId) {
+    return { error: "This message names someone other than the owner of the key that wrote it.", unknownKey: false };
+  }
+  return { who: key.who };
 }
 
 // The recipients { keyId, publicKey } of these people's keys (facilitators or participants
@@ -41,19 +61,25 @@ export function facilitatorRecipients(summary) {
 
 // Open a message wire form; returns { text, header, who } or { error }, with unknownKey
 // when a key it needs is not among `keys` (the case's keys may have changed since: read
-// them again, then reopenFailed). A message
-// re-encrypted to this reader after an account recovery opens only when a facilitator key
-// of the case re-encrypted it: the facilitator vouches for it in place of the sender.
+// them again, then reopenFailed). It is refused before opening when its writer is not
+// trusted (authorOf). A message re-encrypted to this reader after an account recovery opens
+// only when a facilitator key of the case re-encrypted it: the facilitator vouches for it in
+// place of the sender. If the writer's key is still listed, authorOf applies as usual;
+// if it is retired, the message opens with `who` null (no author the keys can name).
 export function openMessage(message, keys, me) {
   const { envelope } = message;
-  const sender = keys.get(envelope.header.sender_key_id);
+  const header = envelope.header;
+  const sender = keys.get(header.sender_key_id);
   const wrapperId = crypto.rewrappedBy(envelope, me);
   const wrapper = wrapperId === null ? null : keys.get(wrapperId);
   if (wrapperId !== null && (!wrapper || wrapper.who.role !== "facilitator")) {
     return { error: "This message was re-encrypted by a key this page does not trust.", unknownKey: !wrapper };
   }
-  if (!sender && !wrapper) {
-    return { error: "This message is from a key this page does not know.", unknownKey: true };
+  let who = null;
+  if (sender || !wrapper) {
+    const author = authorOf(header, keys);
+    if (author.error) return author;
+    who = author.who;
   }
   try {
     const opened = crypto.openEnvelope(envelope, {
@@ -61,7 +87,6 @@ export function openMessage(message, keys, me) {
       senderPublicKey: sender ? sender.publicKey : null,
       wrapperPublicKey: wrapper ? wrapper.publicKey : null,
     });
-    const who = sender ? sender.who : { role: "unknown" };
     return { text: String(opened.payload.body ?? ""), header: opened.header, who };
   } catch (error) {
     return { error: error.message };

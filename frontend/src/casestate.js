@@ -41,6 +41,7 @@ export function caseState(summary, viewerId) {
     viewerId,
     summary: structuredClone(summary),
     messages: new Map(), // message_id -> { wire, seq, stateSeq }
+    opened: new Map(), // message_id -> { who, refused }: what opening it said of its writer
     pendingStates: new Map(), // message_id -> { state, seq }: a state that came before its message
     seen: new Set(), // seqs already folded
     factSeq: summary.latest_seq ?? 0, // the newest event the case facts reflect
@@ -62,24 +63,39 @@ function isFacilitatorView(state) {
   return Array.isArray(state.summary.participants);
 }
 
-// Who wrote a message, by the sender's user id in its header (as the Python client decides
-// it): "me"; "facilitator" for a facilitator of the case; for a facilitator viewing, the side
-// ("harmed" or "responsible") of the participant with that id; "unknown" otherwise (someone
-// no longer in the case). A participant never receives anything the other party sealed:
-// what comes from them is a facilitator's forward of a kind the server lists for the other
-// party, so `passedOn` is true for it and `author` says "other_party".
+// Take what opening a message (casekeys.js openMessage, or reopenFailed) said of its writer:
+// `opened.who` (the owner of the key that wrote it, or null when a facilitator re-encrypted
+// it from a key no longer listed) or `opened.error` (refused or not opened). The page calls
+// this for every message it opens, before folding its event, and again after opening it
+// anew with keys read again.
+export function withOpened(state, messageId, opened) {
+  state.opened.set(messageId, { who: opened.error ? null : opened.who ?? null, refused: Boolean(opened.error) });
+}
+
+// Who wrote a message: the owner of the key that wrote it, as casekeys.js authorOf decides it
+// when the page opens the message (the same rule as the Python client), never the header's
+// sender_id alone. "me"; "facilitator" for a facilitator key of the case; for a facilitator
+// viewing, the side ("harmed" or "responsible") of the participant whose key it is;
+// "unopened" for a message not opened yet or refused. A message re-encrypted after an account
+// recovery whose writer's key is retired opens with no key owner: it is "me" only when the
+// server says it is the viewer's own (`from_you`), "unknown" otherwise. A participant never
+// receives anything the other party sealed: what comes from them is a facilitator's forward
+// of a kind the server lists for the other party, so `passedOn` is true for it and `author`
+// says "other_party".
 export function authorOf(state, wire) {
-  const senderId = wire.envelope.header.sender_id;
-  const { summary } = state;
-  if (senderId === state.viewerId) return { author: "me", passedOn: false };
-  if ((summary.facilitators || []).some((f) => f.user_id === senderId)) {
-    const forOtherParty = (summary.kinds?.other_party || []).includes(wire.kind);
+  const opened = state.opened.get(wire.message_id);
+  const unknown = { author: "unknown", passedOn: false };
+  if (!opened || opened.refused) return { author: "unopened", passedOn: false };
+  const { who } = opened;
+  if (!who) return wire.from_you === true ? { author: "me", passedOn: false } : unknown;
+  if (who.role === "me") return { author: "me", passedOn: false };
+  if (who.role === "facilitator") {
+    const forOtherParty = (state.summary.kinds?.other_party || []).includes(wire.kind);
     if (!isFacilitatorView(state) && forOtherParty) return { author: "other_party", passedOn: true };
     return { author: "facilitator", passedOn: false };
   }
-  const participant = (summary.participants || []).find((p) => p.user_id === senderId);
-  if (participant) return { author: participant.side, passedOn: false };
-  return { author: "unknown", passedOn: false };
+  if (who.role === "participant" && isFacilitatorView(state) && who.side) return { author: who.side, passedOn: false };
+  return unknown;
 }
 
 function applyMessage(state, wire, seq) {
@@ -176,6 +192,8 @@ export function foldEvent(state, event) {
       if (entry.wire.audience === "other_party" && entry.wire.state === "submitted") {
         result.news = "A new message is waiting for your decision.";
       }
+    } else if (isNew && author === "unopened") {
+      result.news = "A new message has arrived.";
     } else if (isNew) {
       result.news = passedOn
         ? `New message passed on from ${state.summary.other_party.label}.`
@@ -263,6 +281,7 @@ export function conversationView(state) {
     if (author === "me") heading = `You wrote: ${words(wire.kind)}`;
     else if (passedOn) heading = `${words(wire.kind)} from ${s.other_party.label}, passed on by your facilitator`;
     else if (author === "facilitator") heading = words(wire.kind);
+    else if (author === "unopened") heading = "A message that could not be opened";
     else heading = "From someone no longer part of this conversation";
     return {
       id: wire.message_id,
@@ -318,6 +337,7 @@ export function facilitatorView(state) {
     if (SIDE_WORDS[author]) return SIDE_WORDS[author];
     if (author === "me") return "you";
     if (author === "facilitator") return "a co-facilitator";
+    if (author === "unopened") return "a writer this page could not confirm";
     return "someone no longer in this case";
   };
   const words = (kind) => KIND_WORDS[kind] || kind;

@@ -11,8 +11,10 @@ import {
   facilitatorView,
   foldEvent,
   waitingIds,
+  withOpened,
   withSummary,
 } from "../src/casestate.js";
+import { authorOf as authorByKey } from "../src/casekeys.js";
 
 const CASE = "11111111-1111-4111-8111-111111111111";
 const ME = "aaaaaaaa-0000-4000-8000-000000000001";
@@ -76,8 +78,30 @@ function facilitatorSummary(name = "active") {
 function wire(id, { sender = ME, kind = "question", state = "submitted", audience = "other_party", derivedFrom = null } = {}) {
   return {
     message_id: id, case_id: CASE, kind, audience, state, from_you: sender === ME, at: "2026-01-01T00:00:00+00:00",
-    envelope: { header: { sender_id: sender, derived_from: derivedFrom, edited: false } },
+    envelope: { header: { sender_id: sender, sender_key_id: `key-${sender}`, derived_from: derivedFrom, edited: false } },
   };
+}
+
+// The keys a viewer trusts, as casekeys.js trustedKeys gives them (key id -> { who }): the
+// facilitator's, the participants' for a facilitator, and the viewer's own.
+function keysOf(state) {
+  const keys = new Map();
+  const add = (userId, who) => keys.set(`key-${userId}`, { who: { ...who, userId } });
+  for (const f of state.summary.facilitators) add(f.user_id, { role: "facilitator" });
+  for (const p of state.summary.participants || []) add(p.user_id, { role: "participant", side: p.side });
+  add(state.viewerId, { role: "me" });
+  return keys;
+}
+
+// What the page does with a message: open it (its writer by key), then hand the state that.
+function opened(state, message) {
+  withOpened(state, message.message_id, authorByKey(message.envelope.header, keysOf(state)));
+  return message;
+}
+
+function fold(state, event) {
+  if (event.type === "message" && event.message) opened(state, event.message);
+  return foldEvent(state, event);
 }
 
 const messageEvent = (seq, message) => ({ seq, type: "message", case_id: CASE, data: {}, message });
@@ -134,50 +158,86 @@ describe("a facilitator's controls come straight from the may_* fields", () => {
     assert.match(facilitatorView(caseState(facilitatorSummary("paused by harmed"), FAC)).stateWords, /Paused by the person harmed/);
   });
   it("forwards to the side the server names", () => {
-    const view = facilitatorView(caseState(facilitatorSummary(), FAC));
-    assert.equal(view.forwardTargetOf(wire("m1", { sender: ME })).side, "responsible");
-    assert.equal(view.forwardTargetOf(wire("m2", { sender: OTHER })).side, "harmed");
-    assert.equal(view.forwardTargetOf(wire("m3", { sender: FAC, kind: "facilitator_note" })), null);
+    const state = caseState(facilitatorSummary(), FAC);
+    const view = facilitatorView(state);
+    assert.equal(view.forwardTargetOf(opened(state, wire("m1", { sender: ME }))).side, "responsible");
+    assert.equal(view.forwardTargetOf(opened(state, wire("m2", { sender: OTHER }))).side, "harmed");
+    assert.equal(view.forwardTargetOf(opened(state, wire("m3", { sender: FAC, kind: "facilitator_note" }))), null);
   });
 });
 
-describe("who wrote a message: the sender's user id against the viewer and the facilitators", () => {
+describe("who wrote a message: the owner of the key that opened it", () => {
   it("for a participant", () => {
     const state = caseState(participantSummary(), ME);
-    assert.deepEqual(authorOf(state, wire("a", { sender: ME })), { author: "me", passedOn: false });
-    assert.deepEqual(authorOf(state, wire("b", { sender: FAC, kind: "question", audience: "participant" })), { author: "other_party", passedOn: true });
-    assert.deepEqual(authorOf(state, wire("c", { sender: FAC, kind: "facilitator_note", audience: "participant" })), { author: "facilitator", passedOn: false });
-    assert.deepEqual(authorOf(state, wire("d", { sender: "someone-else" })), { author: "unknown", passedOn: false });
+    assert.deepEqual(authorOf(state, opened(state, wire("a", { sender: ME }))), { author: "me", passedOn: false });
+    assert.deepEqual(authorOf(state, opened(state, wire("b", { sender: FAC, kind: "question", audience: "participant" }))), { author: "other_party", passedOn: true });
+    assert.deepEqual(authorOf(state, opened(state, wire("c", { sender: FAC, kind: "facilitator_note", audience: "participant" }))), { author: "facilitator", passedOn: false });
+    assert.deepEqual(authorOf(state, opened(state, wire("d", { sender: "someone-else" }))), { author: "unopened", passedOn: false });
   });
   it("for a facilitator", () => {
     const state = caseState(facilitatorSummary(), FAC);
-    assert.equal(authorOf(state, wire("a", { sender: ME })).author, "harmed");
-    assert.equal(authorOf(state, wire("b", { sender: OTHER })).author, "responsible");
-    assert.equal(authorOf(state, wire("c", { sender: FAC })).author, "me");
-    assert.equal(authorOf(state, wire("d", { sender: "gone" })).author, "unknown");
+    assert.equal(authorOf(state, opened(state, wire("a", { sender: ME }))).author, "harmed");
+    assert.equal(authorOf(state, opened(state, wire("b", { sender: OTHER }))).author, "responsible");
+    assert.equal(authorOf(state, opened(state, wire("c", { sender: FAC }))).author, "me");
+    assert.equal(authorOf(state, opened(state, wire("d", { sender: "gone" }))).author, "unopened");
+  });
+  it("by its key, not the sender_id its header names", () => {
+    const state = caseState(facilitatorSummary(), FAC);
+    // The harmed person's key, a header naming the person responsible: refused, no side.
+    const lying = wire("l", { sender: OTHER });
+    lying.envelope.header.sender_key_id = `key-${ME}`;
+    fold(state, messageEvent(1, lying));
+    assert.equal(authorOf(state, lying).author, "unopened");
+    assert.equal(facilitatorView(state).senderOf(lying), null);
+    assert.equal(facilitatorView(state).forwardTargetOf(lying), null);
+    assert.equal(facilitatorView(state).record[0].heading, "Question from a writer this page could not confirm");
+  });
+  it("a message not opened yet has no writer", () => {
+    const state = caseState(participantSummary(), ME);
+    assert.equal(authorOf(state, wire("a", { sender: ME })).author, "unopened");
+  });
+  it("a recovered participant's own old message (writer's key retired) is theirs when the server says so", () => {
+    const state = caseState(participantSummary(), ME);
+    const mine = wire("old", { sender: ME });
+    withOpened(state, "old", { text: "hi", who: null });
+    assert.equal(authorOf(state, mine).author, "me");
+    const notMine = { ...wire("old2", { sender: ME }), from_you: false };
+    withOpened(state, "old2", { text: "hi", who: null });
+    assert.equal(authorOf(state, notMine).author, "unknown");
+    withOpened(state, "old3", { error: "refused" });
+    assert.equal(authorOf(state, wire("old3", { sender: ME })).author, "unopened");
+  });
+  it("reads the writer again once the page opens it anew", () => {
+    const state = caseState(participantSummary(), ME);
+    const later = wire("n", { sender: FAC, kind: "facilitator_note", audience: "participant" });
+    const news = fold(state, messageEvent(1, { ...later, envelope: { header: { ...later.envelope.header, sender_key_id: "key-new" } } })).news;
+    assert.equal(news, "A new message has arrived.");
+    assert.equal(conversationView(state).messages[0].heading, "A message that could not be opened");
+    opened(state, later);
+    assert.equal(conversationView(state).messages[0].author, "facilitator");
   });
 });
 
 describe("folding the event stream", () => {
   it("ignores a duplicate event", () => {
     const state = caseState(participantSummary(), ME);
-    assert.equal(foldEvent(state, messageEvent(1, wire("m1"))).changed, true);
-    assert.equal(foldEvent(state, messageEvent(1, wire("m1"))).changed, false);
+    assert.equal(fold(state, messageEvent(1, wire("m1"))).changed, true);
+    assert.equal(fold(state, messageEvent(1, wire("m1"))).changed, false);
     assert.equal(conversationView(state).messages.length, 1);
   });
 
   it("ignores another case's events", () => {
     const state = caseState(participantSummary(), ME);
     const event = { ...messageEvent(1, { ...wire("x"), case_id: "other" }), case_id: "other" };
-    assert.equal(foldEvent(state, event).changed, false);
+    assert.equal(fold(state, event).changed, false);
     assert.equal(state.messages.size, 0);
   });
 
   it("keeps the newest state when events arrive out of order", () => {
     const state = caseState(participantSummary(), ME);
-    foldEvent(state, stateEvent(3, "m1", "approved")); // before the message itself
-    foldEvent(state, messageEvent(1, wire("m1", { state: "submitted" })));
-    foldEvent(state, messageEvent(2, wire("m2")));
+    fold(state, stateEvent(3, "m1", "approved")); // before the message itself
+    fold(state, messageEvent(1, wire("m1", { state: "submitted" })));
+    fold(state, messageEvent(2, wire("m2")));
     const [first, second] = conversationView(state).messages;
     assert.equal(first.id, "m1");
     assert.equal(first.status, "Passed on by your facilitator");
@@ -186,26 +246,26 @@ describe("folding the event stream", () => {
 
   it("sorts messages by their event, not by arrival", () => {
     const state = caseState(participantSummary(), ME);
-    foldEvent(state, messageEvent(5, wire("late")));
-    foldEvent(state, messageEvent(4, wire("early")));
+    fold(state, messageEvent(5, wire("late")));
+    fold(state, messageEvent(4, wire("early")));
     assert.deepEqual(conversationView(state).messages.map((m) => m.id), ["early", "late"]);
   });
 
   it("shows a message's state change after a forward, for the sender and the facilitator", () => {
     const sender = caseState(participantSummary(), ME);
-    foldEvent(sender, messageEvent(1, wire("m1")));
+    fold(sender, messageEvent(1, wire("m1")));
     assert.equal(conversationView(sender).messages[0].status, "Waiting for your facilitator");
-    const told = foldEvent(sender, stateEvent(2, "m1", "approved"));
+    const told = fold(sender, stateEvent(2, "m1", "approved"));
     assert.match(told.news, /Passed on by your facilitator/);
     assert.equal(conversationView(sender).messages[0].status, "Passed on by your facilitator");
     assert.equal(sender.stale, true);
 
     const facilitator = caseState(facilitatorSummary(), FAC);
-    const arrived = foldEvent(facilitator, messageEvent(1, wire("m1")));
+    const arrived = fold(facilitator, messageEvent(1, wire("m1")));
     assert.equal(arrived.news, "A new message is waiting for your decision.");
     assert.deepEqual(waitingIds(facilitator, ["m1"]), ["m1"]);
-    foldEvent(facilitator, messageEvent(2, wire("f1", { sender: FAC, audience: "participant", state: "delivered", derivedFrom: "m1" })));
-    foldEvent(facilitator, stateEvent(3, "m1", "approved"));
+    fold(facilitator, messageEvent(2, wire("f1", { sender: FAC, audience: "participant", state: "delivered", derivedFrom: "m1" })));
+    fold(facilitator, stateEvent(3, "m1", "approved"));
     assert.deepEqual(waitingIds(facilitator, ["m1"]), []);
     assert.match(facilitatorView(facilitator).record[0].meta, /approved/);
     assert.equal(facilitatorView(facilitator).record[1].heading, "Question from you");
@@ -213,16 +273,16 @@ describe("folding the event stream", () => {
 
   it("the other party sees the forward as passed on from the other person", () => {
     const state = caseState(participantSummary(), ME);
-    const news = foldEvent(state, messageEvent(1, wire("f1", { sender: FAC, audience: "participant", state: "delivered", derivedFrom: "theirs" }))).news;
+    const news = fold(state, messageEvent(1, wire("f1", { sender: FAC, audience: "participant", state: "delivered", derivedFrom: "theirs" }))).news;
     assert.equal(news, "New message passed on from the person responsible.");
     assert.equal(conversationView(state).messages[0].heading, "Question from the person responsible, passed on by your facilitator");
   });
 
   it("attaches a return note to the message it returns, and offers a new version only when the server lists it", () => {
     const state = caseState(participantSummary(), ME);
-    foldEvent(state, messageEvent(1, wire("m1")));
-    foldEvent(state, messageEvent(2, wire("n1", { sender: FAC, kind: "return_note", audience: "participant", state: "delivered", derivedFrom: "m1" })));
-    foldEvent(state, stateEvent(3, "m1", "returned"));
+    fold(state, messageEvent(1, wire("m1")));
+    fold(state, messageEvent(2, wire("n1", { sender: FAC, kind: "return_note", audience: "participant", state: "delivered", derivedFrom: "m1" })));
+    fold(state, stateEvent(3, "m1", "returned"));
     let [message] = conversationView(state).messages;
     assert.equal(conversationView(state).messages.length, 1);
     assert.deepEqual(message.notes, [{ id: "n1", label: "Your facilitator’s note" }]);
@@ -238,34 +298,34 @@ describe("folding the event stream", () => {
 
   it("pause then resume, for the one who paused and the other", () => {
     const pauser = caseState(participantSummary(), ME);
-    foldEvent(pauser, communication(1, { communicating: false, paused_by_you: true }));
+    fold(pauser, communication(1, { communicating: false, paused_by_you: true }));
     assert.match(conversationView(pauser).banner, /^You have paused/);
     assert.equal(pauser.stale, true);
     // The controls follow the summary read again, not the event.
     assert.equal(conversationView(pauser).pause.action, "pause");
     withSummary(pauser, participantSummary("paused by me", { latest_seq: 1 }));
     assert.equal(conversationView(pauser).pause.action, "resume");
-    foldEvent(pauser, communication(2, { communicating: true, paused_by_you: false }));
+    fold(pauser, communication(2, { communicating: true, paused_by_you: false }));
     assert.match(conversationView(pauser).banner, /^The conversation is open/);
 
     const other = caseState(participantSummary(), OTHER);
-    foldEvent(other, communication(1, { communicating: false, paused_by_you: false }));
+    fold(other, communication(1, { communicating: false, paused_by_you: false }));
     assert.equal(conversationView(other).banner, "The conversation is paused. You can still write to your facilitator.");
-    foldEvent(other, communication(2, { communicating: true, paused_by_you: false }));
+    fold(other, communication(2, { communicating: true, paused_by_you: false }));
     assert.match(conversationView(other).banner, /^The conversation is open/);
 
     const facilitator = caseState(facilitatorSummary(), FAC);
-    foldEvent(facilitator, communication(1, { communicating: false, paused_sides: ["harmed"], safety_paused: false, changed_by: "harmed" }));
+    fold(facilitator, communication(1, { communicating: false, paused_sides: ["harmed"], safety_paused: false, changed_by: "harmed" }));
     assert.match(facilitatorView(facilitator).stateWords, /Paused by the person harmed/);
-    foldEvent(facilitator, communication(2, { communicating: true, paused_sides: [], safety_paused: false, changed_by: "harmed" }));
+    fold(facilitator, communication(2, { communicating: true, paused_sides: [], safety_paused: false, changed_by: "harmed" }));
     assert.match(facilitatorView(facilitator).stateWords, /^Communicating/);
   });
 
   it("a replayed event older than the summary never undoes it", () => {
     const state = caseState(participantSummary("paused by me", { latest_seq: 7 }), ME);
-    foldEvent(state, communication(3, { communicating: true, paused_by_you: false }));
+    fold(state, communication(3, { communicating: true, paused_by_you: false }));
     assert.match(conversationView(state).banner, /^You have paused/);
-    foldEvent(state, communication(8, { communicating: true, paused_by_you: false }));
+    fold(state, communication(8, { communicating: true, paused_by_you: false }));
     assert.match(conversationView(state).banner, /^The conversation is open/);
   });
 
@@ -279,19 +339,19 @@ describe("folding the event stream", () => {
 
   it("the other person's withdrawal ends it for the participant", () => {
     const state = caseState(participantSummary(), ME);
-    foldEvent(state, { seq: 1, type: "participation", case_id: CASE, data: { side: "responsible", state: "withdrawn" } });
+    fold(state, { seq: 1, type: "participation", case_id: CASE, data: { side: "responsible", state: "withdrawn" } });
     assert.match(conversationView(state).banner, /has withdrawn/);
     assert.equal(state.stale, true);
     const facilitator = caseState(facilitatorSummary(), FAC);
     // The server follows a withdrawal with a communication event, as here.
-    foldEvent(facilitator, { seq: 1, type: "participation", case_id: CASE, data: { side: "responsible", state: "withdrawn" } });
-    foldEvent(facilitator, communication(2, { communicating: false, paused_sides: [], safety_paused: false, changed_by: null }));
+    fold(facilitator, { seq: 1, type: "participation", case_id: CASE, data: { side: "responsible", state: "withdrawn" } });
+    fold(facilitator, communication(2, { communicating: false, paused_sides: [], safety_paused: false, changed_by: null }));
     assert.match(facilitatorView(facilitator).stateWords, /Withdrawn: the person responsible/);
   });
 
   it("a key change is reported and makes the summary stale", () => {
     const state = caseState(participantSummary(), ME);
-    const result = foldEvent(state, { seq: 1, type: "key", case_id: CASE, data: {} });
+    const result = fold(state, { seq: 1, type: "key", case_id: CASE, data: {} });
     assert.equal(result.keyChanged, true);
     assert.equal(state.stale, true);
   });
@@ -300,17 +360,17 @@ describe("folding the event stream", () => {
 describe("when to read the summary again", () => {
   it("not for events it already reflects, yes for newer ones", () => {
     const state = caseState(participantSummary("active", { latest_seq: 5 }), ME);
-    foldEvent(state, stateEvent(4, "m1", "approved"));
-    foldEvent(state, communication(5, { communicating: true, paused_by_you: false }));
+    fold(state, stateEvent(4, "m1", "approved"));
+    fold(state, communication(5, { communicating: true, paused_by_you: false }));
     assert.equal(state.stale, false);
-    foldEvent(state, communication(6, { communicating: false, paused_by_you: false }));
+    fold(state, communication(6, { communicating: false, paused_by_you: false }));
     assert.equal(state.stale, true);
     withSummary(state, participantSummary("paused by the other", { latest_seq: 6 }));
     assert.equal(state.stale, false);
   });
   it("not for a message from someone else", () => {
     const state = caseState(participantSummary(), ME);
-    foldEvent(state, messageEvent(1, wire("f1", { sender: FAC, kind: "facilitator_note", audience: "participant", state: "delivered" })));
+    fold(state, messageEvent(1, wire("f1", { sender: FAC, kind: "facilitator_note", audience: "participant", state: "delivered" })));
     assert.equal(state.stale, false);
   });
 });

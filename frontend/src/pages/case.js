@@ -12,7 +12,7 @@ import {
   reopenFailed,
   trustedKeys,
 } from "../casekeys.js";
-import { SIDE_WORDS, caseState, facilitatorView, foldEvent, waitingIds, withSummary } from "../casestate.js";
+import { SIDE_WORDS, caseState, facilitatorView, foldEvent, waitingIds, withOpened, withSummary } from "../casestate.js";
 import { wordDiff } from "../diff.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { followEvents } from "../socket.js";
@@ -24,7 +24,7 @@ export async function casePage() {
   const me = device.keyPair;
   const caseId = document.body.dataset.caseId;
   const state = caseState(await get(`/api/cases/${caseId}`), device.me.user_id);
-  let keys = trustedKeys(state.summary, me);
+  let keys = trustedKeys(state.summary, me, device.me.user_id);
   const record = new Map(); // message_id -> { wire, text, error, unknownKey }
   let queued = []; // message ids from the queue endpoint and the stream, oldest first
   let reviewing = null;
@@ -35,6 +35,7 @@ export async function casePage() {
     if (record.has(wire.message_id)) return record.get(wire.message_id);
     const entry = { wire, ...openMessage(wire, keys, me) };
     record.set(wire.message_id, entry);
+    withOpened(state, wire.message_id, entry);
     return entry;
   }
   // The newest wire the state holds for a message (its state may have moved on).
@@ -61,8 +62,9 @@ export async function casePage() {
         do {
           reading.again = false;
           withSummary(state, await get(`/api/cases/${caseId}`));
-          keys = trustedKeys(state.summary, me);
+          keys = trustedKeys(state.summary, me, device.me.user_id);
           reopenFailed(record.values(), keys, me);
+          for (const entry of record.values()) withOpened(state, entry.wire.message_id, entry);
         } while (reading.again);
       } finally {
         reading = null;

@@ -6,7 +6,7 @@
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { facilitatorRecipients, openMessage, reopenFailed, trustedKeys } from "../casekeys.js";
-import { caseState, conversationView, foldEvent, withSummary } from "../casestate.js";
+import { caseState, conversationView, foldEvent, withOpened, withSummary } from "../casestate.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { FINAL_CLOSES, followEvents } from "../socket.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
@@ -22,7 +22,7 @@ export async function conversationPage() {
   }
   const state = caseState(cases[0], device.me.user_id);
   const caseId = state.summary.case_id;
-  let keys = trustedKeys(state.summary, me);
+  let keys = trustedKeys(state.summary, me, device.me.user_id);
   const opened = new Map(); // message_id -> { wire, text, error, unknownKey }
   let revising = null; // the message id a new version is being written for
 
@@ -30,6 +30,7 @@ export async function conversationPage() {
     if (opened.has(wire.message_id)) return opened.get(wire.message_id);
     const entry = { wire, ...openMessage(wire, keys, me) };
     opened.set(wire.message_id, entry);
+    withOpened(state, wire.message_id, entry);
     return entry;
   }
 
@@ -119,8 +120,9 @@ export async function conversationPage() {
         do {
           reading.again = false;
           withSummary(state, await get(`/api/cases/${caseId}`));
-          keys = trustedKeys(state.summary, me);
+          keys = trustedKeys(state.summary, me, device.me.user_id);
           reopenFailed(opened.values(), keys, me);
+          for (const entry of opened.values()) withOpened(state, entry.wire.message_id, entry);
         } while (reading.again);
       } finally {
         reading = null;
