@@ -367,7 +367,8 @@ def test_a_process_killed_under_connected_sockets_loses_and_duplicates_nothing(
     # names no client: no address, no port, no headers (DESIGN §9).
     caddy_log = cluster.proxy.log_path.read_text()
     assert "connect: connection refused" not in caddy_log
-    for field in ('"remote_ip"', '"remote_port"', '"headers"', "X-Csrftoken", '"uri"'):
+    for field in ('"remote_ip"', '"client_ip"', '"remote_port"', '"headers"', "X-Csrftoken",
+                  '"uri"'):
         assert field not in caddy_log, field
     print(  # noqa: T201 — the figures docs/architecture.md quotes
         f"\n{total} messages, {acked_at_kill} acknowledged at the kill; every socket had every "
