@@ -20,14 +20,16 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from relay import operations
+from relay.accounts.access import require_usable
 from relay.accounts.models import User
 from relay.accounts.second_factor import verify_for_socket
-from relay.cases.access import require_usable
 from relay.delivery.groups import user_group
-from relay.delivery.selectors import events_after, latest_seq
+from relay.delivery.selectors import latest_seq
 from relay.errors import AccessDenied, RelayError, SecondFactorRequired
+from relay.operations.catch_up import events_after
 from relay.origins import websocket_origin_allowed
 from relay.sockets import Close, Registry, admission_close, mark_active, registry
+from relay.surface import Caller
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,11 @@ REF_MAX = 64
 class RelayConsumer(AsyncWebsocketConsumer):
     user: User
     sent_seq: int | None
+
+    # Every frame a client may send: the socket's own, and each operation of the table
+    # offered on the socket.
+    OPERATION_FRAMES = frozenset(n for n, op in operations.OPERATIONS.items() if op.socket)
+    FRAME_TYPES = frozenset({"hello", "ping"}) | OPERATION_FRAMES
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Every way out — a close, a disconnect, a crash, a cancellation — forgets the socket,
@@ -158,7 +165,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
             await self._hello(ref, frame)
         elif kind == "ping":
             await self._send({"type": "pong", "ref": ref})
-        elif kind in operations.OPERATIONS:
+        elif kind in self.OPERATION_FRAMES:
             await self._operation(kind, ref, frame)
         else:
             await self._bad_frame(ref, f"Unknown frame type {kind[:40]!r}.")
@@ -186,7 +193,8 @@ class RelayConsumer(AsyncWebsocketConsumer):
             await self.close_with(ended)
             return
         try:
-            result = await database_sync_to_async(operations.run)(name, self.user, frame)
+            caller = Caller(user=self.user)
+            result = await database_sync_to_async(operations.run)(name, caller, frame)
         except RelayError as exc:
             await self._send(
                 {"type": "error", "ref": ref, "op": name, "code": exc.code, "message": exc.message}

@@ -27,6 +27,7 @@ from relay.consumers import (
     CLOSE_TOO_BIG,
     CLOSE_UNAUTHENTICATED,
     CLOSE_UNSUPPORTED,
+    RelayConsumer,
 )
 from tests.envelopes import seal_from
 from tests.factories import Person, ShuttleCase, make_case
@@ -34,7 +35,9 @@ from tests.moderation.helpers import Sockets, SyncSocket, assert_plain_english, 
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FRAME_TYPES = ["hello", "ping", *operations.OPERATIONS]
+# The socket's operations: those of the table offered as frames.
+SOCKET_OPERATIONS = sorted(RelayConsumer.OPERATION_FRAMES)
+FRAME_TYPES = ["hello", "ping", *SOCKET_OPERATIONS]
 FIELD_NAMES = ["case_id", "message_id", "envelope", "after", "limit", "last_seq", "ref", "type"]
 HUGE = st.sampled_from([2**63, 2**64 + 1, -(2**63) - 1, 10**100, -1, 2**31, 1e308, -0.0])
 SCALARS = (
@@ -52,7 +55,7 @@ JSON = st.recursive(
     ),
     max_leaves=20,
 )
-WRITES = {name for name, op in operations.OPERATIONS.items() if op.writes}
+WRITES = {name for name in SOCKET_OPERATIONS if operations.OPERATIONS[name].writes}
 FAST = settings(
     deadline=None,
     database=None,
@@ -204,7 +207,7 @@ def test_real_ids_with_wrong_companions(world: ShuttleCase) -> None:
     ids = st.sampled_from([world.id, str(pending.pk), str(uuid.uuid4()), world.id.upper()])
     values = JSON | ids
     any_fields = st.tuples(
-        st.sampled_from(list(operations.OPERATIONS)),
+        st.sampled_from(SOCKET_OPERATIONS),
         st.dictionaries(st.sampled_from(FIELD_NAMES), values, max_size=4),
     ).map(lambda t: as_text({**t[1], "type": t[0]}))
 
@@ -216,7 +219,7 @@ def test_real_ids_with_wrong_companions(world: ShuttleCase) -> None:
         return st.fixed_dictionaries(shape).map(lambda d: as_text({**d, "type": name}))
 
     # Not withdraw: that ends the participant's part in the case, and closes their socket.
-    shaped = [with_its_fields(name) for name in operations.OPERATIONS if name != "withdraw"]
+    shaped = [with_its_fields(name) for name in SOCKET_OPERATIONS if name != "withdraw"]
     frames = any_fields | st.one_of(*shaped)
     hostile = hostile_run(world, world.harmed, 300, frames, may_write=True)
     assert hostile.frames == 300

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 
-from relay.cases.access import require_usable
 from relay.errors import InvalidRequest, RelayError
 from relay.limits import BodyTooLarge, loads_json
 
@@ -39,6 +38,14 @@ def json_body(request: HttpRequest) -> Any:
     return loads_json(body)
 
 
+def json_object(request: HttpRequest) -> dict[str, Any]:
+    """The request body, which must be a JSON object (an empty body reads as ``{}``)."""
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return body
+
+
 def answers_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
     """Turn every RelayError a view raises into its JSON error reply."""
 
@@ -48,18 +55,5 @@ def answers_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonRespo
             return view(request, *args, **kwargs)
         except RelayError as exc:
             return error(exc.status, exc.code, exc.message)
-
-    return wrapper
-
-
-def signed_in(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
-    """Refuse anyone ``require_usable`` refuses: anonymous (401), suspended (403), or
-    without the second factor they need (403)."""
-
-    @wraps(view)
-    @answers_errors
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        require_usable(request.user)
-        return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,30 +1,38 @@
-"""The authorization table: every HTTP endpoint that touches case data and every WebSocket
-operation frame, for every role.
+"""The authorization table: every HTTP endpoint and every WebSocket operation frame, for
+every role.
 
 Each cell builds a fresh case and makes the request the role's own client would make (an
-envelope sealed with their own key, for this case). "allowed" means the request succeeded;
-a number is the HTTP status (404 is the same for "missing" and "not yours"). On the
-WebSocket, 404 and 409 arrive as error frames with codes ``not_found`` and ``conflict``,
-and 401 and 403 mean the socket was refused at connect (4401, 4403). A refused cell must
-leave nothing behind; an allowed cell for someone outside the case must not mention it.
+envelope sealed with their own key, for this case; their own login key). "allowed" means
+the request succeeded; a number is the HTTP status (404 is the same for "missing" and "not
+yours"). On the WebSocket, 404 and 409 arrive as error frames with codes ``not_found`` and
+``conflict``, and 401 and 403 mean the socket was refused at connect (4401, 4403). A refused
+cell must leave nothing behind; an allowed write records exactly one audit event; an allowed
+cell for someone outside the case must not mention it. Every ``api/`` route and every frame
+type must have a row here (``test_the_table_covers_every_endpoint_and_operation``).
 """
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, include, path
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from relay.accounts import actions as account_actions
 from relay.accounts.models import Role
 from relay.cases import actions as case_actions
-from relay.consumers import CLOSE_SECOND_FACTOR, CLOSE_UNAUTHENTICATED
-from relay.moderation import actions as moderation
+from relay.consumers import CLOSE_SECOND_FACTOR, CLOSE_UNAUTHENTICATED, RelayConsumer
 from relay.moderation.models import Message
 from relay.operations import OPERATIONS
+from relay_client import crypto
+from relay_client.crypto import KeyPair
 from tests.envelopes import seal_from
-from tests.factories import Person, ShuttleCase, make_case, make_person
+from tests.factories import Person, ShuttleCase, make_case, make_person, password_keys
 from tests.moderation.helpers import (
     ALLOWED,
     HTTP_ROUTES,
@@ -65,6 +73,35 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
     "withdraw":   (A,   A,   404, 404, 404, 401, 403),
     "events":     (A,   A,   A,   A,   A,   401, 403),
     "verify_key": (404, 404, A,   404, 404, 401, 403),
+    # A participant's enrolment, reset and recovery: facilitators of the case only.
+    "invite_participant":  (404, 404, A,   404, 404, 401, 403),
+    "reset_participant":   (404, 404, A,   404, 404, 401, 403),
+    "history_to_rewrap":   (404, 404, A,   404, 404, 401, 403),
+    "rewrap":              (404, 404, A,   404, 404, 401, 403),
+    # Staff accounts: the hub manager only.
+    "invite_staff":        (404, 404, 404, 404, A,   401, 403),
+    "suspend":             (404, 404, 404, 404, A,   401, 403),
+    "reinstate":           (404, 404, 404, 404, A,   401, 403),
+    "reset_staff":         (404, 404, 404, 404, A,   401, 403),
+    # With a code: whoever holds it, signed in or not (enrolling signs the holder in).
+    "enrol_check":         (A,   A,   A,   A,   A,   A,   A),
+    "enrol":               (A,   A,   A,   A,   A,   A,   A),
+    # The caller's own account. The second factor is set up and passed before it is
+    # needed, so those answer a staff member without it; participants have none to pass.
+    "me":                  (A,   A,   A,   A,   A,   401, A),
+    "keys":                (A,   A,   A,   A,   A,   401, 403),
+    "wrapped_key":         (A,   A,   A,   A,   A,   401, 403),
+    "recovery_wrap":       (A,   A,   A,   A,   A,   401, 403),
+    "store_recovery_wrap": (A,   A,   A,   A,   A,   401, 403),
+    "password":            (A,   A,   A,   A,   A,   401, 403),
+    "otp_setup":           (A,   A,   A,   A,   A,   401, 400),
+    "otp_confirm":         (A,   A,   A,   A,   A,   401, 400),
+    "otp_verify":          (400, 400, A,   A,   A,   401, A),
+    # Before there is a session: anyone.
+    "csrf":                (A,   A,   A,   A,   A,   A,   A),
+    "salt":                (A,   A,   A,   A,   A,   A,   A),
+    "sign_in":             (A,   A,   A,   A,   A,   A,   A),
+    "sign_out":            (A,   A,   A,   A,   A,   A,   A),
 }  # fmt: skip
 
 TABLE = {(op, role): EXPECTED[op][i] for op in EXPECTED for i, role in enumerate(ROLES)}
@@ -76,7 +113,10 @@ WS_CLOSES = {401: CLOSE_UNAUTHENTICATED, 403: CLOSE_SECOND_FACTOR}
 class World:
     sc: ShuttleCase
     other_facilitator: Person
-    pending: Message
+    pending: Message | None
+    # What some operations need besides the case: a staff member for the manager's
+    # operations, an enrolment code, a participant's new key, an authenticator being set up.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def person(self, role: str) -> Person | None:
         return {
@@ -90,8 +130,32 @@ class World:
         }[role]
 
 
-def build_world(op: str) -> World:
-    sc = make_case()
+_unique = itertools.count(1)
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def case_with_a_newcomer() -> ShuttleCase:
+    """A case whose responsible person has an account but has not enrolled yet (no key),
+    so a facilitator may issue their enrolment code."""
+    manager, facilitator = make_person(Role.HUB_MANAGER), make_person(Role.FACILITATOR)
+    harmed = make_person(Role.PARTICIPANT)
+    responsible = make_person(Role.PARTICIPANT, with_key=False)
+    case = case_actions.create_case(actor=manager.user, reference=f"RJ-N{next(_unique):05d}")
+    case_actions.assign_facilitator(
+        actor=manager.user, case_id=case.pk, facilitator=facilitator.user
+    )
+    for person, side in ((harmed, "harmed"), (responsible, "responsible")):
+        case_actions.add_participant(
+            actor=manager.user, case_id=case.pk, user=person.user, side=side
+        )
+    return ShuttleCase(case, manager, facilitator, harmed, responsible)
+
+
+def build_world(op: str, role: str) -> World:
+    sc = case_with_a_newcomer() if op == "invite_participant" else make_case()
     # A facilitator with a case of their own, not this one.
     other = make_person(Role.FACILITATOR)
     elsewhere = case_actions.create_case(
@@ -100,17 +164,58 @@ def build_world(op: str) -> World:
     case_actions.assign_facilitator(
         actor=sc.manager.user, case_id=elsewhere.pk, facilitator=other.user
     )
-    pending = submit(sc, sc.harmed)
+    pending = submit(sc, sc.harmed) if op != "invite_participant" else None
+    world = World(sc, other, pending)
     if op == "resume":
-        moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)
-        moderation.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
-    return World(sc, other, pending)
+        case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)
+        case_actions.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
+    if op in ("suspend", "reinstate", "reset_staff"):
+        staff = make_person(Role.FACILITATOR)
+        if op == "reinstate":
+            account_actions.suspend_account(actor=sc.manager.user, user_id=staff.user.pk)
+        world.extra["staff"] = staff
+    if op in ("enrol", "enrol_check"):
+        code, invitation = account_actions.invite_staff(
+            actor=sc.manager.user,
+            username=f"newcomer{next(_unique)}",
+            role="facilitator",
+            display_name="New",
+        )
+        world.extra["code"], world.extra["invited"] = code, invitation.user
+    if op == "rewrap":
+        # The participant has a new key the message was not sealed to.
+        keys = password_keys(sc.harmed.user)
+        new = KeyPair.generate()
+        account_actions.register_key(
+            actor=sc.harmed.user,
+            public_key=new.public,
+            wrapped=crypto.wrap_secret_key(new.secret, keys.wrap_key),
+            login_key=keys.login_key_b64,
+        )
+        world.extra["new_key"] = new
+    if op == "otp_confirm" and (person := world.person(role)) is not None:
+        # The caller started setting up an authenticator: the code is one it shows now.
+        device = account_actions.begin_totp_setup(actor=person.user, verified=True)
+        world.extra["totp"] = device
+    if op == "recovery_wrap" and (person := world.person(role)) is not None:
+        account_actions.store_recovery_wrap(actor=person.user, nonce=bytes(24), box=bytes(48))
+    return world
+
+
+def totp_now(device: TOTPDevice) -> str:
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
 
 
 def fields_for(op: str, world: World, role: str) -> dict[str, Any]:
     """What this role's client would send for ``op``, sealed with their own key."""
     sc, pending = world.sc, world.pending
     person = world.person(role) or sc.facilitator
+    if op == "invite_participant":
+        return {"case_id": sc.id, "side": "responsible"}
+    assert pending is not None
     staff = person.user.role != Role.PARTICIPANT
     if op == "send":
         if staff:
@@ -137,16 +242,75 @@ def fields_for(op: str, world: World, role: str) -> dict[str, Any]:
     if op == "verify_key":
         assert sc.harmed.keypair is not None
         return {"case_id": sc.id, "key_id": sc.harmed.keypair.key_id}
+    if op == "invite_participant":
+        return {"case_id": sc.id, "side": "responsible"}
+    if op in ("reset_participant", "history_to_rewrap"):
+        return {"case_id": sc.id, "side": "harmed"}
+    if op == "rewrap":
+        new = world.extra["new_key"]
+        return {
+            "message_id": str(pending.pk),
+            "key_id": new.key_id,
+            "nonce": b64(bytes(24)),
+            "box": b64(bytes(48)),
+        }
+    if op == "invite_staff":
+        return {"username": "newstaff", "role": "facilitator", "display_name": "New Staff"}
+    if op in ("suspend", "reinstate", "reset_staff"):
+        return {"user_id": world.extra["staff"].id}
+    if op in ("enrol", "enrol_check"):
+        if op == "enrol_check":
+            return {"code": world.extra["code"]}
+        keys = password_keys(world.extra["invited"])
+        new = KeyPair.generate()
+        nonce, box = crypto.wrap_secret_key(new.secret, keys.wrap_key)
+        return {
+            "code": world.extra["code"],
+            "login_key": keys.login_key_b64,
+            "public_key": b64(new.public),
+            "wrapped_key_nonce": b64(nonce),
+            "wrapped_private_key": b64(box),
+        }
+    if op in ("keys", "password"):
+        keys = password_keys(person.user)
+        fresh = KeyPair.generate()
+        if op == "password":
+            new = password_keys(person.user, "a new password for this account")
+            assert person.keypair is not None
+            nonce, box = crypto.wrap_secret_key(person.keypair.secret, new.wrap_key)
+            return {
+                "login_key": keys.login_key_b64,
+                "new_login_key": new.login_key_b64,
+                "wrapped_key_nonce": b64(nonce),
+                "wrapped_private_key": b64(box),
+            }
+        nonce, box = crypto.wrap_secret_key(fresh.secret, keys.wrap_key)
+        return {
+            "public_key": b64(fresh.public),
+            "login_key": keys.login_key_b64,
+            "wrapped_key_nonce": b64(nonce),
+            "wrapped_private_key": b64(box),
+        }
+    if op == "store_recovery_wrap":
+        return {"wrapped_key_nonce": b64(bytes(24)), "wrapped_private_key": b64(bytes(48))}
+    if op == "otp_confirm":
+        device = world.extra.get("totp")
+        return {"token": totp_now(device) if device is not None else "123456"}
+    if op == "otp_verify":
+        otp = person.extra.get("otp_device")
+        return {"token": str(otp.token_set.first().token) if otp is not None else "123456"}
+    if op == "sign_in":
+        login_key = password_keys(person.user).login_key_b64
+        return {"username": person.user.username, "login_key": login_key}
+    if op == "salt":
+        return {"username": person.user.username}
     return {}
-
-
-WRITES = {op for op, (method, _) in HTTP_ROUTES.items() if method == "POST"}
 
 
 def check_allowed_effect(op: str, before: dict[str, int]) -> None:
     """An allowed write ran its action (each writes one audit event); a read wrote nothing."""
     after = counts()
-    if op in WRITES:
+    if OPERATIONS[op].writes:
         assert after["audit_events"] == before["audit_events"] + 1, (before, after)
     else:
         assert after == before
@@ -157,28 +321,56 @@ def check_no_leak(world: World, role: str, result: Any) -> None:
         assert world.sc.id not in json.dumps(result), f"{role} was told about a case not theirs"
 
 
-def test_the_table_covers_every_endpoint_and_operation() -> None:
-    assert set(EXPECTED) == set(HTTP_ROUTES)
-    assert set(OPERATIONS) <= set(EXPECTED)
-    from relay.accounts import views as account_views
-    from relay.api import views as api_views
+# --- every endpoint and frame has a row ----------------------------------------------------
 
-    routes = {str(p.pattern) for p in api_views.urlpatterns}
-    routes |= {str(p.pattern) for p in account_views.urlpatterns if "cases/" in str(p.pattern)}
-    tabled = {
-        t.removeprefix("/api/")
-        .replace("{case_id}", "<uuid:case_id>")
-        .replace("{message_id}", "<uuid:message_id>")
-        .replace("{key_id}", "<str:key_id>")
-        for _, t in HTTP_ROUTES.values()
-    }
-    assert routes == tabled
+
+def api_routes(patterns: list[Any], prefix: str = "") -> set[str]:
+    """Every route under ``api/`` the URL configuration answers, walked recursively."""
+    found: set[str] = set()
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found |= api_routes(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern) and route.startswith("api/"):
+            found.add(route)
+    return found
+
+
+def gaps(routes: set[str], frame_types: set[str], expected: dict[str, Any]) -> set[str]:
+    """What the table does not cover: a route no operation declares, an operation without
+    an expectations row, a frame type without one."""
+    declared = {"api/" + op.http.path for op in OPERATIONS.values() if op.http is not None}
+    missing = {f"route {r}" for r in routes - declared}
+    missing |= {f"operation {name}" for name in set(OPERATIONS) - set(expected)}
+    missing |= {f"frame {t}" for t in frame_types - {"hello", "ping"} - set(expected)}
+    return missing
+
+
+def test_the_table_covers_every_endpoint_and_operation() -> None:
+    routes = api_routes(get_resolver().url_patterns)
+    assert len(routes) >= len(HTTP_ROUTES) - 2  # two paths answer two methods each
+    assert gaps(routes, set(RelayConsumer.FRAME_TYPES), EXPECTED) == set()
+    assert set(EXPECTED) == set(OPERATIONS)
+
+
+def test_a_new_endpoint_or_frame_without_a_row_is_caught() -> None:
+    def throwaway(request: Any) -> None:
+        raise AssertionError("never called")
+
+    patterns = [
+        *get_resolver().url_patterns,
+        path("api/", include([path("staff/throwaway", throwaway)])),
+    ]
+    found = gaps(api_routes(patterns), set(RelayConsumer.FRAME_TYPES) | {"shout"}, EXPECTED)
+    assert found == {"route api/staff/throwaway", "frame shout"}
+    without_a_row = {k: v for k, v in EXPECTED.items() if k != "salt"}
+    assert gaps(api_routes(get_resolver().url_patterns), set(), without_a_row) == {"operation salt"}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("op", "role"), list(TABLE))
 def test_http(op: str, role: str) -> None:
-    world = build_world(op)
+    world = build_world(op, role)
     person = world.person(role)
     client = http_client(person, second_factor=role != "staff_without_second_factor")
     before = counts()
@@ -194,14 +386,14 @@ def test_http(op: str, role: str) -> None:
     assert counts() == before
 
 
-WS_TABLE = [(op, role) for (op, role) in TABLE if op in OPERATIONS]
+WS_TABLE = [(op, role) for (op, role) in TABLE if op in RelayConsumer.OPERATION_FRAMES]
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("op", "role"), WS_TABLE)
 def test_websocket(op: str, role: str) -> None:
     expected = TABLE[op, role]
-    world = build_world(op)
+    world = build_world(op, role)
     person = world.person(role)
     with sockets() as opened:
         if expected in WS_CLOSES:

@@ -27,6 +27,7 @@ from relay.delivery.models import Event
 from relay.errors import RelayError
 from relay.moderation import actions as moderation
 from relay.moderation.models import Message, MessageKey, MessageState
+from relay.operations import OPERATIONS
 from tests.envelopes import parsed, seal_from
 from tests.factories import Person, ShuttleCase, make_person, verified_session
 
@@ -138,6 +139,8 @@ def http_client(person: Person | None, *, second_factor: bool = True) -> Client:
 def http_call(client: Client, method: str, url: str, body: Any = None) -> tuple[int, Any]:
     if method == "GET":
         response = client.get(url, body or {})
+    elif method == "DELETE":
+        response = client.delete(url)
     else:
         response = client.post(
             url, data=json.dumps(body if body is not None else {}), content_type="application/json"
@@ -302,21 +305,16 @@ def via_action(person: Person, op: str, **fields: Any) -> tuple[str, Any]:
     raise AssertionError(f"no action mapping for {op}")
 
 
+def _template(route: str) -> str:
+    """``cases/<uuid:case_id>`` as ``/api/cases/{case_id}``."""
+    return "/api/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+
+
+# Every operation offered over HTTP: (method, URL template), from the operations table.
 HTTP_ROUTES: dict[str, tuple[str, str]] = {
-    "send": ("POST", "/api/messages"),
-    "forward": ("POST", "/api/messages/{message_id}/forward"),
-    "return": ("POST", "/api/messages/{message_id}/return"),
-    "reject": ("POST", "/api/messages/{message_id}/reject"),
-    "retract": ("POST", "/api/messages/{message_id}/retract"),
-    "message": ("GET", "/api/messages/{message_id}"),
-    "cases": ("GET", "/api/cases"),
-    "case": ("GET", "/api/cases/{case_id}"),
-    "queue": ("GET", "/api/cases/{case_id}/queue"),
-    "pause": ("POST", "/api/cases/{case_id}/pause"),
-    "resume": ("POST", "/api/cases/{case_id}/resume"),
-    "withdraw": ("POST", "/api/cases/{case_id}/withdraw"),
-    "events": ("GET", "/api/events"),
-    "verify_key": ("POST", "/api/cases/{case_id}/keys/{key_id}/verify"),
+    name: (op.http.method, _template(op.http.path))
+    for name, op in OPERATIONS.items()
+    if op.http is not None
 }
 
 

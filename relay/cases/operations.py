@@ -1,0 +1,157 @@
+"""The case operations: reading cases, pausing and withdrawing, and the participants'
+enrolment, reset and key verification (docs/api.md, docs/accounts.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from relay.accounts import selectors as account_selectors
+from relay.accounts import throttle
+from relay.accounts.actions import BAD_CODE
+from relay.accounts.models import Role
+from relay.accounts.operations import (
+    b64_field,
+    invitation_reply,
+    me_wire,
+    text_field,
+    wrapped_key_field,
+)
+from relay.cases import actions as case_actions
+from relay.cases import participants
+from relay.cases.models import Participation
+from relay.cases.visibility import case_summary
+from relay.errors import InvalidRequest
+from relay.surface import Body, Caller, Input, Operation, Route
+
+
+class CaseRef(Input):
+    case_id: uuid.UUID
+
+
+class CaseBody(Body):
+    case_id: uuid.UUID
+
+
+class SideBody(Body):
+    case_id: uuid.UUID
+    side: str
+
+
+class KeyBody(Body):
+    case_id: uuid.UUID
+    key_id: str
+
+
+def get_case(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    return case_summary(caller.user, data.case_id)
+
+
+def list_cases(caller: Caller, data: Input) -> dict[str, Any]:
+    user = caller.user
+    ids: list[Any] = []
+    if user.role == Role.FACILITATOR:
+        ids = list(user.assignments.filter(ended_at__isnull=True).values_list("case_id", flat=True))
+    elif user.role == Role.PARTICIPANT:
+        ids = list(Participation.objects.filter(user=user).values_list("case_id", flat=True))
+    return {"cases": [case_summary(user, cid) for cid in ids]}
+
+
+def pause(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    case = case_actions.pause(actor=caller.user, case_id=data.case_id)
+    return case_summary(caller.user, case.pk)
+
+
+def resume(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    case = case_actions.resume(actor=caller.user, case_id=data.case_id)
+    return case_summary(caller.user, case.pk)
+
+
+def withdraw(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    participation = case_actions.withdraw(actor=caller.user, case_id=data.case_id)
+    return {"case_id": str(participation.case_id), "state": participation.state}
+
+
+def invite_participant(caller: Caller, data: CaseBody) -> dict[str, Any]:
+    """A facilitator of the case issues a participant's enrolment code."""
+    side = data.field("side")
+    if side not in ("harmed", "responsible"):
+        raise InvalidRequest("The side must be 'harmed' or 'responsible'.")
+    code, invitation = participants.invite_participant(
+        actor=caller.user, case_id=data.case_id, side=side
+    )
+    return invitation_reply(code, invitation)
+
+
+def reset_participant(caller: Caller, data: SideBody) -> dict[str, Any]:
+    """A facilitator of the case resets a participant who lost their password."""
+    code, invitation = participants.reset_participant(
+        actor=caller.user, case_id=data.case_id, side=data.side
+    )
+    return invitation_reply(code, invitation)
+
+
+def verify_key(caller: Caller, data: KeyBody) -> dict[str, Any]:
+    """A facilitator records a fingerprint comparison with a participant."""
+    method = data.field("method", "in_person")
+    participants.verify_key(
+        actor=caller.user, case_id=data.case_id, key_id=data.key_id, method=method
+    )
+    return {"key_id": data.key_id, "verified": True}
+
+
+def code_attempt(caller: Caller, data: Body) -> str:
+    """The enrolment code sent, counted against the address; a code no invitation has is
+    refused (and counted as a failure)."""
+    code = data.field("code")
+    throttle.check("enrolment", account=None, address=caller.address)
+    if not isinstance(code, str):
+        raise InvalidRequest("Enter the code your facilitator gave you.")
+    return code
+
+
+def bad_code(caller: Caller) -> InvalidRequest:
+    throttle.fail("enrolment", account=None, address=caller.address)
+    return InvalidRequest(BAD_CODE, code="bad_code")
+
+
+def enrol(caller: Caller, data: Body) -> dict[str, Any]:
+    """Enrol with a code: set the login key, register the key pair, sign in."""
+    assert caller.session is not None
+    code = code_attempt(caller, data)
+    if account_selectors.invitation_for_code(code) is None:
+        raise bad_code(caller)
+    body = data.fields()
+    login_key = text_field(body, "login_key", "Send the login key derived from your password.")
+    user = participants.enrol(
+        code=code,
+        login_key=login_key,
+        public_key=b64_field(body, "public_key", 32),
+        wrapped=wrapped_key_field(body),
+    )
+    caller.session.sign_in(user)
+    return me_wire(user)
+
+
+_C = "cases/<uuid:case_id>"
+
+OPERATIONS: dict[str, Operation] = {
+    "cases": Operation(list_cases, Input, False, Route("GET", "cases"), socket=True),
+    "case": Operation(get_case, CaseRef, False, Route("GET", _C), socket=True),
+    "pause": Operation(pause, CaseRef, True, Route("POST", f"{_C}/pause"), socket=True),
+    "resume": Operation(resume, CaseRef, True, Route("POST", f"{_C}/resume"), socket=True),
+    "withdraw": Operation(withdraw, CaseRef, True, Route("POST", f"{_C}/withdraw"), socket=True),
+    "invite_participant": Operation(
+        invite_participant, CaseBody, True, Route("POST", f"{_C}/invitations", status=201)
+    ),
+    "reset_participant": Operation(
+        reset_participant, SideBody, True,
+        Route("POST", f"{_C}/participants/<str:side>/reset", status=201, body=False),
+    ),
+    "verify_key": Operation(
+        verify_key, KeyBody, True, Route("POST", f"{_C}/keys/<str:key_id>/verify")
+    ),
+    "enrol": Operation(
+        enrol, Body, True, Route("POST", "enrol", status=201), auth="anonymous", session=True
+    ),
+}  # fmt: skip

@@ -1,0 +1,110 @@
+"""The message operations: sending, moderating and reading messages (docs/api.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+
+from relay.accounts.models import Role
+from relay.cases.access import access_case_as_facilitator
+from relay.envelopes import parse_envelope
+from relay.moderation import actions as moderation
+from relay.moderation.access import access_message
+from relay.moderation.selectors import message_wire, moderation_queue
+from relay.surface import Caller, Input, Operation, Route
+
+
+class CaseRef(Input):
+    case_id: uuid.UUID
+
+
+class MessageRef(Input):
+    message_id: uuid.UUID
+
+
+class EnvelopeIn(Input):
+    envelope: dict[str, Any]
+
+
+class Decision(Input):
+    message_id: uuid.UUID
+    envelope: dict[str, Any]
+
+
+def _envelope(raw: dict[str, Any]):
+    return parse_envelope(raw, max_ciphertext=settings.RELAY_MAX_CIPHERTEXT_BYTES)
+
+
+def send(caller: Caller, data: EnvelopeIn) -> dict[str, Any]:
+    """Participants: submit. Facilitators: a note to one participant."""
+    user, envelope = caller.user, _envelope(data.envelope)
+    if user.role == Role.FACILITATOR:
+        message = moderation.send_facilitator_note(actor=user, envelope=envelope)
+        return {"message_id": str(message.pk), "state": message.state, "duplicate": False}
+    result = moderation.submit_message(actor=user, envelope=envelope)
+    return {
+        "message_id": str(result.message.pk),
+        "state": result.message.state,
+        "duplicate": not result.created,
+    }
+
+
+def forward(caller: Caller, data: Decision) -> dict[str, Any]:
+    message = moderation.forward_message(
+        actor=caller.user, message_id=data.message_id, envelope=_envelope(data.envelope)
+    )
+    return {
+        "message_id": str(data.message_id),
+        "state": "approved",
+        "forwarded_id": str(message.pk),
+    }
+
+
+def return_to_sender(caller: Caller, data: Decision) -> dict[str, Any]:
+    note = moderation.return_message(
+        actor=caller.user, message_id=data.message_id, note=_envelope(data.envelope)
+    )
+    return {"message_id": str(data.message_id), "state": "returned", "note_id": str(note.pk)}
+
+
+def reject(caller: Caller, data: Decision) -> dict[str, Any]:
+    note = moderation.reject_message(
+        actor=caller.user, message_id=data.message_id, reason=_envelope(data.envelope)
+    )
+    return {"message_id": str(data.message_id), "state": "rejected", "note_id": str(note.pk)}
+
+
+def retract(caller: Caller, data: MessageRef) -> dict[str, Any]:
+    message = moderation.retract_message(actor=caller.user, message_id=data.message_id)
+    return {"message_id": str(message.pk), "state": message.state}
+
+
+def queue(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    case = access_case_as_facilitator(caller.user, data.case_id)
+    return {
+        "case_id": str(case.pk),
+        "messages": [message_wire(m, viewer=caller.user) for m in moderation_queue(case)],
+    }
+
+
+def get_message(caller: Caller, data: MessageRef) -> dict[str, Any]:
+    return message_wire(access_message(caller.user, data.message_id), viewer=caller.user)
+
+
+_M = "messages/<uuid:message_id>"
+
+OPERATIONS: dict[str, Operation] = {
+    "send": Operation(send, EnvelopeIn, True, Route("POST", "messages"), socket=True),
+    "forward": Operation(forward, Decision, True, Route("POST", f"{_M}/forward"), socket=True),
+    "return": Operation(
+        return_to_sender, Decision, True, Route("POST", f"{_M}/return"), socket=True
+    ),
+    "reject": Operation(reject, Decision, True, Route("POST", f"{_M}/reject"), socket=True),
+    "retract": Operation(retract, MessageRef, True, Route("POST", f"{_M}/retract"), socket=True),
+    "queue": Operation(
+        queue, CaseRef, False, Route("GET", "cases/<uuid:case_id>/queue"), socket=True
+    ),
+    "message": Operation(get_message, MessageRef, False, Route("GET", _M), socket=True),
+}
