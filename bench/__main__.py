@@ -105,20 +105,24 @@ async def run_all(chosen: list[str], plan: scenarios.Plan, relay: procs.Server,
         print("idle hold", flush=True)
         results["idle"] = await scenarios.idle(relay, baselines, idle_cookies, plan)
     if "storm" in chosen:
+        await scenarios.quiet([relay], limit=60)
         count = sessions_for(plan.storm_sockets)
         print(f"signing in {count} sessions for the storm", flush=True)
         storm_cookies = await more_sessions(relay, storm_accounts, count)
         print("connect storm", flush=True)
         results["storm"] = await scenarios.storm(relay, storm_cookies, plan)
     if "cycle" in chosen:
+        await scenarios.quiet([relay], limit=60)
         print("moderated cycle sweep", flush=True)
         targets: list[Any] = [scenarios.RelayCycles(relay, teams)]
         targets += [scenarios.PlainCycles(s, plan.teams) for s in baselines.values()]
         results["cycle"] = await scenarios.sweep(targets, plan)
     if "pause" in chosen:
+        await scenarios.quiet([relay], limit=60)
         print("pause fan-out", flush=True)
         results["pause"] = await scenarios.pause_fanout(relay, teams, plan)
     if "catch_up" in chosen:
+        await scenarios.quiet([relay], limit=60)
         print("catch-up", flush=True)
         results["catch_up"] = await scenarios.catch_up(relay, catch_team, plan)
     if "soak" in chosen:
@@ -196,10 +200,16 @@ def main() -> int:
                 baselines = {"websockets": procs.start_pushserver(),
                              "group_send": procs.start_groupsend()}
                 servers += list(baselines.values())
-            asyncio.run(asyncio.wait_for(
-                run_all(chosen, plan, relay, baselines, teams, idle_accounts, storm_accounts,
-                        catch_team, results),
-                OVERALL_MINUTES[plan.name] * 60))
+            try:
+                asyncio.run(asyncio.wait_for(
+                    run_all(chosen, plan, relay, baselines, teams, idle_accounts,
+                            storm_accounts, catch_team, results),
+                    OVERALL_MINUTES[plan.name] * 60))
+            except (KeyboardInterrupt, TimeoutError) as exc:
+                # Stopped from outside or by the overall limit: report what was measured.
+                results["setup"]["interrupted"] = type(exc).__name__
+                print(f"stopped ({type(exc).__name__}): reporting the scenarios that finished",
+                      file=sys.stderr)
             results["setup"]["relay_alive_at_end"] = relay.alive()
         finally:
             for server in servers:

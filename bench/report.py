@@ -101,6 +101,8 @@ def text(results: dict[str, Any]) -> str:
     out.append(f"server: one Daphne, {s['database']}, {s['channel_layer']} channel layer, "
                f"commit {s['commit']}{' + uncommitted server changes' if s['dirty'] else ''}"
                f"{'; PROFILED (slower than unprofiled)' if s.get('profiled') else ''}")
+    if s.get("interrupted"):
+        out.append(f"STOPPED EARLY ({s['interrupted']}): only the scenarios below finished")
     out.append("")
     if "idle" in results:
         out.append("idle hold (signed-in sockets doing nothing)")

@@ -55,7 +55,7 @@ class Plan:
 
 
 QUICK = Plan(
-    name="quick", idle_sockets=[1000], idle_hold=8, storm_sockets=1000, storm_rates=[500],
+    name="quick", idle_sockets=[1000], idle_hold=8, storm_sockets=500, storm_rates=[500],
     storm_behind=3, rates=[10, 20, 40, 80, 160, 320, 640], step_seconds=3, drain=8,
     teams=8, pause_rounds=3, catch_up_events=1000, catch_up_runs=3, soak_seconds=15,
     soak_idle=200,
@@ -164,6 +164,7 @@ async def storm(relay: Server, cookies: list[str], plan: Plan) -> dict[str, Any]
             result = await open_loop(rate, plan.storm_sockets, one, drain=STORM_DRAIN)
             after = relay.sample()
             await close_all(socks)
+            await quiet([relay], limit=60)  # the server may still be serving abandoned ones
             steps.append({
                 "phase": phase, "offered_per_s": rate, "sockets": plan.storm_sockets,
                 "achieved_per_s": round(result.achieved, 1), "errors": result.errors,
