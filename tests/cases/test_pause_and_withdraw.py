@@ -3,14 +3,17 @@ other party learns, and that a withdrawal is final and voids what was waiting.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from relay.cases import actions as case_actions
 from relay.cases.models import Participation, ParticipationState
+from relay.cases.visibility import case_summary
 from relay.delivery.models import Event, EventType
 from relay.errors import IllegalTransition
 from relay.moderation import actions as moderation
 from relay.moderation.models import Message, MessageState
-from relay.operations import case_summary
 from tests.envelopes import parsed, seal_from
 from tests.factories import Person, ShuttleCase, make_case
 from tests.moderation.helpers import assert_plain_english, counts, forward, submit
@@ -31,7 +34,7 @@ def held_until_resumed(sc: ShuttleCase, pending: Message, resumer: Person) -> No
     """``pending`` cannot be forwarded while the case is paused; once ``resumer`` lifts the
     last pause it can."""
     refused(lambda: forward(sc, pending), code="paused")
-    moderation.resume(actor=resumer.user, case_id=sc.case.pk)
+    case_actions.resume(actor=resumer.user, case_id=sc.case.pk)
     forward(sc, pending)
     pending.refresh_from_db()
     assert pending.state == MessageState.APPROVED
@@ -43,44 +46,44 @@ def last_event(person: Person, event_type: str = EventType.COMMUNICATION) -> Eve
 
 def test_only_the_participant_who_paused_can_resume() -> None:
     sc = make_case(co_facilitator=True)
-    moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)
-    refused(lambda: moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk))
-    refused(lambda: moderation.resume(actor=sc.facilitator.user, case_id=sc.case.pk))
-    refused(lambda: moderation.resume(actor=sc.co_facilitator.user, case_id=sc.case.pk))
+    case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)
+    refused(lambda: case_actions.resume(actor=sc.responsible.user, case_id=sc.case.pk))
+    refused(lambda: case_actions.resume(actor=sc.facilitator.user, case_id=sc.case.pk))
+    refused(lambda: case_actions.resume(actor=sc.co_facilitator.user, case_id=sc.case.pk))
     held_until_resumed(sc, submit(sc, sc.responsible), sc.harmed)
 
 
 def test_a_safety_pause_is_resumed_only_by_a_facilitator() -> None:
     sc = make_case(co_facilitator=True)
-    moderation.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
-    refused(lambda: moderation.resume(actor=sc.harmed.user, case_id=sc.case.pk))
-    refused(lambda: moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk))
+    case_actions.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
+    refused(lambda: case_actions.resume(actor=sc.harmed.user, case_id=sc.case.pk))
+    refused(lambda: case_actions.resume(actor=sc.responsible.user, case_id=sc.case.pk))
     held_until_resumed(sc, submit(sc, sc.harmed), sc.co_facilitator)
 
 
 def test_both_pauses_must_be_lifted() -> None:
     sc = make_case()
-    moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)
-    moderation.pause(actor=sc.responsible.user, case_id=sc.case.pk)
-    moderation.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
+    case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)
+    case_actions.pause(actor=sc.responsible.user, case_id=sc.case.pk)
+    case_actions.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
     pending = submit(sc, sc.harmed)
     for person in (sc.harmed, sc.facilitator):
-        moderation.resume(actor=person.user, case_id=sc.case.pk)
+        case_actions.resume(actor=person.user, case_id=sc.case.pk)
         refused(lambda: forward(sc, pending), code="paused")
     held_until_resumed(sc, pending, sc.responsible)
 
 
 def test_pausing_twice_is_refused() -> None:
     sc = make_case()
-    moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)
-    refused(lambda: moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk))
-    moderation.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
-    refused(lambda: moderation.pause(actor=sc.facilitator.user, case_id=sc.case.pk))
+    case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)
+    refused(lambda: case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk))
+    case_actions.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
+    refused(lambda: case_actions.pause(actor=sc.facilitator.user, case_id=sc.case.pk))
 
 
 def test_messages_to_facilitators_still_flow_while_paused() -> None:
     sc = make_case()
-    moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)
+    case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)
     note = submit(sc, sc.harmed, "I need a break", kind="note_to_facilitator")
     assert note.state == MessageState.DELIVERED
     other_note = submit(sc, sc.responsible, "Is everything all right?", kind="note_to_facilitator")
@@ -98,7 +101,7 @@ def test_messages_to_facilitators_still_flow_while_paused() -> None:
 @pytest.mark.parametrize("pauser", ["harmed", "facilitator"])
 def test_the_other_party_learns_only_that_communication_is_paused(pauser: str) -> None:
     sc = make_case()
-    moderation.pause(actor=getattr(sc, pauser).user, case_id=sc.case.pk)
+    case_actions.pause(actor=getattr(sc, pauser).user, case_id=sc.case.pk)
     told = last_event(sc.responsible)
     assert told.data == {"communicating": False, "paused_by_you": False}
     summary = case_summary(sc.responsible.user, sc.case.pk)
@@ -116,7 +119,7 @@ def test_what_the_other_party_sees_does_not_depend_on_who_paused() -> None:
     seen = []
     for pauser in ("harmed", "facilitator"):
         sc = make_case()
-        moderation.pause(actor=getattr(sc, pauser).user, case_id=sc.case.pk)
+        case_actions.pause(actor=getattr(sc, pauser).user, case_id=sc.case.pk)
         seen.append(last_event(sc.responsible).data)
     assert seen[0] == seen[1]
 
@@ -125,7 +128,7 @@ def test_withdrawal_voids_pending_messages_forever() -> None:
     sc = make_case()
     pending = [submit(sc, sc.harmed, f"question {i}") for i in range(3)]
     incoming = submit(sc, sc.responsible, "a question for the harmed person")
-    moderation.withdraw(actor=sc.harmed.user, case_id=sc.case.pk)
+    case_actions.withdraw(actor=sc.harmed.user, case_id=sc.case.pk)
     for message in pending:
         message.refresh_from_db()
         assert message.state == MessageState.VOIDED
@@ -141,9 +144,9 @@ def test_withdrawal_voids_pending_messages_forever() -> None:
         raw = seal_from(sc.harmed, sc, kind, "after withdrawing")
         refused(lambda r=raw: moderation.submit_message(actor=sc.harmed.user, envelope=parsed(r)))
     # Withdrawal is final.
-    refused(lambda: moderation.resume(actor=sc.harmed.user, case_id=sc.case.pk))
-    refused(lambda: moderation.withdraw(actor=sc.harmed.user, case_id=sc.case.pk))
-    refused(lambda: moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk))
+    refused(lambda: case_actions.resume(actor=sc.harmed.user, case_id=sc.case.pk))
+    refused(lambda: case_actions.withdraw(actor=sc.harmed.user, case_id=sc.case.pk))
+    refused(lambda: case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk))
     state = Participation.objects.get(case=sc.case, user=sc.harmed.user).state
     assert state == ParticipationState.WITHDRAWN
     assert not Message.objects.filter(derived_from__in=pending).exists()
@@ -152,16 +155,19 @@ def test_withdrawal_voids_pending_messages_forever() -> None:
 def test_a_paused_participant_may_still_withdraw() -> None:
     sc = make_case()
     pending = submit(sc, sc.harmed)
-    moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)
-    moderation.withdraw(actor=sc.harmed.user, case_id=sc.case.pk)
+    case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)
+    case_actions.withdraw(actor=sc.harmed.user, case_id=sc.case.pk)
     pending.refresh_from_db()
     assert pending.state == MessageState.VOIDED
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_open_socket_of_the_case_hears_of_a_pause_at_once() -> None:
+def test_every_open_socket_of_the_case_hears_of_a_pause_at_once(settings: Any) -> None:
     from tests.moderation.helpers import sockets
 
+    # The process's sweep would find the event only after a minute: what arrives within a
+    # second was pushed by the pause itself.
+    settings.RELAY_SOCKET_SWEEP_SECONDS = 60
     sc = make_case(co_facilitator=True)
     with sockets() as opened:
         listeners = {}
@@ -173,7 +179,7 @@ def test_every_open_socket_of_the_case_hears_of_a_pause_at_once() -> None:
         harmed = opened.open(sc.harmed)
         reply = harmed.request("pause", case_id=sc.id)
         assert reply["type"] == "reply" and reply["result"]["communicating"] is False
-        heard = {name: s.receive(timeout=5) for name, s in listeners.items()}
+        heard = {name: s.receive(timeout=1.0) for name, s in listeners.items()}
         assert heard["responsible"]["event"]["data"] == {
             "communicating": False,
             "paused_by_you": False,

@@ -18,6 +18,7 @@ import pytest
 from django.db import connection
 
 from relay.audit.models import AuditEvent, AuditEventType
+from relay.cases import actions as case_actions
 from relay.errors import IllegalTransition
 from relay.moderation import actions as moderation
 from relay.moderation.models import Message, MessageState
@@ -92,7 +93,7 @@ def test_no_forward_commits_after_a_pause(record_property: Any) -> None:
             )
 
         def do_pause(pauser: Any = pauser) -> Any:
-            return moderation.pause(actor=pauser.user, case_id=sc.case.pk)
+            return case_actions.pause(actor=pauser.user, case_id=sc.case.pk)
 
         forwarded, paused = racers.race(do_forward, do_pause)
         assert not isinstance(paused, Exception), paused
@@ -116,7 +117,7 @@ def test_no_forward_commits_after_a_pause(record_property: Any) -> None:
             assert forward_seq < pause_seq
             assert pending.state == MessageState.APPROVED
             lost += 1
-        moderation.resume(actor=pauser.user, case_id=sc.case.pk)
+        case_actions.resume(actor=pauser.user, case_id=sc.case.pk)
     racers.close()
     # Across all trials: every committed forward precedes the pause it raced.
     forwards = AuditEvent.objects.filter(
@@ -149,7 +150,7 @@ def test_withdraw_racing_a_forward_never_delivers_after_it() -> None:
                 message_id=pending.pk,
                 envelope=envelope,
             ),
-            partial(moderation.withdraw, actor=sc.harmed.user, case_id=sc.case.pk),
+            partial(case_actions.withdraw, actor=sc.harmed.user, case_id=sc.case.pk),
         )
         assert not isinstance(withdrawn, Exception), withdrawn
         pending.refresh_from_db()
