@@ -13,6 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from relay.accounts import actions as account_actions
 from relay.accounts.models import Role, User
 from relay.cases import actions as case_actions
+from relay.cases import participants
 from relay.cases.models import Case
 from relay_client import crypto
 from relay_client.crypto import KeyPair
@@ -92,33 +93,46 @@ class ShuttleCase:
 
 
 def make_case(*, active: bool = True, co_facilitator: bool = False) -> ShuttleCase:
-    """A case with a hub manager, one or two facilitators and both participants, through
-    the real actions, communicating unless ``active=False``."""
+    """A case with a hub manager, one or two facilitators and both participants, enrolled
+    with codes of this case, through the real actions; communicating unless
+    ``active=False``."""
     manager = make_person(Role.HUB_MANAGER)
     facilitator = make_person(Role.FACILITATOR)
     co = make_person(Role.FACILITATOR) if co_facilitator else None
-    harmed = make_person(Role.PARTICIPANT)
-    responsible = make_person(Role.PARTICIPANT)
+    harmed = make_person(Role.PARTICIPANT, with_key=False)
+    responsible = make_person(Role.PARTICIPANT, with_key=False)
     case = case_actions.create_case(actor=manager.user, reference=f"RJ-{next(_counter):05d}")
     for f in (facilitator, co):
         if f is not None:
             case_actions.assign_facilitator(actor=manager.user, case_id=case.pk, facilitator=f.user)
-    case_actions.add_participant(
-        actor=manager.user, case_id=case.pk, user=harmed.user, side="harmed"
-    )
-    case_actions.add_participant(
-        actor=manager.user, case_id=case.pk, user=responsible.user, side="responsible"
-    )
+    for person, side in ((harmed, "harmed"), (responsible, "responsible")):
+        case_actions.add_participant(
+            actor=manager.user, case_id=case.pk, user=person.user, side=side
+        )
+        enrol_with_code_of(case, facilitator, person, side)
     if active:
         f = facilitator.user
         case_actions.begin_assessment(actor=f, case_id=case.pk)
         case_actions.record_suitability(actor=f, case_id=case.pk, suitable=True)
         for p in case.participations.all():
-            case_actions.record_enrolment(actor=f, participation_id=p.pk)
             case_actions.record_consent(actor=f, case_id=case.pk, side=p.side, modes=["messages"])
         case_actions.start_communication(actor=f, case_id=case.pk)
     case.refresh_from_db()
     return ShuttleCase(case, manager, facilitator, harmed, responsible, co)
+
+
+def enrol_with_code_of(case: Case, facilitator: Person, person: Person, side: str) -> None:
+    """``person`` enrols with the code a facilitator of ``case`` gave them, as a device does:
+    their first key, trusted in this case (and only here) without a verification."""
+    code, _ = participants.invite_participant(actor=facilitator.user, case_id=case.pk, side=side)
+    keys = password_keys(person.user, person.password)
+    keypair = KeyPair.generate()
+    nonce, box = crypto.wrap_secret_key(keypair.secret, keys.wrap_key)
+    participants.enrol(
+        code=code, login_key=keys.login_key_b64, public_key=keypair.public, wrapped=(nonce, box)
+    )
+    person.user.refresh_from_db()
+    person.keypair = keypair
 
 
 def otp_token(person: Person) -> str:

@@ -1,20 +1,56 @@
-"""Who may administer accounts and keys. Each function returns what was asked for or raises
-``AccessDenied``: the same error for "does not exist" and "not yours", so ids cannot be probed.
+"""Who may act at all, and who may administer accounts and keys. Each function returns what
+was asked for or raises ``AccessDenied`` (or the one refusal that names why): the same error
+for "does not exist" and "not yours", so ids cannot be probed.
 
 Case-scoped rules (a facilitator of the case invites, resets and verifies its participants)
-are ``relay.cases.access.access_case_as_facilitator``.
+are in ``relay.cases.access``; they build on ``require_usable`` here.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from relay.accounts.models import PublicKey, Role, User
-from relay.cases.access import access_case_as_facilitator, require_manager, require_usable
-from relay.cases.models import Case
-from relay.cases.selectors import current_key
-from relay.errors import AccessDenied, InvalidRequest
-from relay.moderation.models import Message
+from relay.accounts.models import MANAGER_ROLES, Role, User
+from relay.accounts.second_factor import second_factor_missing
+from relay.errors import (
+    AccessDenied,
+    AccountSuspended,
+    InvalidRequest,
+    NotSignedIn,
+    SecondFactorRequired,
+)
+
+
+def as_uuid(value: Any) -> uuid.UUID:
+    """An id from the wire as a UUID; anything else is refused like an unknown id."""
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise AccessDenied() from None
+
+
+def require_usable(user: Any, *, second_factor: bool = True) -> User:
+    """The one rule for who may act at all: signed in, not suspended, and past any second
+    factor they need. Each refusal is its own error (401, 403 suspended, 403 second factor).
+
+    ``second_factor=False`` only for the endpoints that set a factor up or verify it.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NotSignedIn()
+    if user.suspended_at is not None or not user.is_active:
+        raise AccountSuspended()
+    if second_factor and second_factor_missing(user):
+        raise SecondFactorRequired()
+    return user
+
+
+def require_manager(user: Any) -> User:
+    """Hub managers and admins: they administer cases and accounts, and read no message."""
+    user = require_usable(user)
+    if user.role not in MANAGER_ROLES:
+        raise AccessDenied()
+    return user
 
 
 def access_accounts_as_manager(actor: Any) -> User:
@@ -40,22 +76,6 @@ def access_account_as_manager(actor: Any, user_id: Any) -> User:
     if user.role == Role.ADMIN and actor.role != Role.ADMIN:
         raise AccessDenied()
     return user
-
-
-def access_message_to_rewrap(actor: Any, message_id: Any) -> tuple[Message, Case, PublicKey]:
-    """A message a facilitator may re-encrypt to someone's new key: a current facilitator of
-    its case whose own current key can open it. Returns the message, its case and that key
-    (the one the new wrap is boxed from)."""
-    message = Message.objects.filter(pk=message_id).first()
-    if message is None:
-        raise AccessDenied()
-    case = access_case_as_facilitator(actor, message.case_id)
-    own = current_key(actor)
-    if own is None:
-        raise AccessDenied()
-    if not message.keys.filter(recipient_key=own).exists():
-        raise AccessDenied()
-    return message, case, own
 
 
 def access_second_factor_change(actor: Any, *, verified: bool) -> User:

@@ -72,6 +72,12 @@ class PublicKey(models.Model):
     public_key = models.BinaryField(max_length=32)
     created_at = models.DateTimeField(auto_now_add=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # The case whose enrolment code, given to its participant, registered this key. The key
+    # is trusted there without a verification and nowhere else (DESIGN §4): a code of
+    # another case, a reset code or a key registered later carry no trust.
+    enrolled_in = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -126,6 +132,11 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     for_reset = models.BooleanField(default=False)
+    # The case whose facilitator issued a participant's first code: the key enrolled with
+    # it is trusted in that case. Null for staff codes and reset codes.
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return "enrolment code"

@@ -3,58 +3,55 @@
 from __future__ import annotations
 
 import base64
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from relay.accounts.models import Invitation, PublicKey, User, code_hash
-from relay.cases.access import access_case_as_facilitator
-from relay.cases.selectors import current_key, key_wire, participation_for_side
-from relay.errors import AccessDenied, InvalidRequest
-from relay.moderation.models import Message
-from relay.moderation.selectors import message_wire
+from relay.accounts.models import Invitation, KeyVerification, PublicKey, User, code_hash
 
 
-def history_to_rewrap(*, actor: User, case_id: Any, side: str) -> dict[str, Any]:
-    """What a facilitator's client re-encrypts after a participant re-enrolled: the
-    participant's current key, and every message of the case that one of their retired keys
-    could open, that their current key cannot, and that the facilitator's own key can.
+def current_key(user: User) -> PublicKey | None:
+    """The user's one current key (``retired_at`` null), or None before they have one."""
+    return PublicKey.objects.filter(user=user, retired_at__isnull=True).first()
 
-    Who: a current facilitator of the case (``access_case_as_facilitator``).
-    """
-    case = access_case_as_facilitator(actor, case_id)
-    participation = participation_for_side(case, side)
-    if participation is None:
-        raise AccessDenied()
-    key = current_key(participation.user)
-    if key is None:
-        raise InvalidRequest("This participant has not enrolled again yet.")
-    own = current_key(actor)
-    messages = (
-        Message.objects.filter(
-            case=case,
-            keys__recipient_key__user_id=participation.user_id,
-            keys__recipient_key__retired_at__isnull=False,
+
+def current_key_ids(users: Iterable[User]) -> set[str]:
+    return set(
+        PublicKey.objects.filter(user__in=users, retired_at__isnull=True).values_list(
+            "key_id", flat=True
         )
-        .filter(keys__recipient_key=own)
-        .exclude(keys__recipient_key=key)
-        .prefetch_related("keys")
-        .distinct()
-        .order_by("created_at")
     )
-    referenced = {m.header.get("sender_key_id") for m in messages}
-    referenced |= {k.wrapped_by_id for m in messages for k in m.keys.all() if k.wrapped_by_id}
-    sender_keys = {
-        k.key_id: base64.b64encode(bytes(k.public_key)).decode()
-        for k in PublicKey.objects.filter(key_id__in=referenced)
-    }
+
+
+def current_keys_by_user(
+    user_ids: Iterable[uuid.UUID], *, case_id: uuid.UUID
+) -> dict[uuid.UUID, PublicKey]:
+    """The current key of each user, with ``has_verification`` annotated for the case (a
+    verification in another case does not count, DESIGN §4): one query."""
+    keys = PublicKey.objects.filter(user_id__in=user_ids, retired_at__isnull=True).annotate(
+        has_verification=Exists(
+            KeyVerification.objects.filter(key=OuterRef("pk"), case_id=case_id)
+        )
+    )
+    return {key.user_id: key for key in keys}
+
+
+def key_wire(key: PublicKey | None, *, case_id: uuid.UUID) -> dict[str, Any] | None:
+    """A public key as clients receive it in a case, to encrypt to and to compare
+    fingerprints; ``verified`` says whether a facilitator of this case verified it."""
+    if key is None:
+        return None
+    verified = getattr(key, "has_verification", None)
+    if verified is None:
+        verified = KeyVerification.objects.filter(key=key, case_id=case_id).exists()
     return {
-        "user_id": str(participation.user_id),
-        # Public keys the messages were boxed from, retired ones included; the client
-        # checks each against its key id.
-        "sender_keys": sender_keys,
-        "key": key_wire(key, case=case),
-        "messages": [message_wire(m, viewer=actor) for m in messages],
+        "key_id": key.key_id,
+        "public_key": base64.b64encode(bytes(key.public_key)).decode(),
+        "fingerprint": key.fingerprint,
+        "verified": bool(verified),
     }
 
 
@@ -80,3 +77,13 @@ def invitation_for_code(code: str) -> Invitation | None:
     if not invitation.for_reset and has_enrolled(invitation.user):
         return None
     return invitation
+
+
+def __getattr__(name: str) -> Any:
+    # ``history_to_rewrap`` stays reachable here until its callers import it from its home,
+    # relay.recovery.selectors (imported late: recovery sits above accounts).
+    if name == "history_to_rewrap":
+        from relay.recovery.selectors import history_to_rewrap
+
+        return history_to_rewrap
+    raise AttributeError(name)

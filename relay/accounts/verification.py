@@ -2,9 +2,11 @@
 
 A facilitator compares a participant's fingerprint with them out of band and records it for
 their case. Trust is a (case, key) fact: a verification recorded in another case counts for
-nothing here (DESIGN §4). Until a participant's *changed* key is verified again in this case,
-nothing is forwarded to it. A participant's first key is trusted on enrolment with the
-single-use code a facilitator gave them; re-verification is required only after a change.
+nothing here (DESIGN §4). A participant's first key is trusted without a verification only in
+the case whose facilitator gave them the code they enrolled with (``PublicKey.enrolled_in``):
+a facilitator of another case could have issued a code and enrolled as them. Anywhere else,
+and for every changed key, nothing is forwarded to it until a facilitator of this case has
+verified it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ def is_verified_in_case(*, case: Any, key: PublicKey) -> bool:
     return KeyVerification.objects.filter(key=key, case=case).exists()
 
 
+def is_trusted_in_case(*, case: Any, key: PublicKey) -> bool:
+    """The one rule for "this case may encrypt to this key": enrolled with a code of this
+    case, or verified by a facilitator of this case."""
+    case_id = getattr(case, "pk", case)
+    return key.enrolled_in_id == case_id or is_verified_in_case(case=case_id, key=key)
+
+
 def forward_block_reason(*, case: Any, participant: Any) -> str | None:
     """A plain reason why forwarding to ``participant`` in ``case`` must wait, or None."""
     keys = list(PublicKey.objects.filter(user=participant).order_by("created_at"))
@@ -26,10 +35,14 @@ def forward_block_reason(*, case: Any, participant: Any) -> str | None:
     if not current:
         return "The other person has not set up their account yet."
     key = current[0]
-    changed = len(keys) > 1
-    if changed and not is_verified_in_case(case=case, key=key):
+    if is_trusted_in_case(case=case, key=key):
+        return None
+    if len(keys) > 1:
         return (
             "The other person's key has changed. A facilitator of this case must check the "
             "new fingerprint with them before anything can be forwarded."
         )
-    return None
+    return (
+        "The other person's key was set up through another case. A facilitator of this case "
+        "must check its fingerprint with them before anything can be forwarded."
+    )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from typing import Any
 
-from django.db.models import Exists, OuterRef
-
-from relay.accounts.models import KeyVerification, PublicKey, User
+from relay.accounts import selectors as account_selectors
+from relay.accounts.models import PublicKey, User
+from relay.accounts.selectors import current_key, current_key_ids  # noqa: F401
 from relay.cases.models import Case, FacilitatorAssignment, Participation, ParticipationState, Side
 
 
@@ -21,45 +20,18 @@ def current_facilitators(case_id: uuid.UUID) -> list[User]:
     ]
 
 
-def current_key(user: User) -> PublicKey | None:
-    return PublicKey.objects.filter(user=user, retired_at__isnull=True).first()
-
-
-def current_key_ids(users: list[User]) -> set[str]:
-    return set(
-        PublicKey.objects.filter(user__in=users, retired_at__isnull=True).values_list(
-            "key_id", flat=True
-        )
-    )
-
-
 def current_keys_by_user(
     user_ids: list[uuid.UUID], *, case: Case
 ) -> dict[uuid.UUID, PublicKey]:
-    """The current key of each user, with ``has_verification`` annotated for ``case`` (a
-    verification in another case does not count, DESIGN §4): one query."""
-    keys = PublicKey.objects.filter(user_id__in=user_ids, retired_at__isnull=True).annotate(
-        has_verification=Exists(
-            KeyVerification.objects.filter(key=OuterRef("pk"), case=case)
-        )
-    )
-    return {key.user_id: key for key in keys}
+    """``relay.accounts.selectors.current_keys_by_user`` for ``case`` (until its callers
+    pass the case id themselves)."""
+    return account_selectors.current_keys_by_user(user_ids, case_id=case.pk)
 
 
 def key_wire(key: PublicKey | None, *, case: Case) -> dict[str, Any] | None:
-    """A public key as clients receive it in ``case``, to encrypt to and to compare
-    fingerprints; ``verified`` says whether a facilitator of this case verified it."""
-    if key is None:
-        return None
-    verified = getattr(key, "has_verification", None)
-    if verified is None:
-        verified = KeyVerification.objects.filter(key=key, case=case).exists()
-    return {
-        "key_id": key.key_id,
-        "public_key": base64.b64encode(bytes(key.public_key)).decode(),
-        "fingerprint": key.fingerprint,
-        "verified": bool(verified),
-    }
+    """``relay.accounts.selectors.key_wire`` in ``case`` (until its callers pass the case id
+    themselves)."""
+    return account_selectors.key_wire(key, case_id=case.pk)
 
 
 def participation_for_side(case: Case, side: str) -> Participation | None:

@@ -17,6 +17,7 @@ from relay.accounts import actions as account_actions
 from relay.accounts.models import Invitation, KeyVerification, PublicKey, Role, code_hash
 from relay.audit.models import AuditEvent, AuditEventType
 from relay.cases import actions as case_actions
+from relay.cases import participants
 from relay.cases.models import Case
 from relay.delivery.models import Event, EventType
 from relay.errors import IllegalTransition
@@ -160,7 +161,7 @@ def test_a_reset_is_a_key_change_every_facilitator_of_every_case_of_the_person_s
     assert key_events(sc.facilitator)[-1] == {
         "user_id": sc.harmed.id, "key_id": new.key_id, "previous_key_id": old_key
     }
-    account_actions.verify_key(actor=facilitator_b.user, case_id=case_b.pk, key_id=new.key_id)
+    participants.verify_key(actor=facilitator_b.user, case_id=case_b.pk, key_id=new.key_id)
     sc.harmed.keypair = new
     with pytest.raises(IllegalTransition) as blocked:
         forward(sc, submit(sc, sc.responsible, "Did you get my letter?"))
@@ -173,7 +174,7 @@ def changed_key_verified_in_case_b() -> tuple[ShuttleCase, Case, Person, KeyPair
     new = KeyPair.generate()
     account_actions.register_key(actor=sc.harmed.user, public_key=new.public)
     sc.harmed.keypair = new
-    account_actions.verify_key(actor=facilitator_b.user, case_id=case_b.pk, key_id=new.key_id)
+    participants.verify_key(actor=facilitator_b.user, case_id=case_b.pk, key_id=new.key_id)
     return sc, case_b, facilitator_b, new
 
 
@@ -196,7 +197,7 @@ def test_a_verification_in_case_b_does_not_make_the_key_trusted_in_case_a():
     assert list(KeyVerification.objects.values_list("case_id", flat=True)) == [case_b.pk]
 
     # Case A's own facilitator checks it: now case A forwards to it.
-    account_actions.verify_key(actor=sc.facilitator.user, case_id=sc.case.pk, key_id=new.key_id)
+    participants.verify_key(actor=sc.facilitator.user, case_id=sc.case.pk, key_id=new.key_id)
     assert harmed_key_in(sc.case, sc.facilitator)["verified"] is True
     forwarded = forward(sc, message)
     assert new.key_id in {k.recipient_key_id for k in forwarded.keys.all()}

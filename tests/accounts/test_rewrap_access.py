@@ -1,5 +1,5 @@
 """Who may re-encrypt a message to someone's new key: a current facilitator of its case
-whose own current key can open it (relay.accounts.access.access_message_to_rewrap)."""
+whose own current key can open it (relay.recovery.access.access_message_to_rewrap)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from relay.accounts.models import Role
 from relay.cases import actions as case_actions
 from relay.errors import AccessDenied
 from relay.moderation.models import MessageKey
+from relay.recovery import actions as recovery_actions
 from relay_client.crypto import KeyPair
 from tests.factories import make_case, make_person
 from tests.moderation.helpers import submit
@@ -29,11 +30,11 @@ def test_a_facilitator_whose_key_cannot_open_the_message_cannot_rewrap_it():
     wrap = {"key_id": new_key.key_id, "nonce": bytes(24), "box": bytes(48)}
 
     with pytest.raises(AccessDenied):
-        actions.rewrap_message_key(actor=late.user, message_id=message.pk, **wrap)
+        recovery_actions.rewrap_message_key(actor=late.user, message_id=message.pk, **wrap)
     assert not MessageKey.objects.filter(recipient_key_id=new_key.key_id).exists()
 
     # The facilitator whose key the message was sealed to may.
-    rewrapped = actions.rewrap_message_key(
+    rewrapped = recovery_actions.rewrap_message_key(
         actor=sc.facilitator.user, message_id=message.pk, **wrap
     )
     assert sc.facilitator.keypair is not None

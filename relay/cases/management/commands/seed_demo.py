@@ -26,6 +26,7 @@ from relay.accounts import actions as account_actions
 from relay.accounts.models import Role, User
 from relay.accounts.second_factor import at_console
 from relay.cases import actions as case_actions
+from relay.cases import participants as case_participants
 from relay.cases.models import Case, CaseState, ParticipationState
 from relay.errors import RelayError
 from relay_client import crypto
@@ -48,7 +49,7 @@ def _enrol(user: User, code: str, password: str) -> None:
     keys = _password_keys(user, password)
     keypair = crypto.KeyPair.generate()
     nonce, box = crypto.wrap_secret_key(keypair.secret, keys.wrap_key)
-    account_actions.enrol(
+    case_participants.enrol(
         code=code, login_key=keys.login_key_b64, public_key=keypair.public, wrapped=(nonce, box)
     )
 
@@ -124,7 +125,7 @@ class Command(BaseCommand):
             self.notes.append(f"Opened case {DEMO_CASE_REFERENCE}.")
         for side, user in participants.items():
             if not user.has_usable_password():
-                code, _ = account_actions.invite_participant(
+                code, _ = case_participants.invite_participant(
                     actor=facilitator, case_id=case.pk, side=side
                 )
                 _enrol(user, code, DEMO_PEOPLE[side].password)
@@ -142,7 +143,7 @@ class Command(BaseCommand):
                     )
                 key = participation.user.public_keys.filter(retired_at__isnull=True).first()
                 if key is not None and not key.verifications.exists():
-                    account_actions.verify_key(
+                    case_participants.verify_key(
                         actor=facilitator, case_id=case.pk, key_id=key.key_id, method="in_person"
                     )
             case_actions.start_communication(actor=facilitator, case_id=case.pk)
