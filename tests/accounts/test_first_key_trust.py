@@ -6,6 +6,7 @@ was invited too, does not forward to until a facilitator of A has checked its fi
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -109,3 +110,75 @@ def test_a_key_enrolled_with_a_reset_code_is_trusted_in_no_case():
     with pytest.raises(IllegalTransition) as blocked:
         forward(sc, submit(sc, sc.harmed, "Still there?"))
     assert blocked.value.code == "key_unverified"
+
+
+def _migrate(targets):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    executor.loader.build_graph()
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_gives_first_keys_the_case_whose_code_enrolled_them():
+    """Existing keys and codes get their case from the audit log where it tells; a key whose
+    enrolling code is unknown, or that replaced another, is trusted in no case."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    before = [
+        *(n for n in latest if n[0] not in {"accounts", "audit"}),
+        ("accounts", "0003_trust_per_case"),
+        ("audit", "0004_auditevent_mac"),
+    ]
+    old = _migrate(before)
+    User, PublicKey = old.get_model("accounts", "User"), old.get_model("accounts", "PublicKey")
+    Invitation, AuditEvent = old.get_model("accounts", "Invitation"), old.get_model(
+        "audit", "AuditEvent"
+    )
+    Case, Participation = old.get_model("cases", "Case"), old.get_model("cases", "Participation")
+
+    def user(prefix):
+        return User.objects.create(username=f"{prefix}-{uuid.uuid4().hex[:6]}")
+
+    facilitator, person, unknown, changed, invited = (
+        user(p) for p in ("f", "p", "u", "c", "i")
+    )
+    case_a, case_b = (Case.objects.create(reference=f"RJ-U{uuid.uuid4().hex[:6]}") for _ in "ab")
+    for case in (case_a, case_b):
+        Participation.objects.create(case=case, user=person, side="harmed")
+    Participation.objects.create(case=case_b, user=invited, side="responsible")
+    first = PublicKey.objects.create(key_id="a" * 32, user=person, public_key=b"a" * 32)
+    PublicKey.objects.create(key_id="b" * 32, user=unknown, public_key=b"b" * 32)
+    PublicKey.objects.create(key_id="c" * 32, user=changed, public_key=b"c" * 32)
+    seq = iter(range(10**6, 10**6 + 100))
+
+    def audit(event_type, actor, case, **data):
+        AuditEvent.objects.create(
+            seq=next(seq), created_at=timezone.now(), event_type=event_type, actor_id=actor.pk,
+            case_id=case.pk if case else None, data=data, prev_hash="0" * 64, hash="1" * 64,
+        )
+
+    audit(46, facilitator, case_b, side="harmed")  # a code of case B, replaced by the next
+    audit(46, facilitator, case_a, side="harmed")
+    audit(41, person, None, user=str(person.pk), key=first.key_id, replaced=None)
+    audit(41, changed, None, user=str(changed.pk), key="c" * 32, replaced="d" * 32)
+    audit(46, facilitator, case_b, side="responsible")
+    Invitation.objects.create(
+        user=invited, code_hash="e" * 64, created_by=facilitator,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+
+    new = _migrate(latest)
+    PublicKey, Invitation = new.get_model("accounts", "PublicKey"), new.get_model(
+        "accounts", "Invitation"
+    )
+    assert dict(PublicKey.objects.values_list("key_id", "enrolled_in_id")) == {
+        "a" * 32: case_a.pk, "b" * 32: None, "c" * 32: None
+    }
+    assert Invitation.objects.get(user_id=invited.pk).case_id == case_b.pk
