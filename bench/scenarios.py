@@ -56,7 +56,7 @@ class Plan:
 
 QUICK = Plan(
     name="quick", idle_sockets=[1000], idle_hold=8, storm_sockets=500, storm_rates=[500],
-    storm_behind=3, rates=[10, 20, 40, 80, 160, 320, 640], step_seconds=3, drain=8,
+    storm_behind=3, rates=[2, 5, 10, 20, 40, 80, 160, 320, 640], step_seconds=3, drain=8,
     teams=8, pause_rounds=3, catch_up_events=1000, catch_up_runs=3, soak_seconds=15,
     soak_idle=200,
     open_seconds=120,
