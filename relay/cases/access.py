@@ -24,6 +24,7 @@ __all__ = [
     "access_case_as_member",
     "access_case_as_participant",
     "is_current_facilitator",
+    "readable_case_ids",
     "require_manager",
     "require_usable",
 ]
@@ -78,3 +79,16 @@ def access_case_as_manager(user: Any, case_id: Any) -> Case:
     if case is None:
         raise AccessDenied()
     return case
+
+
+def readable_case_ids(user: User) -> set[uuid.UUID]:
+    """The cases whose events ``user`` may still read: those they take part in (in any
+    state, as ``access_case_as_participant``) and those they currently facilitate (as
+    ``access_case_as_facilitator``). An unassigned facilitator loses them at once."""
+    taking_part = Participation.objects.filter(user=user).values_list("case_id", flat=True)
+    facilitating = FacilitatorAssignment.objects.filter(
+        facilitator=user, ended_at__isnull=True
+    ).values_list("case_id", flat=True)
+    if user.role != Role.FACILITATOR:
+        return set(taking_part)
+    return {*taking_part, *facilitating}
