@@ -39,10 +39,27 @@ class AuditEventType(models.IntegerChoices):
     SECOND_FACTOR_SETUP_STARTED = 49
 
 
-class AuditEvent(models.Model):
-    """One decision. Identifiers and states only, never content."""
+LEGACY_CHAIN = "legacy"
+ACCOUNT_CHAIN = "account"
 
-    seq = models.BigIntegerField(primary_key=True)
+
+def chain_for(case_id: object | None) -> str:
+    """The chain an event belongs to: its case's, or the account chain for events of no case."""
+    return f"case:{case_id}" if case_id is not None else ACCOUNT_CHAIN
+
+
+class AuditEvent(models.Model):
+    """One decision. Identifiers and states only, never content.
+
+    ``seq`` is global, unique and increasing, taken from a database sequence (no lock);
+    ``chain``/``chain_seq`` place the event in its chain (one per case, one for account
+    events, and the legacy chain of events written before chains existed), and
+    ``prev_hash``/``hash``/``mac`` link it to the previous event of that chain.
+    """
+
+    seq = models.BigAutoField(primary_key=True)
+    chain = models.CharField(max_length=48)
+    chain_seq = models.BigIntegerField()
     created_at = models.DateTimeField()
     event_type = models.PositiveSmallIntegerField(choices=AuditEventType.choices)
     actor_id = models.UUIDField(null=True)
@@ -50,22 +67,25 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
-    # HMAC-SHA256 of (seq, prev_hash, hash) under RELAY_AUDIT_KEY, which is not in the database.
+    # HMAC-SHA256 over the link under RELAY_AUDIT_KEY, which is not in the database.
     mac = models.CharField(max_length=64, default="")
 
     class Meta:
         ordering = ["seq"]
+        # Not unique: the chain heads keep places unique, and the verifier checks them.
+        indexes = [models.Index(fields=["chain", "chain_seq"], name="audit_event_chain_seq")]
 
     def __str__(self) -> str:
-        return f"audit #{self.seq} {self.get_event_type_display()}"
+        return f"audit #{self.seq} ({self.chain} #{self.chain_seq}) {self.get_event_type_display()}"
 
 
-class AuditChainHead(models.Model):
-    """A single row: the last sequence number and hash. Locking it serializes appends."""
+class AuditChain(models.Model):
+    """The head of one chain: its last ``chain_seq`` and hash. Locking it serializes the
+    appends to that chain only (relay.audit.chain.record)."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    chain = models.CharField(max_length=48, primary_key=True)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self) -> str:
-        return f"audit chain head at #{self.seq}"
+        return f"audit chain {self.chain} at #{self.seq}"

@@ -51,7 +51,8 @@ def test_verifications_keep_their_case_and_reset_codes_keep_working():
     KeyVerification.objects.create(key=known, verified_by=facilitator)
     KeyVerification.objects.create(key=orphan, verified_by=facilitator)
     AuditEvent.objects.create(
-        seq=10**6, created_at=timezone.now(), event_type=11, actor_id=facilitator.pk,
+        seq=10**6, chain=f"case:{case.pk}", chain_seq=1,
+        created_at=timezone.now(), event_type=11, actor_id=facilitator.pk,
         case_id=case.pk, data={"key": known.key_id, "method": "in_person"},
         prev_hash="0" * 64, hash="1" * 64,
     )

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from relay.audit.checkpoints import FILE_NAME, read_checkpoints, write_checkpoint
-from relay.audit.models import AuditChainHead, AuditEvent
+from relay.audit.models import AuditChain, AuditEvent
 from relay_client import demo
 from tests.client.cli_helpers import kdf_floor_arg
 
@@ -30,22 +30,30 @@ def test_a_live_server_checkpoints_every_event_and_truncation_is_caught(
     assert count > before
     seqs = sorted(json.loads(line)["seq"] for line in (checkpoint_dir / FILE_NAME).open())
     # The seed ran in this process, the exchange in Daphne: one checkpoint per event.
-    assert seqs == list(range(1, count + 1))
+    ordered = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == ordered
     capsys.readouterr()
     call_command("verify_audit_log")
-    assert f"latest signed checkpoint at event #{count}" in capsys.readouterr().out
+    assert f"latest signed checkpoint at event #{ordered[-1]}" in capsys.readouterr().out
 
-    AuditEvent.objects.filter(seq__gt=before).delete()
-    AuditChainHead.objects.filter(id=1).update(
-        seq=before, hash=AuditEvent.objects.get(seq=before).hash
-    )
-    with pytest.raises(CommandError, match=f"event #{before + 1}.*records event #{count}"):
+    # Cut every chain back to where it stood before the exchange, heads included.
+    first_cut = ordered[before]
+    AuditEvent.objects.filter(seq__gte=first_cut).delete()
+    for head in AuditChain.objects.all():
+        last = AuditEvent.objects.filter(chain=head.chain).order_by("-seq").first()
+        if last is None:
+            head.delete()
+        else:
+            AuditChain.objects.filter(chain=head.chain).update(seq=last.chain_seq, hash=last.hash)
+    with pytest.raises(CommandError, match=f"event #{first_cut}.*events were removed"):
         call_command("verify_audit_log")
 
 
 def _append_many(start: int, n: int) -> None:
     for seq in range(start, start + n):
-        write_checkpoint(seq=seq, hash=f"{seq:064x}")
+        write_checkpoint(
+            chain=f"case:{start}", chain_seq=seq - start + 1, seq=seq, hash=f"{seq:064x}"
+        )
 
 
 def test_processes_appending_at_once_keep_every_line_whole(checkpoint_dir: Path) -> None:

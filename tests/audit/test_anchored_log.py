@@ -25,15 +25,15 @@ from django.test import TestCase
 from nacl.signing import SigningKey
 
 from relay.audit.chain import _event_digest, record
-from relay.audit.models import AuditChainHead, AuditEvent, AuditEventType
+from relay.audit.models import AuditChain, AuditEvent, AuditEventType
 
 CHECKPOINT_FILE = "checkpoints.log"
 
 
-def build_log() -> int:
-    """A log appended through ``record()``, one committed transaction per event as actions
-    do, so each event's after-commit checkpoint is written."""
-    case_id, actor_id = uuid.uuid4(), uuid.uuid4()
+def build_log(case_id: uuid.UUID | None = None) -> int:
+    """A log appended through ``record()`` to one case's chain, one committed transaction per
+    event as actions do, so each event's after-commit checkpoint is written."""
+    case_id, actor_id = case_id or uuid.uuid4(), uuid.uuid4()
     with TestCase.captureOnCommitCallbacks(execute=True):
         for step in range(12):
             with transaction.atomic():
@@ -64,10 +64,57 @@ def broken_at(message: str) -> int:
     return int(found.group(1))
 
 
+def nth(position: int) -> int:
+    """The ``seq`` of the log's event at this position (1 = the first): ``seq`` comes from a
+    database sequence, which need not start at 1."""
+    return list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))[position - 1]
+
+
+def build_legacy_log(checkpoint_dir: Path, count: int) -> int:
+    """The log as the single global chain wrote it (now the legacy chain): events 1..count
+    hashed and MACed in the legacy form, the head, and a v1 checkpoint line per event."""
+    from django.core.management.color import no_style
+    from django.db import connection
+    from django.utils import timezone
+
+    from relay.audit.keys import audit_keys
+
+    keys, prev, lines = audit_keys(), "0" * 64, []
+    case_id = uuid.uuid4()
+    for seq in range(1, count + 1):
+        at = timezone.now()
+        data = {"step": seq}
+        digest = _event_digest(
+            prev_hash=prev, seq=seq, created_at=at, event_type=AuditEventType.CASE_PAUSED,
+            actor_id=None, case_id=case_id, data=data,
+        )
+        AuditEvent.objects.create(
+            seq=seq, chain="legacy", chain_seq=seq, created_at=at,
+            event_type=AuditEventType.CASE_PAUSED, case_id=case_id, data=data,
+            prev_hash=prev, hash=digest,
+            mac=keys.link_mac(seq=seq, prev_hash=prev, hash=digest),
+        )
+        stamp = at.isoformat()
+        sig = keys.sign_checkpoint(seq=seq, hash=digest, at=stamp)
+        lines.append(json.dumps({"v": 1, "seq": seq, "hash": digest, "at": stamp, "sig": sig}))
+        prev = digest
+    AuditChain.objects.create(chain="legacy", seq=count, hash=prev)
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [AuditEvent]):
+            cursor.execute(sql)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    (checkpoint_dir / CHECKPOINT_FILE).write_text("\n".join(lines) + "\n")
+    return count
+
+
 def rechain_from(seq: int) -> None:
-    """Recompute every hash from ``seq`` on and move the head: all a chain alone asks for."""
-    prev = AuditEvent.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
-    for event in AuditEvent.objects.filter(seq__gte=seq).order_by("seq"):
+    """Recompute every hash of the event's chain from ``seq`` on and move the chain's head:
+    all a chain alone asks for."""
+    chain = AuditEvent.objects.get(seq=seq).chain
+    links = AuditEvent.objects.filter(chain=chain)
+    before = links.filter(seq__lt=seq).order_by("-seq").first()
+    prev = before.hash if before else "0" * 64
+    for event in links.filter(seq__gte=seq).order_by("seq"):
         digest = _event_digest(
             prev_hash=prev,
             seq=event.seq,
@@ -76,12 +123,14 @@ def rechain_from(seq: int) -> None:
             actor_id=event.actor_id,
             case_id=event.case_id,
             data=event.data,
+            chain=event.chain,
+            chain_seq=event.chain_seq,
         )
         AuditEvent.objects.filter(seq=event.seq).update(prev_hash=prev, hash=digest)
         prev = digest
-    last = AuditEvent.objects.order_by("-seq").first()
-    AuditChainHead.objects.filter(id=1).update(
-        seq=last.seq if last else 0, hash=last.hash if last else "0" * 64
+    last = links.order_by("-seq").first()
+    AuditChain.objects.filter(chain=chain).update(
+        seq=last.chain_seq if last else 0, hash=last.hash if last else "0" * 64
     )
 
 
@@ -92,22 +141,23 @@ def rechain_from(seq: int) -> None:
 def test_dropping_the_last_rows_and_moving_the_head_fails(checkpoint_dir: Path) -> None:
     count = build_log()
     keep = count - 3
-    AuditEvent.objects.filter(seq__gt=keep).delete()
-    kept = AuditEvent.objects.get(seq=keep)
-    AuditChainHead.objects.filter(id=1).update(seq=keep, hash=kept.hash)
+    AuditEvent.objects.filter(seq__gt=nth(keep)).delete()
+    kept = AuditEvent.objects.get(seq=nth(keep))
+    AuditChain.objects.filter(chain=kept.chain).update(seq=kept.chain_seq, hash=kept.hash)
     message = verify_fails()
-    assert broken_at(message) == keep + 1
-    assert f"checkpoint records event #{count}" in message
+    assert broken_at(message) == kept.seq + 1
+    assert f"checkpoint records event #{kept.seq + 3}" in message
 
 
 @pytest.mark.django_db
 def test_deleting_every_event_and_the_head_fails(checkpoint_dir: Path) -> None:
     count = build_log()
+    first, last = nth(1), nth(count)
     AuditEvent.objects.all().delete()
-    AuditChainHead.objects.all().delete()
+    AuditChain.objects.all().delete()
     message = verify_fails()
-    assert broken_at(message) == 1
-    assert f"checkpoint records event #{count}" in message
+    assert broken_at(message) == first
+    assert f"checkpoint records event #{last}" in message
 
 
 @pytest.mark.django_db
@@ -115,7 +165,7 @@ def test_editing_an_event_and_recomputing_the_chain_fails_at_that_event(
     checkpoint_dir: Path,
 ) -> None:
     count = build_log()
-    middle = count // 2
+    middle = nth(count // 2)
     event = AuditEvent.objects.get(seq=middle)
     AuditEvent.objects.filter(seq=middle).update(data={**event.data, "state": "approved"})
     rechain_from(middle)
@@ -131,13 +181,15 @@ def test_recomputing_the_macs_with_a_guessed_key_fails_at_the_edited_event(
     from relay.audit.keys import AuditKeys
 
     count = build_log()
-    middle = count // 2
+    middle = nth(count // 2)
     event = AuditEvent.objects.get(seq=middle)
     AuditEvent.objects.filter(seq=middle).update(data={**event.data, "state": "approved"})
     rechain_from(middle)
     guessed = AuditKeys.from_secret("a guess at the relay's audit key, which is not it")
     for e in AuditEvent.objects.filter(seq__gte=middle):
-        mac = guessed.link_mac(seq=e.seq, prev_hash=e.prev_hash, hash=e.hash)
+        mac = guessed.link_mac(
+            seq=e.seq, prev_hash=e.prev_hash, hash=e.hash, chain=e.chain, chain_seq=e.chain_seq
+        )
         AuditEvent.objects.filter(seq=e.seq).update(mac=mac)
     assert broken_at(verify_fails()) == middle
 
@@ -210,7 +262,7 @@ def test_verifying_with_a_wrong_key_fails_at_the_first_event(
     build_log()
     settings.RELAY_AUDIT_KEY = "another relay's audit key, at least thirty-two characters"
     message = verify_fails()
-    assert broken_at(message) == 1
+    assert broken_at(message) == nth(1)
     assert "MAC" in message
 
 
@@ -225,14 +277,15 @@ def test_checkpoints_written_out_of_order_by_several_processes_verify(
     call_command("verify_audit_log")
     out = capsys.readouterr().out
     assert f"{count} events verified" in out
-    assert f"checkpoint at event #{count}" in out
+    assert f"checkpoint at event #{nth(count)}" in out
 
 
 @pytest.mark.django_db
 def test_each_committed_event_writes_one_signed_checkpoint_line(checkpoint_dir: Path) -> None:
     count = build_log()
     lines = (checkpoint_dir / CHECKPOINT_FILE).read_text().splitlines()
-    assert [json.loads(line)["seq"] for line in lines] == list(range(1, count + 1))
+    assert [json.loads(line)["seq"] for line in lines] == [nth(k) for k in range(1, count + 1)]
+    assert [json.loads(line)["n"] for line in lines] == list(range(1, count + 1))
     heads = {e.seq: e.hash for e in AuditEvent.objects.all()}
     assert all(json.loads(line)["hash"] == heads[json.loads(line)["seq"]] for line in lines)
 
@@ -259,19 +312,23 @@ def test_audit_checkpoint_signs_the_head_and_later_truncation_fails(
             record(AuditEventType.CASE_CREATED, actor=None)
     assert not (checkpoint_dir / CHECKPOINT_FILE).exists()
     call_command("audit_checkpoint")
-    assert "Checkpoint written at event #5" in capsys.readouterr().out
+    assert f"Checkpoint written at event #{nth(5)}" in capsys.readouterr().out
     call_command("verify_audit_log")
-    AuditEvent.objects.filter(seq=5).delete()
-    AuditChainHead.objects.filter(id=1).update(seq=4, hash=AuditEvent.objects.get(seq=4).hash)
-    assert broken_at(verify_fails()) == 5
+    fourth = AuditEvent.objects.get(seq=nth(4))
+    AuditEvent.objects.filter(seq=nth(5)).delete()
+    AuditChain.objects.filter(chain=fourth.chain).update(seq=4, hash=fourth.hash)
+    # The anchor names the chain's head, not the event's number: the link is reported.
+    message = verify_fails()
+    assert "link 5" in message and "anchor records" in message
 
 
 @pytest.mark.django_db
 def test_audit_checkpoint_refuses_a_broken_log_and_writes_nothing(checkpoint_dir: Path) -> None:
     build_log()
     before = (checkpoint_dir / CHECKPOINT_FILE).read_text()
-    AuditEvent.objects.filter(seq=3).update(data={"forged": True})
-    with pytest.raises(CommandError, match="event #3"):
+    third = nth(3)
+    AuditEvent.objects.filter(seq=third).update(data={"forged": True})
+    with pytest.raises(CommandError, match=f"event #{third}"):
         call_command("audit_checkpoint")
     assert (checkpoint_dir / CHECKPOINT_FILE).read_text() == before
 
@@ -289,7 +346,7 @@ def test_an_unwritable_checkpoint_dir_does_not_fail_the_action(
     with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
         record(AuditEventType.CASE_CREATED, actor=None)
     assert AuditEvent.objects.count() == 1
-    assert "audit checkpoint for event #1 not written" in caplog.text
+    assert f"audit checkpoint for event #{nth(1)} not written" in caplog.text
     assert "cannot be read" in verify_fails()
     # Once the directory works again, the next event's checkpoint vouches for both.
     settings.RELAY_AUDIT_CHECKPOINT_DIR = str(checkpoint_dir)
@@ -304,7 +361,8 @@ def test_the_upgrade_seals_events_written_before_macs(checkpoint_dir: Path) -> N
     from django.apps import apps
 
     seal = importlib.import_module("relay.audit.migrations.0004_auditevent_mac")
-    count = build_log()
+    # The log as it stood then: the one global chain, now the legacy chain.
+    count = build_legacy_log(checkpoint_dir, 12)
     AuditEvent.objects.update(mac="")
     assert broken_at(verify_fails()) == 1
     seal.seal_existing_events(apps, None)

@@ -15,12 +15,21 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase
 
 from relay.audit.chain import record
-from relay.audit.models import AuditChainHead, AuditEvent, AuditEventType
+from relay.audit.models import AuditChain, AuditEvent, AuditEventType
 from relay.moderation import actions as moderation
 from tests.factories import make_case
 from tests.moderation.helpers import forward, submit
 
-FIELDS = ("created_at", "event_type", "actor_id", "case_id", "data", "prev_hash", "hash", "mac")
+FIELDS = (
+    "chain", "chain_seq", "created_at", "event_type", "actor_id", "case_id", "data",
+    "prev_hash", "hash", "mac",
+)
+
+
+def nth(position: int) -> int:
+    """The ``seq`` of the log's event at this position (1 = the first): ``seq`` comes from a
+    database sequence, which need not start at 1."""
+    return list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))[position - 1]
 
 
 def build_log() -> int:
@@ -95,7 +104,7 @@ TAMPERING: dict[str, Callable[[int], None]] = {
 @pytest.mark.parametrize("what", list(TAMPERING))
 def test_editing_a_row_fails_at_that_row(what: str, capsys: pytest.CaptureFixture[str]) -> None:
     count = build_log()
-    middle = count // 2
+    middle = nth(count // 2)
     TAMPERING[what](middle)
     assert broken_at(capsys) == middle
 
@@ -107,7 +116,7 @@ def test_editing_a_row_and_rehashing_it_fails_at_that_row(
     from relay.audit.chain import _event_digest
 
     count = build_log()
-    middle = count // 2
+    middle = nth(count // 2)
     event = AuditEvent.objects.get(seq=middle)
     data = {**event.data, "forged": True}
     digest = _event_digest(
@@ -118,6 +127,8 @@ def test_editing_a_row_and_rehashing_it_fails_at_that_row(
         actor_id=event.actor_id,
         case_id=event.case_id,
         data=data,
+        chain=event.chain,
+        chain_seq=event.chain_seq,
     )
     AuditEvent.objects.filter(seq=middle).update(data=data, hash=digest)
     # The new hash no longer matches the link's MAC (nor, without the MAC, the next link).
@@ -127,22 +138,25 @@ def test_editing_a_row_and_rehashing_it_fails_at_that_row(
 @pytest.mark.django_db
 def test_deleting_a_middle_row_fails_at_the_gap(capsys: pytest.CaptureFixture[str]) -> None:
     count = build_log()
-    AuditEvent.objects.filter(seq=count // 2).delete()
-    assert broken_at(capsys) == count // 2
+    middle = nth(count // 2)
+    AuditEvent.objects.filter(seq=middle).delete()
+    assert broken_at(capsys) == middle
 
 
 @pytest.mark.django_db
 def test_deleting_the_first_row_fails_at_one(capsys: pytest.CaptureFixture[str]) -> None:
     build_log()
-    AuditEvent.objects.filter(seq=1).delete()
-    assert broken_at(capsys) == 1
+    first = nth(1)
+    AuditEvent.objects.filter(seq=first).delete()
+    assert broken_at(capsys) == first
 
 
 @pytest.mark.django_db
 def test_truncating_the_last_row_fails(capsys: pytest.CaptureFixture[str]) -> None:
     count = build_log()
-    AuditEvent.objects.filter(seq=count).delete()
-    assert broken_at(capsys) == count
+    last = nth(count)
+    AuditEvent.objects.filter(seq=last).delete()
+    assert broken_at(capsys) == last
 
 
 @pytest.mark.django_db
@@ -150,14 +164,15 @@ def test_truncating_several_rows_fails_at_the_first_missing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     count = build_log()
-    AuditEvent.objects.filter(seq__gt=count - 3).delete()
-    assert broken_at(capsys) == count - 2
+    first_cut = nth(count - 2)
+    AuditEvent.objects.filter(seq__gte=first_cut).delete()
+    assert broken_at(capsys) == first_cut
 
 
 @pytest.mark.django_db
 def test_swapping_two_rows_fails_at_the_first_of_them(capsys: pytest.CaptureFixture[str]) -> None:
     count = build_log()
-    a, b = count // 2, count // 2 + 1
+    a, b = nth(count // 2), nth(count // 2 + 1)
     first, second = AuditEvent.objects.get(seq=a), AuditEvent.objects.get(seq=b)
     AuditEvent.objects.filter(seq=a).update(**{f: getattr(second, f) for f in FIELDS})
     AuditEvent.objects.filter(seq=b).update(**{f: getattr(first, f) for f in FIELDS})
@@ -168,19 +183,20 @@ def test_swapping_two_rows_fails_at_the_first_of_them(capsys: pytest.CaptureFixt
 def test_renumbering_rows_fails(capsys: pytest.CaptureFixture[str]) -> None:
     # Moving the last event to the front: its seq is part of its hash.
     count = build_log()
-    last = AuditEvent.objects.get(seq=count)
-    AuditEvent.objects.filter(seq=count).delete()
-    AuditEvent.objects.filter(seq=1).delete()
-    AuditEvent.objects.create(seq=1, **{f: getattr(last, f) for f in FIELDS})
-    assert broken_at(capsys) == 1
+    first = nth(1)
+    last = AuditEvent.objects.get(seq=nth(count))
+    AuditEvent.objects.filter(seq=last.seq).delete()
+    AuditEvent.objects.filter(seq=first).delete()
+    AuditEvent.objects.create(seq=first, **{f: getattr(last, f) for f in FIELDS})
+    assert broken_at(capsys) == first
 
 
 @pytest.mark.django_db
 def test_appending_behind_the_head_fails(capsys: pytest.CaptureFixture[str]) -> None:
     count = build_log()
-    last = AuditEvent.objects.get(seq=count)
-    AuditEvent.objects.create(seq=count + 1, **{f: getattr(last, f) for f in FIELDS})
-    assert broken_at(capsys) == count + 1
+    last = AuditEvent.objects.get(seq=nth(count))
+    AuditEvent.objects.create(seq=last.seq + 1, **{f: getattr(last, f) for f in FIELDS})
+    assert broken_at(capsys) == last.seq + 1
 
 
 @pytest.mark.django_db
@@ -191,6 +207,8 @@ def test_the_log_keeps_verifying_as_actions_append(capsys: pytest.CaptureFixture
     with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
         record(AuditEventType.CASE_CREATED, actor=None, note="extra")
     call_command("verify_audit_log")
-    head = AuditChainHead.objects.get(id=1)
-    assert head.seq == AuditEvent.objects.count() == count + 1
-    assert f"{head.seq} events verified" in capsys.readouterr().out
+    event = AuditEvent.objects.get(seq=nth(count + 1))
+    head = AuditChain.objects.get(chain=event.chain)
+    assert (head.seq, head.hash) == (event.chain_seq, event.hash)
+    assert AuditEvent.objects.count() == count + 1
+    assert f"{count + 1} events verified" in capsys.readouterr().out

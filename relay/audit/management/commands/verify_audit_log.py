@@ -9,8 +9,9 @@ from relay.audit.chain import verify_log
 
 class Command(BaseCommand):
     help = (
-        "Verify the audit log: every link's MAC, the hash chain, the head, and the signed "
-        "checkpoints outside the database; exits non-zero naming the first problem."
+        "Verify the audit log: every link's MAC, every hash chain (one per case, one for "
+        "account events, the legacy chain) and its head, and the signed checkpoints and "
+        "anchors outside the database; exits non-zero naming the first problem."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -23,7 +24,13 @@ class Command(BaseCommand):
                 )
             raise CommandError(f"Audit log not verified: {report.problem}.")
         latest = report.latest_checkpoint
-        anchored = (
-            f"; latest signed checkpoint at event #{latest.seq} ({latest.at})" if latest else ""
+        if latest is None:
+            anchored = ""
+        elif latest.seq is None:
+            anchored = f"; latest signed anchor on line {latest.line} ({latest.at})"
+        else:
+            anchored = f"; latest signed checkpoint at event #{latest.seq} ({latest.at})"
+        self.stdout.write(
+            f"Audit log intact: {report.events_checked} events verified in "
+            f"{report.chains_checked} chains{anchored}."
         )
-        self.stdout.write(f"Audit log intact: {report.events_checked} events verified{anchored}.")
