@@ -77,13 +77,3 @@ def invitation_for_code(code: str) -> Invitation | None:
     if not invitation.for_reset and has_enrolled(invitation.user):
         return None
     return invitation
-
-
-def __getattr__(name: str) -> Any:
-    # ``history_to_rewrap`` stays reachable here until its callers import it from its home,
-    # relay.recovery.selectors (imported late: recovery sits above accounts).
-    if name == "history_to_rewrap":
-        from relay.recovery.selectors import history_to_rewrap
-
-        return history_to_rewrap
-    raise AttributeError(name)

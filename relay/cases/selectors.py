@@ -7,7 +7,6 @@ from typing import Any
 
 from relay.accounts import selectors as account_selectors
 from relay.accounts.models import PublicKey, User
-from relay.accounts.selectors import current_key, current_key_ids  # noqa: F401
 from relay.cases.models import Case, FacilitatorAssignment, Participation, ParticipationState, Side
 
 

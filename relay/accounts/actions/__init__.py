@@ -1,9 +1,6 @@
 """Account and key changes, one module per concern: ``keys``, ``enrolment``, ``password``,
 ``suspension``, ``second_factor``. The actions are importable from here."""
 
-import importlib
-from typing import Any
-
 from relay.accounts.actions.enrolment import BAD_CODE, create_account, invite_staff
 from relay.accounts.actions.keys import PUBLIC_KEY_BYTES, register_key, store_recovery_wrap
 from relay.accounts.actions.password import change_password, end_sessions, reset_staff
@@ -25,19 +22,3 @@ __all__ = [
     "store_recovery_wrap",
     "suspend_account",
 ]
-
-_MOVED = {
-    "enrol": "relay.cases.participants",
-    "invite_participant": "relay.cases.participants",
-    "reset_participant": "relay.cases.participants",
-    "verify_key": "relay.cases.participants",
-    "rewrap_message_key": "relay.recovery.actions",
-}
-
-
-def __getattr__(name: str) -> Any:
-    # These stay reachable here until their callers import them from their homes (imported
-    # late: cases and recovery sit above accounts).
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(name)
