@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
 from bench.procs import Server
@@ -195,6 +196,12 @@ class RelaySock:
             self.on_event(event)
 
     async def _read(self) -> None:
+        try:
+            await self._read_frames()
+        except ConnectionClosed:
+            return  # whoever waits on a reply or an event times out and counts it
+
+    async def _read_frames(self) -> None:
         async for text in self.conn:
             frame = json.loads(text)
             kind = frame.get("type")
@@ -245,9 +252,12 @@ class PlainSock:
         return sock
 
     async def _read(self) -> None:
-        async for text in self.conn:
-            if self.on_frame is not None:
-                self.on_frame(json.loads(text))
+        try:
+            async for text in self.conn:
+                if self.on_frame is not None:
+                    self.on_frame(json.loads(text))
+        except ConnectionClosed:
+            return
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.conn.send(json.dumps(frame))
