@@ -9,7 +9,7 @@ from django.test import Client
 from relay.accounts.models import Role
 from relay.cases import actions as case_actions
 from relay.cases.models import Case, Participation, ParticipationState
-from tests.factories import Person, make_person, verified_session
+from tests.factories import Person, enrol_with_code_of, make_person, verified_session
 
 # Typed into every field whose content must never leave the browser in clear.
 SENTINEL = "S3NT1N3L"
@@ -28,7 +28,7 @@ def case_awaiting_enrolment() -> Scenario:
     manager = make_person(Role.HUB_MANAGER)
     facilitator = make_person(Role.FACILITATOR)
     harmed = make_person(Role.PARTICIPANT, with_key=False)
-    responsible = make_person(Role.PARTICIPANT)
+    responsible = make_person(Role.PARTICIPANT, with_key=False)
     case = case_actions.create_case(actor=manager.user, reference=f"RJ-B{harmed.user.pk.hex[:6]}")
     case_actions.assign_facilitator(
         actor=manager.user, case_id=case.pk, facilitator=facilitator.user
@@ -39,6 +39,8 @@ def case_awaiting_enrolment() -> Scenario:
     case_actions.add_participant(
         actor=manager.user, case_id=case.pk, user=responsible.user, side="responsible"
     )
+    # The person responsible enrolled with this case's code: their key is trusted here.
+    enrol_with_code_of(case, facilitator, responsible, "responsible")
     return Scenario(case, facilitator, harmed, responsible)
 
 
