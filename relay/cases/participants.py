@@ -23,6 +23,7 @@ from relay.accounts.models import Invitation, KeyVerification, PublicKey, User
 from relay.audit.chain import record, serialize_with_audit
 from relay.audit.models import AuditEventType
 from relay.cases.access import access_case_as_facilitator
+from relay.cases.actions import lock_case
 from relay.cases.models import Case, Participation, ParticipationState
 from relay.cases.selectors import participation_for_side
 from relay.cases.states import check_participation_transition
@@ -106,7 +107,9 @@ def verify_key(
     Who: a current facilitator of a case the key's owner takes part in. The key becomes
     trusted in that case only (DESIGN §4). Audits: KEY_VERIFIED.
     """
-    case = access_case_as_facilitator(actor, case_id)
+    # The case row first, as every action on a case: the verification's foreign key is
+    # checked at commit, and would otherwise wait on a case action waiting on this one.
+    case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     key = PublicKey.objects.filter(
         key_id=key_id, retired_at__isnull=True, user__participations__case=case
     ).first()

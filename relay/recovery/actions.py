@@ -7,6 +7,7 @@ from django.db import transaction
 from relay.accounts.models import PublicKey, User
 from relay.audit.chain import record
 from relay.audit.models import AuditEventType
+from relay.cases.actions import lock_case
 from relay.errors import AccessDenied, InvalidRequest
 from relay.moderation.models import MessageKey
 from relay.recovery.access import access_message_to_rewrap
@@ -24,6 +25,8 @@ def rewrap_message_key(
     the history opens with the new key, not the old one. Audits: HISTORY_REENCRYPTED.
     """
     message, case, own = access_message_to_rewrap(actor, message_id)
+    # The case row first, as every action on a case (docs/architecture.md, "Locking order").
+    case = lock_case(case.pk)
     target = PublicKey.objects.select_related("user").filter(key_id=key_id).first()
     if target is None or target.retired_at is not None:
         raise InvalidRequest("That is not anyone's current key.")

@@ -1,8 +1,8 @@
 """On PostgreSQL, the audit log no longer makes every write wait for one row: a write in
 one case commits while another case's transaction holds its audit record open, and actions
 in two cases that share a facilitator, run from several threads at once beside a key change
-of one of their participants, never deadlock, are each audited once, and leave a log that
-verifies."""
+of one of their participants and key verifications, never deadlock, are each audited once,
+and leave a log that verifies."""
 
 from __future__ import annotations
 
@@ -140,6 +140,19 @@ def toggler(sc: ShuttleCase) -> Any:
     return step
 
 
+def key_verifier(sc: ShuttleCase) -> Any:
+    """The facilitator records again that they checked the person responsible's key: an
+    action on the case that does not otherwise change it."""
+    from relay.accounts.models import PublicKey
+    from relay.cases.participants import verify_key
+
+    key = PublicKey.objects.get(user=sc.responsible.user, retired_at__isnull=True)
+
+    def step() -> None:
+        verify_key(actor=sc.facilitator.user, case_id=sc.case.pk, key_id=key.key_id)
+    return step
+
+
 def key_changer(sc: ShuttleCase) -> Any:
     """The person harmed registers a new key: told to the facilitators of their case,
     which the other case's actions lock too."""
@@ -150,15 +163,20 @@ def key_changer(sc: ShuttleCase) -> Any:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("key_changes", [False, True], ids=["cases only", "with key changes"])
+@pytest.mark.parametrize(
+    ("key_changes", "verifications"),
+    [(False, False), (True, False), (True, True)],
+    ids=["cases only", "with key changes", "with key changes and verifications"],
+)
 def test_actions_in_two_cases_from_several_threads_never_deadlock(
-    key_changes: bool, record_property: Any
+    key_changes: bool, verifications: bool, record_property: Any
 ) -> None:
     a, b = shared_facilitator_cases()
     before = Counter(
         (e.case_id, e.event_type) for e in AuditEvent.objects.exclude(case_id=None)
     )
     keys_before = AuditEvent.objects.filter(event_type=AuditEventType.KEY_REGISTERED).count()
+    checks_before = AuditEvent.objects.filter(event_type=AuditEventType.KEY_VERIFIED).count()
     stress = Stress()
     workers = [
         *(("toggle", a.case.pk, toggler(a)) for _ in range(3)),
@@ -169,6 +187,8 @@ def test_actions_in_two_cases_from_several_threads_never_deadlock(
             ("key", a.harmed.user.pk, key_changer(a)),
             ("key", b.harmed.user.pk, key_changer(b)),
         ]
+    if verifications:
+        workers += [("verify", sc.case.pk, key_verifier(sc)) for sc in (a, b)]
     took = stress.run(workers, SECONDS)
     assert not stress.errors, stress.errors
     assert not stress.deadlocks, stress.deadlocks[:3]
@@ -183,6 +203,10 @@ def test_actions_in_two_cases_from_several_threads_never_deadlock(
     changed = sum(n for (name, _), n in stress.done.items() if name == "key")
     assert keys - keys_before == changed
     assert changed > 0 or not key_changes
+    checked = sum(n for (name, _), n in stress.done.items() if name == "verify")
+    checks = AuditEvent.objects.filter(event_type=AuditEventType.KEY_VERIFIED).count()
+    assert checks - checks_before == checked
+    assert checked > 0 or not verifications
     report = verify_log()
     assert report.ok, report.problem
     per_second = {
