@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from relay.accounts.models import PublicKey, User
+from relay.accounts.selectors import current_key
 from relay.accounts.verification import forward_block_reason
 from relay.audit.chain import record
 from relay.audit.models import AuditEventType
@@ -24,7 +25,7 @@ from relay.cases.access import access_case_as_facilitator, access_case_as_partic
 from relay.cases.actions import lock_case, pause, resume, withdraw  # noqa: F401
 from relay.cases.audience import case_audience
 from relay.cases.models import Case, Participation, ParticipationState, Side
-from relay.cases.selectors import current_key, is_communicating
+from relay.cases.selectors import is_communicating
 from relay.cases.states import (
     may_be_written_to,
     may_write_to_facilitators,

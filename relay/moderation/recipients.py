@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relay.cases.selectors import current_facilitators, current_key_ids
+from relay.accounts.selectors import current_key_ids
+from relay.cases.selectors import current_facilitators
 from relay.envelopes import Envelope, check_recipients
 
 if TYPE_CHECKING:

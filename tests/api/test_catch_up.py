@@ -8,7 +8,6 @@ import pytest
 
 from relay.cases import actions as case_actions
 from relay.delivery.models import Event
-from relay.moderation import actions as moderation
 from tests.delivery.live import client_for
 from tests.factories import Person, ShuttleCase, make_case
 from tests.moderation.helpers import forward, http_client, sockets, submit, via_http
@@ -19,8 +18,8 @@ def shuttle_messages(sc: ShuttleCase, count: int) -> None:
     for i in range(count):
         forward(sc, submit(sc, sc.harmed, f"question {i}"))
         if i == count // 2:
-            moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)
-            moderation.resume(actor=sc.harmed.user, case_id=sc.case.pk)
+            case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)
+            case_actions.resume(actor=sc.harmed.user, case_id=sc.case.pk)
 
 
 def stored_seqs(person: Person) -> list[int]:
