@@ -16,6 +16,7 @@ import { SIDE_WORDS, caseState, facilitatorView, foldEvent, waitingIds, withOpen
 import { wordDiff } from "../diff.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { followEvents } from "../socket.js";
+import { oneAtATime } from "../oneatatime.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
 
 export async function casePage() {
@@ -50,28 +51,14 @@ export async function casePage() {
 
   // Read the case again: its may_* fields after a change, and its keys, so messages from a
   // key the page did not know yet open now. One read at a time; another follows if needed.
-  let reading = null;
+  const rereadCase = oneAtATime(async () => {
+    withSummary(state, await get(`/api/cases/${caseId}`));
+    keys = trustedKeys(state.summary, me, device.me.user_id);
+    reopenFailed(record.values(), keys, me);
+    for (const entry of record.values()) withOpened(state, entry.wire.message_id, entry);
+  }, () => renderAll());
   function refreshSummary() {
-    if (reading) {
-      reading.again = true;
-      return reading.done;
-    }
-    reading = { again: false };
-    reading.done = (async () => {
-      try {
-        do {
-          reading.again = false;
-          withSummary(state, await get(`/api/cases/${caseId}`));
-          keys = trustedKeys(state.summary, me, device.me.user_id);
-          reopenFailed(record.values(), keys, me);
-          for (const entry of record.values()) withOpened(state, entry.wire.message_id, entry);
-        } while (reading.again);
-      } finally {
-        reading = null;
-      }
-      renderAll();
-    })().catch((error) => showError(error.message));
-    return reading.done;
+    return rereadCase().catch((error) => showError(error.message));
   }
 
   function renderState() {

@@ -9,6 +9,7 @@ import { facilitatorRecipients, openMessage, reopenFailed, trustedKeys } from ".
 import { caseState, conversationView, foldEvent, withOpened, withSummary } from "../casestate.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { FINAL_CLOSES, followEvents } from "../socket.js";
+import { oneAtATime } from "../oneatatime.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
 
 export async function conversationPage() {
@@ -108,28 +109,14 @@ export async function conversationPage() {
 
   // Read the case again: its may_* fields after a change, and its keys, so messages from a
   // key the page did not know yet open now. One read at a time; another follows if needed.
-  let reading = null;
+  const rereadCase = oneAtATime(async () => {
+    withSummary(state, await get(`/api/cases/${caseId}`));
+    keys = trustedKeys(state.summary, me, device.me.user_id);
+    reopenFailed(opened.values(), keys, me);
+    for (const entry of opened.values()) withOpened(state, entry.wire.message_id, entry);
+  }, () => render());
   function refreshSummary() {
-    if (reading) {
-      reading.again = true;
-      return reading.done;
-    }
-    reading = { again: false };
-    reading.done = (async () => {
-      try {
-        do {
-          reading.again = false;
-          withSummary(state, await get(`/api/cases/${caseId}`));
-          keys = trustedKeys(state.summary, me, device.me.user_id);
-          reopenFailed(opened.values(), keys, me);
-          for (const entry of opened.values()) withOpened(state, entry.wire.message_id, entry);
-        } while (reading.again);
-      } finally {
-        reading = null;
-      }
-      render();
-    })().catch((error) => showError(error.message));
-    return reading.done;
+    return rereadCase().catch((error) => showError(error.message));
   }
 
   function onEvent(event, live = true) {
