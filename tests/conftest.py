@@ -112,6 +112,34 @@ def database_url_for_subprocess() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+def wait_until_listening(
+    proc: subprocess.Popen[bytes], port: int, *, name: str, log_path: Path, seconds: float = 30
+) -> None:
+    """Return once ``proc`` accepts connections on 127.0.0.1:``port``; raise if it exits or
+    does not listen within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited: see {log_path}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not start within {seconds:g} seconds")
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL if it has not gone within ten seconds."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 class DaphneProcess:
     """A real Daphne serving Relay on 127.0.0.1, sharing the test database."""
 
@@ -148,16 +176,8 @@ class DaphneProcess:
             self.proc = subprocess.Popen(
                 self.command(), cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"Daphne exited: see {self.log_path}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("Daphne did not start within 30 seconds")
+        wait_until_listening(self.proc, self.port, name="Daphne", log_path=self.log_path)
+        return self
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers run."""
@@ -166,12 +186,7 @@ class DaphneProcess:
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +26,15 @@ from websockets.typing import Origin
 
 from relay_client.client import RelayClient, RelaySocket
 from tests.accounts.live import weak_floor_client
-from tests.conftest import IN_CI, ROOT, RUN_LOGS, DaphneProcess, free_port
+from tests.conftest import (
+    IN_CI,
+    ROOT,
+    RUN_LOGS,
+    DaphneProcess,
+    free_port,
+    stop_process,
+    wait_until_listening,
+)
 from tests.factories import Person, otp_token
 
 CADDY = Path("/usr/bin/caddy")
@@ -130,25 +136,13 @@ class CaddyProxy:
                 [str(caddy), "run", "--adapter", "caddyfile", "--config", str(config)],
                 cwd=self.home, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"Caddy exited: see {self.log_path}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("Caddy did not start within 15 seconds")
+        wait_until_listening(
+            self.proc, self.port, name="Caddy", log_path=self.log_path, seconds=15
+        )
+        return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
 
 
 class Cluster:
