@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from relay.accounts.models import Role, User
-from relay.audit.chain import record
+from relay.accounts.selectors import has_enrolled
+from relay.audit.chain import record, serialize_with_audit
 from relay.audit.models import AuditEventType
 from relay.cases import hooks
 from relay.cases.access import (
@@ -126,8 +127,13 @@ def unassign_facilitator(*, actor: User, case_id: uuid.UUID, facilitator: User) 
 
 @transaction.atomic
 def add_participant(*, actor: User, case_id: uuid.UUID, user: User, side: str) -> Participation:
-    """A hub manager adds the person harmed or the person responsible. Audits:
-    PARTICIPANT_ADDED."""
+    """A hub manager adds the person harmed or the person responsible.
+
+    A person who has enrolled already (in another case) needs no code here: their one key
+    and password serve every case, so they take part as ``enrolled`` at once, and their key
+    is trusted in this case only once a facilitator of this case verifies it. Anyone else
+    is ``invited`` until they enrol with a code. Audits: PARTICIPANT_ADDED (with the state).
+    """
     case = lock_case(access_case_as_manager(actor, case_id).pk)
     if user.role != Role.PARTICIPANT:
         raise InvalidRequest("Only a participant account can take part in a case.")
@@ -137,9 +143,15 @@ def add_participant(*, actor: User, case_id: uuid.UUID, user: User, side: str) -
         raise InvalidRequest("This case already has a participant on that side.")
     if Participation.objects.filter(case=case, user=user).exists():
         raise InvalidRequest("This person already takes part in the case.")
-    participation = Participation.objects.create(case=case, user=user, side=side)
+    # Lock order: the case row, then the audit head, then the user row (relay.audit.chain),
+    # as enrolment takes them: a person enrolling meanwhile is read enrolled once they are.
+    serialize_with_audit()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    state = ParticipationState.ENROLLED if has_enrolled(user) else ParticipationState.INVITED
+    participation = Participation.objects.create(case=case, user=user, side=side, state=state)
     record(
-        AuditEventType.PARTICIPANT_ADDED, actor=actor, case=case, user=str(user.pk), side=side
+        AuditEventType.PARTICIPANT_ADDED, actor=actor, case=case, user=str(user.pk), side=side,
+        state=state,
     )
     return participation
 
