@@ -25,7 +25,8 @@ from relay.accounts.models import User
 from relay.accounts.second_factor import verify_for_socket
 from relay.delivery.groups import user_group
 from relay.delivery.selectors import latest_seq
-from relay.errors import AccessDenied, RelayError, SecondFactorRequired
+from relay.errors import AccessDenied, InvalidRequest, RelayError, SecondFactorRequired
+from relay.limits import loads_json, too_deep_message
 from relay.operations.catch_up import events_after
 from relay.origins import websocket_origin_allowed
 from relay.sockets import Close, Registry, admission_close, mark_active, registry
@@ -45,6 +46,17 @@ CLOSE_UNSUPPORTED = Close.BINARY
 CLOSE_TOO_MANY = Close.TOO_MANY
 MAX_BAD_FRAMES = 50
 REF_MAX = 64
+
+
+def ref_of(text: str) -> str | None:
+    """The valid ``ref`` of a frame refused for its nesting, if the frame parses at all (one
+    nested too deep for the parser has none)."""
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    ref = frame.get("ref") if isinstance(frame, dict) else None
+    return ref if isinstance(ref, str) and len(ref) <= REF_MAX else None
 
 
 class RelayConsumer(AsyncWebsocketConsumer):
@@ -146,9 +158,12 @@ class RelayConsumer(AsyncWebsocketConsumer):
             await self.close_with(Close.TOO_BIG)
             return
         try:
-            frame = json.loads(text_data)
-        except (ValueError, RecursionError):
-            await self._bad_frame(None, "The frame is not valid JSON.")
+            frame = loads_json(text_data)
+        except InvalidRequest as exc:
+            if exc.message == too_deep_message():
+                await self._bad_frame(ref_of(text_data), exc.message)
+            else:
+                await self._bad_frame(None, "The frame is not valid JSON.")
             return
         if not isinstance(frame, dict):
             await self._bad_frame(None, "A frame is a JSON object with a string 'type'.")
