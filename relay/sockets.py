@@ -30,9 +30,9 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.utils import timezone
 
+from relay.accounts.access import require_usable
 from relay.accounts.middleware import LAST_SEEN_KEY, idle_deadline
 from relay.accounts.models import User
-from relay.cases.access import require_usable
 from relay.errors import AccessDenied
 
 log = logging.getLogger(__name__)

@@ -15,20 +15,6 @@ from relay.accounts.models import Role, User
 from relay.cases.models import Case, FacilitatorAssignment, Participation
 from relay.errors import AccessDenied
 
-# ``require_usable`` and ``require_manager`` are accounts' rules (who may act at all); they
-# are imported here because every case rule starts with them, and stay importable from here
-# for the callers that have not moved to ``relay.accounts.access`` yet.
-__all__ = [
-    "access_case_as_facilitator",
-    "access_case_as_manager",
-    "access_case_as_member",
-    "access_case_as_participant",
-    "is_current_facilitator",
-    "readable_case_ids",
-    "require_manager",
-    "require_usable",
-]
-
 
 def is_current_facilitator(user: User, case_id: uuid.UUID) -> bool:
     return (

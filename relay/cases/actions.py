@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from relay.accounts.access import require_manager
 from relay.accounts.models import Role, User
 from relay.accounts.selectors import has_enrolled
 from relay.audit.chain import record, serialize_with_audit
@@ -25,7 +26,6 @@ from relay.cases.access import (
     access_case_as_manager,
     access_case_as_member,
     access_case_as_participant,
-    require_manager,
 )
 from relay.cases.audience import case_audience, everyone_in
 from relay.cases.models import (
@@ -143,8 +143,9 @@ def add_participant(*, actor: User, case_id: uuid.UUID, user: User, side: str) -
         raise InvalidRequest("This case already has a participant on that side.")
     if Participation.objects.filter(case=case, user=user).exists():
         raise InvalidRequest("This person already takes part in the case.")
-    # Lock order: the case row, then the audit head, then the user row (relay.audit.chain),
-    # as enrolment takes them: a person enrolling meanwhile is read enrolled once they are.
+    # Lock order: the case row, then the audit gate (exclusive, since a user row is locked
+    # before the record), then the user row (relay.audit.chain), as enrolment takes them: a
+    # person enrolling meanwhile is read enrolled once they are.
     serialize_with_audit()
     user = User.objects.select_for_update().get(pk=user.pk)
     state = ParticipationState.ENROLLED if has_enrolled(user) else ParticipationState.INVITED
@@ -388,10 +389,11 @@ def withdraw(*, actor: User, case_id: uuid.UUID) -> Participation:
 
     Who: the participant. Every message of theirs still waiting is voided and will never be
     delivered (the ``on_withdrawal`` hook, moderation's); further sends to or from them are
-    refused. Locks: case row → participation row → the voided message rows → audit head →
-    user rows. Audits: PARTICIPATION_WITHDRAWN (with the number of voided messages). Emits:
-    ``message_state`` for each voided message to the actor and facilitators, then
-    ``participation`` and ``communication`` to every member; closes the actor's sockets.
+    refused. Locks: case row → participation row → the voided message rows → the case's
+    audit chain head → user rows. Audits: PARTICIPATION_WITHDRAWN (with the number of voided
+    messages). Emits: ``message_state`` for each voided message to the actor and
+    facilitators, then ``participation`` and ``communication`` to every member; closes the
+    actor's sockets.
     """
     participation = access_case_as_participant(actor, case_id)
     case = lock_case(participation.case_id)

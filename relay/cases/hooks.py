@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from relay.cases.models import Case
 
 # (case, sender) -> the sender's messages it voided (their rows locked: step 2 of the lock
-# order, after the case and participation rows, before the audit head).
+# order, after the case and participation rows, before the case's audit chain head).
 Withdrawal = Callable[["Case", "User"], list[Any]]
 # (case, sender) -> the ids of the sender's messages that may get a new version.
 Revisable = Callable[["Case", "User"], list[uuid.UUID]]

@@ -78,7 +78,8 @@ def enrol(
         raise InvalidRequest(BAD_CODE, code="bad_code")
     check_login_key(login_key)
     user = found.user
-    # Lock order: case rows, then the audit head, then user rows (relay.audit.chain).
+    # Lock order: case rows, then the audit gate (exclusive), then user rows
+    # (relay.audit.chain).
     invited = Participation.objects.filter(user=user, state=ParticipationState.INVITED)
     case_ids = list(invited.order_by("case_id").values_list("case_id", flat=True))
     list(Case.objects.select_for_update().filter(pk__in=case_ids).order_by("pk"))  # locks

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from relay.accounts import selectors as account_selectors
-from relay.accounts.models import PublicKey, User
+from relay.accounts.models import User
 from relay.cases.models import Case, FacilitatorAssignment, Participation, ParticipationState, Side
 
 
@@ -17,20 +15,6 @@ def current_facilitators(case_id: uuid.UUID) -> list[User]:
         .filter(case_id=case_id, ended_at__isnull=True)
         .order_by("assigned_at")
     ]
-
-
-def current_keys_by_user(
-    user_ids: list[uuid.UUID], *, case: Case
-) -> dict[uuid.UUID, PublicKey]:
-    """``relay.accounts.selectors.current_keys_by_user`` for ``case`` (until its callers
-    pass the case id themselves)."""
-    return account_selectors.current_keys_by_user(user_ids, case_id=case.pk)
-
-
-def key_wire(key: PublicKey | None, *, case: Case) -> dict[str, Any] | None:
-    """``relay.accounts.selectors.key_wire`` in ``case`` (until its callers pass the case id
-    themselves)."""
-    return account_selectors.key_wire(key, case_id=case.pk)
 
 
 def participation_for_side(case: Case, side: str) -> Participation | None:
@@ -58,14 +42,3 @@ def is_communicating(case: Case, *, participations: list[Participation] | None =
         participations = list(Participation.objects.filter(case=case))
     states = [p.state for p in participations]
     return len(states) == 2 and all(s == ParticipationState.ACTIVE for s in states)
-
-
-def member_user_ids(case: Case) -> list[uuid.UUID]:
-    """Everyone who should hear about the case: its participants and current facilitators."""
-    ids = list(Participation.objects.filter(case=case).values_list("user_id", flat=True))
-    ids += list(
-        FacilitatorAssignment.objects.filter(case=case, ended_at__isnull=True).values_list(
-            "facilitator_id", flat=True
-        )
-    )
-    return ids

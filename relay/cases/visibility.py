@@ -12,16 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from relay.accounts.models import Role
+from relay.accounts.selectors import current_keys_by_user, key_wire
 from relay.cases import hooks
 from relay.cases.access import access_case_as_member
 from relay.cases.models import Case, Participation, ParticipationState, Side
-from relay.cases.selectors import (
-    current_facilitators,
-    current_keys_by_user,
-    is_communicating,
-    is_safety_paused,
-    key_wire,
-)
+from relay.cases.selectors import current_facilitators, is_communicating, is_safety_paused
 from relay.cases.states import (
     may_be_written_to,
     may_pause_participation,
@@ -123,7 +118,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
     facilitators = current_facilitators(case.pk)
     participations = list(Participation.objects.filter(case=case).select_related("user"))
     keys = current_keys_by_user(
-        [f.pk for f in facilitators] + [p.user_id for p in participations], case=case
+        [f.pk for f in facilitators] + [p.user_id for p in participations], case_id=case.pk
     )
     summary: dict[str, Any] = {
         "case_id": str(case.pk),
@@ -134,7 +129,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
             {
                 "user_id": str(f.pk),
                 "display_name": f.display_name or "Facilitator",
-                "key": key_wire(keys.get(f.pk), case=case),
+                "key": key_wire(keys.get(f.pk), case_id=case.pk),
             }
             for f in facilitators
         ],
@@ -157,7 +152,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
                 # Who a forward of this participant's message goes to: the forward action's
                 # own rule (the other side).
                 "forward_to": Side(p.side).other.value,
-                "key": key_wire(keys.get(p.user_id), case=case),
+                "key": key_wire(keys.get(p.user_id), case_id=case.pk),
             }
             for p in participations
         ]

@@ -1,9 +1,12 @@
-"""Reading a user's event stream for catch-up (DESIGN §6)."""
+"""Reading a user's event stream for catch-up (DESIGN §6).
+
+Delivery sits below every app: it knows the user model only through ``get_user_model()``
+and no case or message rule; ``relay.operations.catch_up`` composes these reads with them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -11,17 +14,17 @@ from django.db.models import Q
 from relay.delivery.events import MessageEvent
 from relay.delivery.models import Event
 
-if TYPE_CHECKING:
-    from relay.accounts.models import User
-
 PAGE_SIZE = 200
+
+# A row of ``settings.AUTH_USER_MODEL``: delivery does not import accounts.
+AnyUser = Any
 
 # moderation's ``message_wire(message, *, viewer)``: delivery sits below moderation, so the
 # caller passes it in.
 MessageWire = Callable[..., dict[str, Any]]
 
 
-def event_rows(user: User, after: int, *, limit: int, case_ids: Iterable[Any]) -> list[Event]:
+def event_rows(user: AnyUser, after: int, *, limit: int, case_ids: Iterable[Any]) -> list[Event]:
     """The user's events with ``seq > after``, in order, that have no case or belong to one
     of ``case_ids`` (the cases the user may still read), up to ``limit``: the seq numbers
     may skip."""
@@ -34,23 +37,7 @@ def event_rows(user: User, after: int, *, limit: int, case_ids: Iterable[Any]) -
     )
 
 
-def events_after(user: User, after_seq: int, *, limit: int = PAGE_SIZE) -> list[dict[str, Any]]:
-    """``event_rows`` of the cases the user may read, as wire dicts. Kept for callers that
-    do not compose them yet (``relay.operations.catch_up`` is the composition)."""
-    from relay.cases.models import FacilitatorAssignment, Participation
-    from relay.moderation.selectors import message_wire
-
-    taking_part = Participation.objects.filter(user=user).values_list("case_id", flat=True)
-    facilitating = FacilitatorAssignment.objects.filter(
-        facilitator=user, ended_at__isnull=True
-    ).values_list("case_id", flat=True)
-    rows = event_rows(
-        user, after_seq, limit=limit, case_ids={*taking_part, *facilitating}
-    )
-    return [event_wire(e, viewer=user, message_wire=message_wire) for e in rows]
-
-
-def event_wire(event: Event, *, viewer: User, message_wire: MessageWire) -> dict[str, Any]:
+def event_wire(event: Event, *, viewer: AnyUser, message_wire: MessageWire) -> dict[str, Any]:
     """An event as ``viewer`` receives it (docs/api.md, "Events"); a ``message`` event
     carries the message as the viewer sees it, through ``message_wire``."""
     wire: dict[str, Any] = {
@@ -65,6 +52,6 @@ def event_wire(event: Event, *, viewer: User, message_wire: MessageWire) -> dict
     return wire
 
 
-def latest_seq(user: User) -> int:
+def latest_seq(user: AnyUser) -> int:
     seq: int = get_user_model().objects.values_list("event_seq", flat=True).get(pk=user.pk)
     return seq

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -21,7 +20,7 @@ from django.db import transaction
 
 from relay.delivery.events import Payload, message_of
 from relay.delivery.groups import user_group
-from relay.delivery.models import Event, EventType
+from relay.delivery.models import Event
 
 log = logging.getLogger(__name__)
 
@@ -29,41 +28,16 @@ log = logging.getLogger(__name__)
 Audience = Iterable[uuid.UUID]
 
 
-def append_events(
-    batch: Iterable[tuple[Payload, Audience]] | Audience,
-    legacy_type: EventType | None = None,
-    *,
-    case: Any = None,
-    message: Any = None,
-    data: dict[str, Any] | None = None,
-) -> None:
+def append_events(batch: Iterable[tuple[Payload, Audience]], *, case: Any = None) -> None:
     """Append every event of one action, in the caller's transaction: ``batch`` is a list
     of ``(payload, user ids)``; each user's events get consecutive ``seq`` numbers in the
     batch's order. ``case`` is the case they belong to (None for events of no case).
 
     One call per action: the users of the whole batch are locked once, in id order, after
-    every row the action locked before (case → message/participation rows → audit head →
-    user rows), so two actions never wait for each other's user rows in opposite orders.
-
-    The older form ``append_events(user_ids, event_type, data=...)`` appends one event.
+    every row the action locked before (case → message/participation rows → the one audit
+    chain head it recorded to → user rows; docs/architecture.md, "Locking order"), so two
+    actions never wait for each other's user rows in opposite orders.
     """
-    if legacy_type is not None:
-        _append([(_Legacy(legacy_type, data or {}, message), batch)], case=case)  # type: ignore[list-item]
-        return
-    _append(list(batch), case=case)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class _Legacy:
-    TYPE: EventType
-    fields: dict[str, Any]
-    message: Any
-
-    def data(self) -> dict[str, Any]:
-        return self.fields
-
-
-def _append(batch: list[tuple[Payload, Audience]], *, case: Any) -> None:
     planned = [(payload, sorted(set(audience), key=str)) for payload, audience in batch]
     ids = sorted({user_id for _, audience in planned for user_id in audience}, key=str)
     if not ids:

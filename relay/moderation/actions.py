@@ -22,7 +22,7 @@ from relay.accounts.verification import forward_block_reason
 from relay.audit.chain import record
 from relay.audit.models import AuditEventType
 from relay.cases.access import access_case_as_facilitator, access_case_as_participant
-from relay.cases.actions import lock_case, pause, resume, withdraw  # noqa: F401
+from relay.cases.actions import lock_case
 from relay.cases.audience import case_audience
 from relay.cases.models import Case, Participation, ParticipationState, Side
 from relay.cases.selectors import is_communicating

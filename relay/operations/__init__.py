@@ -18,7 +18,6 @@ from pydantic import Field, ValidationError
 from relay.accounts import operations as accounts
 from relay.accounts.access import require_usable
 from relay.cases import operations as cases
-from relay.cases.visibility import case_summary  # noqa: F401
 from relay.delivery.selectors import latest_seq
 from relay.errors import InvalidRequest
 from relay.moderation import operations as moderation

@@ -19,9 +19,9 @@ from relay.audit.models import AuditEvent, AuditEventType
 from relay.cases import actions as case_actions
 from relay.cases import participants
 from relay.cases.models import Case
+from relay.cases.visibility import case_summary
 from relay.delivery.models import Event, EventType
 from relay.errors import IllegalTransition
-from relay.operations import case_summary
 from relay_client.crypto import KeyPair
 from tests.accounts.conftest import json_post
 from tests.accounts.test_enrolment import enrolment_body

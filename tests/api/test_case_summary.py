@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from django.db import transaction
 
+from relay.cases import actions as case_actions
+from relay.cases.visibility import case_summary
 from relay.errors import EnvelopeRejected, IllegalTransition
 from relay.moderation import actions as moderation
 from relay.moderation.models import Message
-from relay.operations import case_summary
 from tests.envelopes import parsed, seal_from
 from tests.factories import Person, ShuttleCase, make_case
 from tests.moderation.helpers import forward, submit
@@ -68,10 +69,10 @@ def in_state(state: str) -> tuple[ShuttleCase, dict[str, Message], dict[str, Mes
     actor = sc.facilitator if who == "safety" else sides.get(who)
     if what == "paused":
         assert actor is not None
-        moderation.pause(actor=actor.user, case_id=sc.case.pk)
+        case_actions.pause(actor=actor.user, case_id=sc.case.pk)
     elif what == "withdrawn":
         assert actor is not None
-        moderation.withdraw(actor=actor.user, case_id=sc.case.pk)
+        case_actions.withdraw(actor=actor.user, case_id=sc.case.pk)
     return sc, to_revise, waiting
 
 
@@ -85,9 +86,9 @@ def participant_actions(
         moderation.submit_message(actor=me.user, envelope=parsed(raw))
 
     return {
-        "may_pause": lambda: moderation.pause(actor=me.user, case_id=case_id),
-        "may_resume": lambda: moderation.resume(actor=me.user, case_id=case_id),
-        "may_withdraw": lambda: moderation.withdraw(actor=me.user, case_id=case_id),
+        "may_pause": lambda: case_actions.pause(actor=me.user, case_id=case_id),
+        "may_resume": lambda: case_actions.resume(actor=me.user, case_id=case_id),
+        "may_withdraw": lambda: case_actions.withdraw(actor=me.user, case_id=case_id),
         "may_write_to_other_party": lambda: send("question"),
         "may_write_to_facilitators": lambda: send("note_to_facilitator"),
         "may_revise": lambda: send("question", derived_from=str(revisable.pk)),
@@ -137,8 +138,8 @@ def test_a_facilitators_may_fields_match_what_the_actions_allow(state: str) -> N
     sender = "responsible" if state == "harmed withdrawn" else "harmed"
     calls: dict[str, Callable[[], Any]] = {
         "may_forward": lambda: forward(sc, waiting[sender]),
-        "may_safety_pause": lambda: moderation.pause(actor=me.user, case_id=sc.case.pk),
-        "may_resume_safety_pause": lambda: moderation.resume(actor=me.user, case_id=sc.case.pk),
+        "may_safety_pause": lambda: case_actions.pause(actor=me.user, case_id=sc.case.pk),
+        "may_resume_safety_pause": lambda: case_actions.resume(actor=me.user, case_id=sc.case.pk),
     }
     for flag, call in calls.items():
         assert summary[flag] is outcome(call), (state, flag)
@@ -168,7 +169,7 @@ def test_a_returned_message_gets_one_new_version() -> None:
 
 def test_nothing_more_is_written_to_someone_who_withdrew() -> None:
     sc = make_case()
-    moderation.withdraw(actor=sc.responsible.user, case_id=sc.case.pk)
+    case_actions.withdraw(actor=sc.responsible.user, case_id=sc.case.pk)
     raw = seal_from(sc.harmed, sc, "question", "Are you there?")
     before = Message.objects.count()
     with pytest.raises(IllegalTransition) as refused:
@@ -182,7 +183,7 @@ def test_nothing_more_is_written_to_someone_who_withdrew() -> None:
 def test_the_summary_says_which_event_it_already_reflects() -> None:
     sc = make_case()
     summary = case_summary(sc.harmed.user, sc.case.pk)
-    moderation.pause(actor=sc.responsible.user, case_id=sc.case.pk)
+    case_actions.pause(actor=sc.responsible.user, case_id=sc.case.pk)
     later = case_summary(sc.harmed.user, sc.case.pk)
     assert later["latest_seq"] == summary["latest_seq"] + 1
     assert later["kinds"]["facilitators"] == ["note_to_facilitator"]
@@ -210,8 +211,8 @@ def test_nothing_is_paused_before_the_conversation_has_started() -> None:
     summary = case_summary(sc.facilitator.user, sc.case.pk)
     assert summary["may_safety_pause"] is False and summary["may_forward"] is False
     with pytest.raises(IllegalTransition):
-        moderation.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
+        case_actions.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
     mine = case_summary(sc.harmed.user, sc.case.pk)
     assert mine["may_pause"] is False and mine["may_write_to_other_party"] is False
     assert mine["may_write_to_facilitators"] is True
-    assert outcome(lambda: moderation.pause(actor=sc.harmed.user, case_id=sc.case.pk)) is False
+    assert outcome(lambda: case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)) is False

@@ -16,7 +16,7 @@ from django.test import TestCase
 
 from relay.audit.chain import record
 from relay.audit.models import AuditChain, AuditEvent, AuditEventType
-from relay.moderation import actions as moderation
+from relay.cases import actions as case_actions
 from tests.factories import make_case
 from tests.moderation.helpers import forward, submit
 
@@ -38,8 +38,8 @@ def build_log() -> int:
     with TestCase.captureOnCommitCallbacks(execute=True):
         sc = make_case()
         forward(sc, submit(sc, sc.harmed))
-        moderation.pause(actor=sc.responsible.user, case_id=sc.case.pk)
-        moderation.resume(actor=sc.responsible.user, case_id=sc.case.pk)
+        case_actions.pause(actor=sc.responsible.user, case_id=sc.case.pk)
+        case_actions.resume(actor=sc.responsible.user, case_id=sc.case.pk)
     count = AuditEvent.objects.count()
     assert count >= 12
     return count

@@ -110,9 +110,9 @@ def check_login_key(login_key: object) -> str:
 
 
 def consume_invitation(found: Invitation) -> Invitation:
-    """Lock and use up the code, read again under the audit head: refused (``bad_code``) if
-    it was used meanwhile, or if it is not a reset's code and its person has enrolled. Call
-    inside the enrolling action, after ``serialize_with_audit``."""
+    """Lock and use up the code, read again under the exclusive audit gate: refused
+    (``bad_code``) if it was used meanwhile, or if it is not a reset's code and its person
+    has enrolled. Call inside the enrolling action, after ``serialize_with_audit``."""
     invitation = Invitation.objects.select_for_update().get(pk=found.pk)
     if invitation.used_at is not None:
         raise InvalidRequest(BAD_CODE, code="bad_code")

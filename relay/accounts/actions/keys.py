@@ -14,7 +14,7 @@ from relay.accounts.ports import key_audience
 from relay.accounts.selectors import current_key
 from relay.audit.chain import record, serialize_with_audit
 from relay.audit.models import AuditEventType
-from relay.delivery.models import EventType
+from relay.delivery.events import KeyEvent
 from relay.delivery.streams import append_events
 from relay.errors import InvalidRequest
 
@@ -122,11 +122,8 @@ def announce_key_change(
     )
     if previous is None:
         return
-    append_events(
-        key_audience(user),
-        EventType.KEY,
-        data={"user_id": str(user.pk), "key_id": key.key_id, "previous_key_id": previous.key_id},
-    )
+    event = KeyEvent(user_id=str(user.pk), key_id=key.key_id, previous_key_id=previous.key_id)
+    append_events([(event, key_audience(user))])
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from relay.accounts.ports import key_audience
 from relay.accounts.selectors import current_key
 from relay.audit.chain import record, serialize_with_audit
 from relay.audit.models import AuditEventType
-from relay.delivery.models import EventType
+from relay.delivery.events import KeyResetEvent
 from relay.delivery.streams import append_events, revoke_sockets
 from relay.errors import InvalidRequest
 
@@ -72,16 +72,8 @@ def reset_account(*, actor: User, user: User, case=None) -> tuple[str, Invitatio
     code, invitation = issue_invitation(actor=actor, user=user, for_reset=True)
     record(AuditEventType.ACCOUNT_RESET, actor=actor, case=case, user=str(user.pk))
     key = current_key(user)
-    append_events(
-        key_audience(user),
-        EventType.KEY,
-        data={
-            "user_id": str(user.pk),
-            "key_id": None,
-            "previous_key_id": key.key_id if key else None,
-            "reset": True,
-        },
-    )
+    event = KeyResetEvent(user_id=str(user.pk), previous_key_id=key.key_id if key else None)
+    append_events([(event, key_audience(user))])
     end_sessions(user.pk)
     transaction.on_commit(lambda: revoke_sockets(user.pk, reason="reset"))
     return code, invitation
