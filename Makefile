@@ -61,9 +61,10 @@ test: setup frontend chromium ## Run the whole test suite
 	cd frontend && node --test test/
 	$(PY) -m pytest
 
-lint: setup ## Check the code with ruff and mypy
+lint: setup ## Check the code with ruff and mypy, and the import layers with import-linter
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy relay relay_client
+	$(VENV)/bin/lint-imports
 
 bench: setup ## Quick benchmark against its own Daphne and two baselines (report in var/bench/)
 	$(PY) -m bench --quick
