@@ -18,6 +18,7 @@ import pytest
 
 from relay.moderation.models import Message, MessageState
 from relay_client.crypto import KeyPair
+from tests.api.test_error_codes import documented
 from tests.envelopes import seal_from
 from tests.factories import Person, ShuttleCase, make_case
 from tests.moderation.helpers import (
@@ -28,8 +29,10 @@ from tests.moderation.helpers import (
     case_with_participant,
     counts,
     forward_envelope,
+    http_client,
     sockets,
     submit,
+    via_http,
 )
 
 
@@ -117,6 +120,13 @@ REFUSALS: dict[str, tuple[Callable[[ShuttleCase], dict[str, Any]], str]] = {
 }
 
 
+def documented_status(code: str) -> str:
+    """The one HTTP status docs/api.md ("Error codes") gives ``code``."""
+    statuses = [status for status, documented_code in documented() if documented_code == code]
+    assert len(statuses) == 1 and statuses[0] != "–", (code, statuses)
+    return statuses[0]
+
+
 def refused_everywhere(
     surface: str, sc: ShuttleCase, person: Person, op: str, expected: str, **fields: Any
 ) -> None:
@@ -127,6 +137,11 @@ def refused_everywhere(
             before = counts()
             code, message = attempt(surface, person, op, socket=socket, **fields)
             assert socket.quiet(), "a refused request must not push anything"
+    elif surface == "http":
+        status, body = via_http(http_client(person), op, **fields)
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+        code, message = body["error"]["code"], body["error"]["message"]
+        assert (status, code) == (int(documented_status(expected)), expected), message
     else:
         code, message = attempt(surface, person, op, **fields)
     assert (code, surface) == (expected, surface), message
@@ -279,3 +294,16 @@ def test_facilitator_note_goes_to_one_participant_only() -> None:
     assert code == "recipients_forbidden"
     assert_plain_english(message)
     assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "code",
+    sorted(
+        {code for _, code in REFUSALS.values()}
+        | {code for _, code in FORWARD_REFUSALS.values()}
+        | {"recipients_forbidden"}
+    ),
+)
+def test_each_refusal_expects_one_documented_code(code: str) -> None:
+    assert code != ALLOWED
+    assert documented_status(code).startswith("4")
