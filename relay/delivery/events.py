@@ -11,20 +11,22 @@ a message travels as the referenced envelope.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from relay.delivery.models import EventType
 
 
-class Payload:
+class Payload(ABC):
     """An event's type and ``data``. ``message``, where a payload has one, is the message
     row the event refers to (a ``moderation.Message``: delivery does not import it)."""
 
     TYPE: ClassVar[EventType]
 
+    @abstractmethod
     def data(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The event's ``data`` as the wire carries it."""
 
 
 @dataclass(frozen=True)
