@@ -14,9 +14,18 @@ class Role(models.TextChoices):
     FACILITATOR = "facilitator", "Facilitator"
     HUB_MANAGER = "hub_manager", "Hub manager"
     ADMIN = "admin", "Administrator"
+    # A professional who refers people to the hub (Victim Support, Probation, police).
+    REFERRER = "referrer", "Referrer"
+    # A friend, family member or professional chosen by one participant (DESIGN §1).
+    SUPPORTER = "supporter", "Supporter"
+    # Funds the service; sees aggregate statistics only.
+    COMMISSIONER = "commissioner", "Commissioner"
 
 
-STAFF_ROLES = frozenset({Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN})
+# Accounts a hub manager invites, each held to a second factor (DESIGN invariant 6).
+STAFF_ROLES = frozenset(
+    {Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN, Role.REFERRER, Role.COMMISSIONER}
+)
 # The roles that administer cases and accounts (and read no message).
 MANAGER_ROLES = frozenset({Role.HUB_MANAGER, Role.ADMIN})
 

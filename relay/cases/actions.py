@@ -31,6 +31,7 @@ from relay.cases.audience import case_audience, everyone_in
 from relay.cases.models import (
     Case,
     CaseState,
+    CommunicationMode,
     FacilitatorAssignment,
     Participation,
     ParticipationState,
@@ -38,9 +39,11 @@ from relay.cases.models import (
 )
 from relay.cases.selectors import is_safety_paused
 from relay.cases.states import (
+    COMMUNICATION_MODES,
     check_case_transition,
     check_participation_transition,
     check_safety_pause_transition,
+    consents_to,
     may_pause_participation,
     may_resume_participation,
     may_safety_pause,
@@ -58,8 +61,6 @@ from relay.delivery.events import (
 )
 from relay.delivery.streams import append_events, revoke_sockets
 from relay.errors import IllegalTransition, InvalidRequest
-
-COMMUNICATION_MODES = frozenset({"messages", "recorded_media", "letters", "video"})
 
 
 def lock_case(case_id: uuid.UUID) -> Case:
@@ -252,7 +253,8 @@ def start_communication(*, actor: User, case_id: uuid.UUID) -> Case:
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     participations = list(Participation.objects.select_for_update().filter(case=case))
     if len(participations) != 2 or any(
-        p.state != ParticipationState.CONSENTED or "messages" not in p.consented_modes
+        p.state != ParticipationState.CONSENTED
+        or not consents_to(p.consented_modes, CommunicationMode.MESSAGES)
         for p in participations
     ):
         raise IllegalTransition(

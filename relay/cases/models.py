@@ -36,6 +36,16 @@ class ParticipationState(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class CommunicationMode(models.TextChoices):
+    """The ways a participant may consent to take part, each consented to on its own
+    (DESIGN §7); the server refuses what lacks the participant's current consent."""
+
+    MESSAGES = "messages", "Messages and letters"
+    RECORDED_MEDIA = "recorded_media", "Recorded audio or video"
+    CONFERENCE = "conference", "Phone or video conference"
+    IN_PERSON = "in_person", "Meeting in person"
+
+
 class Case(models.Model):
     """A restorative justice case. Its row is the lock that serializes pause and forward."""
 
@@ -64,7 +74,7 @@ class Participation(models.Model):
     state = models.CharField(
         max_length=20, choices=ParticipationState.choices, default=ParticipationState.INVITED
     )
-    # Communication modes consented to, e.g. ["messages", "recorded_media", "letters", "video"].
+    # The CommunicationMode values this participant currently consents to (sorted).
     consented_modes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

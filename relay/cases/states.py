@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from relay.cases.models import CaseState as C
+from relay.cases.models import CommunicationMode
 from relay.cases.models import ParticipationState as P
 from relay.errors import IllegalTransition
 
@@ -24,6 +27,15 @@ PARTICIPATION_TRANSITIONS: dict[str, frozenset[str]] = {
     P.PAUSED: frozenset({P.ACTIVE, P.WITHDRAWN}),
     P.WITHDRAWN: frozenset(),
 }
+
+
+COMMUNICATION_MODES = frozenset(CommunicationMode.values)
+
+
+def consents_to(consented_modes: Iterable[str], mode: str) -> bool:
+    """The one consent rule: a participant takes part in ``mode`` only while they consent
+    to it (``Participation.consented_modes``)."""
+    return mode in COMMUNICATION_MODES and mode in set(consented_modes)
 
 
 # The safety pause is a facilitator's: on or off, over the case's ``safety_paused_by``.

@@ -94,7 +94,7 @@ def invite_staff(
     command line). Audits: ACCOUNT_CREATED (one event, marked as invited).
     """
     if role not in STAFF_ROLES:
-        raise InvalidRequest("Staff roles are facilitator, hub_manager and admin.")
+        raise InvalidRequest("Staff roles are " + ", ".join(sorted(STAFF_ROLES)) + ".")
     access_role_grant(actor, role)
     user = new_account(actor=actor, username=username, role=role, display_name=display_name)
     code, invitation = issue_invitation(actor=actor, user=user)
