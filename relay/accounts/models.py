@@ -22,6 +22,20 @@ class Role(models.TextChoices):
     COMMISSIONER = "commissioner", "Commissioner"
 
 
+class TrainingLevel(models.TextChoices):
+    """A facilitator's restorative justice training, lowest first. A case needs a
+    facilitator "adequately trained to the level required" for it (relay.cases.states)."""
+
+    FOUNDATION = "foundation", "Foundation"
+    # Complex cases.
+    ADVANCED = "advanced", "Advanced"
+    # Sensitive and complex cases: domestic abuse, sexual offences, homicide.
+    SPECIALIST = "specialist", "Specialist"
+
+
+TRAINING_ORDER = (TrainingLevel.FOUNDATION, TrainingLevel.ADVANCED, TrainingLevel.SPECIALIST)
+
+
 # Accounts a hub manager invites, each held to a second factor (DESIGN invariant 6).
 STAFF_ROLES = frozenset(
     {Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN, Role.REFERRER, Role.COMMISSIONER}
@@ -39,6 +53,10 @@ class User(AbstractUser):
     # Highest sequence number handed out in this user's event stream (DESIGN §6).
     event_seq = models.BigIntegerField(default=0)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    # A facilitator's training, set by a hub manager; meaningless for other roles.
+    training_level = models.CharField(
+        max_length=20, choices=TrainingLevel.choices, default=TrainingLevel.FOUNDATION
+    )
 
     # Argon2id salt for the client-side key derivation (docs/protocol.md §2).
     kdf_salt = models.BinaryField(max_length=16, null=True, blank=True)

@@ -32,7 +32,9 @@ from relay.cases.models import (
     Case,
     CaseState,
     CommunicationMode,
+    Complexity,
     FacilitatorAssignment,
+    OffenceCategory,
     Participation,
     ParticipationState,
     Side,
@@ -48,6 +50,8 @@ from relay.cases.states import (
     may_resume_participation,
     may_safety_pause,
     may_withdraw_participation,
+    required_training,
+    training_fits,
 )
 from relay.cases.visibility import facilitator_view, participant_view
 from relay.delivery.events import (
@@ -69,16 +73,32 @@ def lock_case(case_id: uuid.UUID) -> Case:
 
 
 @transaction.atomic
-def create_case(*, actor: User, reference: str) -> Case:
-    """A hub manager opens a case from a referral. Audits: CASE_CREATED."""
+def create_case(
+    *,
+    actor: User,
+    reference: str,
+    offence_category: str = OffenceCategory.OTHER,
+    complexity: str = Complexity.STANDARD,
+) -> Case:
+    """A hub manager opens a case from a referral, with the offence category and complexity
+    that decide the training its facilitators need. Audits: CASE_CREATED."""
     require_manager(actor)
     reference = reference.strip()
     if not reference or len(reference) > 32:
         raise InvalidRequest("A case reference of 1 to 32 characters is required.")
+    if offence_category not in OffenceCategory.values:
+        raise InvalidRequest("Choose the kind of offence from the list.")
+    if complexity not in Complexity.values:
+        raise InvalidRequest("Choose the complexity from the list.")
     if Case.objects.filter(reference=reference).exists():
         raise InvalidRequest("A case with this reference already exists.")
-    case = Case.objects.create(reference=reference)
-    record(AuditEventType.CASE_CREATED, actor=actor, case=case, state=case.state)
+    case = Case.objects.create(
+        reference=reference, offence_category=offence_category, complexity=complexity
+    )
+    record(
+        AuditEventType.CASE_CREATED, actor=actor, case=case, state=case.state,
+        offence_category=offence_category, complexity=complexity,
+    )
     return case
 
 
@@ -94,6 +114,13 @@ def assign_facilitator(
     case = lock_case(access_case_as_manager(actor, case_id).pk)
     if facilitator.role != Role.FACILITATOR:
         raise InvalidRequest("Only a facilitator account can be assigned to a case.")
+    if not training_fits(facilitator.training_level, case.offence_category, case.complexity):
+        needed = required_training(case.offence_category, case.complexity)
+        raise InvalidRequest(
+            f"This case needs a facilitator with {needed.label.lower()} training; "
+            f"this facilitator's training is {facilitator.get_training_level_display().lower()}.",
+            code="training_level",
+        )
     current = FacilitatorAssignment.objects.filter(case=case, ended_at__isnull=True)
     if current.filter(facilitator=facilitator).exists():
         raise InvalidRequest("This facilitator is already assigned to the case.")

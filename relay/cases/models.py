@@ -46,12 +46,42 @@ class CommunicationMode(models.TextChoices):
     IN_PERSON = "in_person", "Meeting in person"
 
 
+class OffenceCategory(models.TextChoices):
+    """What happened, in the broad categories RJ services use to decide who may facilitate."""
+
+    ACQUISITIVE = "acquisitive", "Theft, burglary, robbery or fraud"
+    CRIMINAL_DAMAGE = "criminal_damage", "Criminal damage or arson"
+    VIOLENCE = "violence", "Assault or threats"
+    SERIOUS_VIOLENCE = "serious_violence", "Serious violence"
+    HARASSMENT = "harassment", "Harassment or stalking"
+    HATE_CRIME = "hate_crime", "Hate crime"
+    DOMESTIC_ABUSE = "domestic_abuse", "Domestic abuse"
+    SEXUAL_OFFENCE = "sexual_offence", "Sexual offence"
+    HOMICIDE = "homicide", "Homicide or a death caused by a crime"
+    OTHER = "other", "Something else"
+
+
+class Complexity(models.TextChoices):
+    """How complex the case is, from the assessment: it can raise, never lower, the training
+    its offence category needs."""
+
+    STANDARD = "standard", "Standard"
+    COMPLEX = "complex", "Complex"
+    SENSITIVE = "sensitive", "Sensitive and complex"
+
+
 class Case(models.Model):
     """A restorative justice case. Its row is the lock that serializes pause and forward."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=32, unique=True)
     state = models.CharField(max_length=20, choices=CaseState.choices, default=CaseState.REFERRED)
+    offence_category = models.CharField(
+        max_length=20, choices=OffenceCategory.choices, default=OffenceCategory.OTHER
+    )
+    complexity = models.CharField(
+        max_length=20, choices=Complexity.choices, default=Complexity.STANDARD
+    )
     # A facilitator's safety pause: held until a facilitator resumes.
     safety_paused_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from relay.accounts.models import TRAINING_ORDER, TrainingLevel
 from relay.cases.models import CaseState as C
 from relay.cases.models import CommunicationMode
+from relay.cases.models import Complexity as X
+from relay.cases.models import OffenceCategory as O
 from relay.cases.models import ParticipationState as P
 from relay.errors import IllegalTransition
 
@@ -36,6 +39,39 @@ def consents_to(consented_modes: Iterable[str], mode: str) -> bool:
     """The one consent rule: a participant takes part in ``mode`` only while they consent
     to it (``Participation.consented_modes``)."""
     return mode in COMMUNICATION_MODES and mode in set(consented_modes)
+
+
+# The training a case needs: the higher of what its offence category and its complexity
+# need. Sensitive and complex cases (domestic abuse, sexual offences, homicide) need
+# specialist facilitators, as RJ service standards ask.
+CATEGORY_TRAINING: dict[str, TrainingLevel] = {
+    O.DOMESTIC_ABUSE: TrainingLevel.SPECIALIST,
+    O.SEXUAL_OFFENCE: TrainingLevel.SPECIALIST,
+    O.HOMICIDE: TrainingLevel.SPECIALIST,
+    O.SERIOUS_VIOLENCE: TrainingLevel.ADVANCED,
+    O.HATE_CRIME: TrainingLevel.ADVANCED,
+    O.HARASSMENT: TrainingLevel.ADVANCED,
+}
+COMPLEXITY_TRAINING: dict[str, TrainingLevel] = {
+    X.STANDARD: TrainingLevel.FOUNDATION,
+    X.COMPLEX: TrainingLevel.ADVANCED,
+    X.SENSITIVE: TrainingLevel.SPECIALIST,
+}
+
+
+def required_training(offence_category: str, complexity: str) -> TrainingLevel:
+    """The training level a facilitator of a case with this category and complexity needs."""
+    need = (
+        CATEGORY_TRAINING.get(offence_category, TrainingLevel.FOUNDATION),
+        COMPLEXITY_TRAINING.get(complexity, TrainingLevel.FOUNDATION),
+    )
+    return max(need, key=TRAINING_ORDER.index)
+
+
+def training_fits(training_level: str, offence_category: str, complexity: str) -> bool:
+    """Whether a facilitator with ``training_level`` may take a case of this kind."""
+    needed = required_training(offence_category, complexity)
+    return TRAINING_ORDER.index(TrainingLevel(training_level)) >= TRAINING_ORDER.index(needed)
 
 
 # The safety pause is a facilitator's: on or off, over the case's ``safety_paused_by``.

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from relay.accounts.models import Role
 from relay.audit.models import AuditEvent, AuditEventType
 from relay.cases import actions as case_actions
 from relay.cases import hooks
@@ -317,3 +318,55 @@ def test_assigning_and_unassigning_a_facilitator_tells_the_case_and_the_one_who_
         ),
         InvalidRequest,
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("category", "complexity", "needed"),
+    [
+        ("acquisitive", "standard", "foundation"),
+        ("hate_crime", "standard", "advanced"),
+        ("acquisitive", "complex", "advanced"),
+        ("domestic_abuse", "standard", "specialist"),
+        ("violence", "sensitive", "specialist"),
+    ],
+)
+def test_a_facilitator_below_the_cases_training_level_is_refused_with_the_reason(
+    category: str, complexity: str, needed: str
+) -> None:
+    manager = make_person(Role.HUB_MANAGER)
+    case = case_actions.create_case(
+        actor=manager.user, reference=f"RJ-T-{category}-{complexity}",
+        offence_category=category, complexity=complexity,
+    )
+    levels = ["foundation", "advanced", "specialist"]
+    for level in levels:
+        facilitator = make_person(Role.FACILITATOR)
+        facilitator.user.training_level = level
+        facilitator.user.save(update_fields=["training_level"])
+        before = AuditEvent.objects.count()
+        if levels.index(level) < levels.index(needed):
+            with pytest.raises(InvalidRequest) as refused:
+                case_actions.assign_facilitator(
+                    actor=manager.user, case_id=case.pk, facilitator=facilitator.user
+                )
+            assert refused.value.code == "training_level"
+            assert needed in refused.value.message and level in refused.value.message
+            assert AuditEvent.objects.count() == before
+            assert not case.assignments.filter(facilitator=facilitator.user).exists()
+        else:
+            case_actions.assign_facilitator(
+                actor=manager.user, case_id=case.pk, facilitator=facilitator.user
+            )
+            case_actions.unassign_facilitator(
+                actor=manager.user, case_id=case.pk, facilitator=facilitator.user
+            )
+
+
+@pytest.mark.django_db
+def test_a_case_needs_a_known_category_and_complexity() -> None:
+    manager = make_person(Role.HUB_MANAGER)
+    for kwargs in ({"offence_category": "jaywalking"}, {"complexity": "trivial"}):
+        with pytest.raises(InvalidRequest):
+            case_actions.create_case(actor=manager.user, reference="RJ-BAD", **kwargs)
+    assert not Case.objects.filter(reference="RJ-BAD").exists()
