@@ -50,6 +50,9 @@ class Kind(StrEnum):
     FACILITATOR_NOTE = "facilitator_note"
     RETURN_NOTE = "return_note"
     REJECTION_REASON = "rejection_reason"
+    # A facilitator's note on how a case ended, sealed to the case's facilitators only; it
+    # is stored with the outcome or closure, never sent as a message.
+    OUTCOME_NOTE = "outcome_note"
 
 
 FOR_OTHER_PARTY = frozenset(
@@ -181,6 +184,69 @@ class Envelope(BaseModel):
     @property
     def ciphertext_bytes(self) -> bytes:
         return base64.b64decode(self.ciphertext)
+
+
+SEALED_KEY_BYTES = 32 + 32 + 16  # crypto_box_seal of a 32-byte key: ephemeral key + MAC
+
+
+class SealedKey(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    key_id: KeyId
+    box: B64
+
+    @model_validator(mode="after")
+    def _size(self) -> SealedKey:
+        if len(b64decode(self.box, what="sealed key")) != SEALED_KEY_BYTES:
+            raise ValueError("sealed key must be 80 bytes")
+        return self
+
+
+class SealedComment(BaseModel):
+    """An anonymous sealed note (docs/protocol.md, "Sealed comments"): its content key is
+    sealed to each recipient with ``crypto_box_seal``, so nothing in it names its writer.
+    A participant's survey comment to the hub managers is one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    v: Literal[1]
+    kind: Literal["survey_comment"]
+    nonce: B64
+    ciphertext: B64
+    keys: list[SealedKey] = Field(min_length=1, max_length=MAX_RECIPIENTS)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SealedComment:
+        if len(b64decode(self.nonce, what="nonce")) != NONCE_BYTES:
+            raise ValueError("nonce must be 24 bytes")
+        size = len(b64decode(self.ciphertext, what="ciphertext")) - AEAD_TAG_BYTES
+        if size < MIN_PADDED_PAYLOAD or size & (size - 1):
+            raise ValueError("payload must be padded to a power-of-two bucket of at least 256")
+        ids = [k.key_id for k in self.keys]
+        if ids != sorted(set(ids)):
+            raise ValueError("sealed keys must be sorted by key id, without duplicates")
+        return self
+
+    @property
+    def recipient_key_ids(self) -> list[str]:
+        return [k.key_id for k in self.keys]
+
+
+def parse_sealed_comment(raw: Any, *, max_ciphertext: int) -> SealedComment:
+    """Validate a sealed comment's structure; raise ``EnvelopeRejected`` with a plain reason."""
+    if not isinstance(raw, dict):
+        raise EnvelopeRejected("The comment must be a sealed JSON object.")
+    ciphertext = raw.get("ciphertext")
+    if isinstance(ciphertext, str) and len(ciphertext) > (max_ciphertext * 4) // 3 + 8:
+        raise EnvelopeRejected("The comment is too large.", code="too_large")
+    try:
+        return SealedComment.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise EnvelopeRejected(
+            f"The comment is malformed at {where or 'top level'}: {first.get('msg', 'invalid')}."
+        ) from None
 
 
 def canonical_json(value: Any) -> bytes:

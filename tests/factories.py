@@ -15,10 +15,13 @@ from relay.accounts.models import Role, User
 from relay.cases import actions as case_actions
 from relay.cases import participants
 from relay.cases.models import Case
+from relay.outcomes.states import OutcomeInput
 from relay_client import crypto
 from relay_client.crypto import KeyPair
 
 _counter = itertools.count(1)
+# The least a facilitator records when a case concludes: how it was delivered.
+SIMPLE_OUTCOME = OutcomeInput(questions_answered=True, delivery_modes=("shuttle_messages",))
 TEST_PASSWORD = "correct horse battery staple"
 
 
@@ -63,7 +66,7 @@ def make_person(
             actor=user, public_key=keypair.public, wrapped=(nonce, box),
             login_key=keys.login_key_b64,
         )
-    if role in (Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN):
+    if role in (Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN, Role.COMMISSIONER):
         device = StaticDevice.objects.create(user=user, name="backup codes", confirmed=True)
         for i in range(20):
             device.token_set.create(token=f"b{n:04d}x{i:02d}")  # noqa: S106

@@ -39,6 +39,19 @@ def current_keys_by_user(
     return {key.user_id: key for key in keys}
 
 
+def hub_manager_keys() -> list[PublicKey]:
+    """The current keys of the hub managers who can act (not suspended), in key id order:
+    what a participant seals a survey comment to."""
+    return list(
+        PublicKey.objects.filter(
+            retired_at__isnull=True,
+            user__role="hub_manager",
+            user__is_active=True,
+            user__suspended_at__isnull=True,
+        ).order_by("key_id")
+    )
+
+
 def key_wire(key: PublicKey | None, *, case_id: uuid.UUID) -> dict[str, Any] | None:
     """A public key as clients receive it in a case, to encrypt to and to compare
     fingerprints; ``verified`` says whether a facilitator of this case verified it."""

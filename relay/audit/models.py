@@ -37,6 +37,12 @@ class AuditEventType(models.IntegerChoices):
     ACCOUNT_RESET = 47
     HISTORY_REENCRYPTED = 48
     SECOND_FACTOR_SETUP_STARTED = 49
+    # Ending a case well (concluding and closing record CASE_STATE_CHANGED with the outcome
+    # or reason): follow-ups and the survey.
+    FOLLOW_UP_RECORDED = 90
+    SURVEY_ANSWERED = 91
+    SURVEY_DECLINED = 92
+    SURVEY_OFFERED = 93
 
 
 LEGACY_CHAIN = "legacy"

@@ -67,6 +67,14 @@ def access_case_as_manager(user: Any, case_id: Any) -> Case:
     return case
 
 
+def access_case_to_close(user: Any, case_id: Any) -> Case:
+    """A current facilitator of the case, or a hub manager or admin."""
+    user = require_usable(user)
+    if user.role == Role.FACILITATOR:
+        return access_case_as_facilitator(user, case_id)
+    return access_case_as_manager(user, case_id)
+
+
 def readable_case_ids(user: User) -> set[uuid.UUID]:
     """The cases whose events ``user`` may still read: those they take part in (in any
     state, as ``access_case_as_participant``) and those they currently facilitate (as

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from relay.accounts.access import require_manager
+from relay.accounts.access import as_uuid, require_manager
 from relay.accounts.models import Role, User
-from relay.accounts.selectors import has_enrolled
+from relay.accounts.selectors import current_key, current_key_ids, has_enrolled
 from relay.audit.chain import record, serialize_with_audit
 from relay.audit.models import AuditEventType
 from relay.cases import hooks
@@ -26,6 +27,7 @@ from relay.cases.access import (
     access_case_as_manager,
     access_case_as_member,
     access_case_as_participant,
+    access_case_to_close,
 )
 from relay.cases.audience import case_audience, everyone_in
 from relay.cases.models import (
@@ -39,7 +41,7 @@ from relay.cases.models import (
     ParticipationState,
     Side,
 )
-from relay.cases.selectors import is_safety_paused
+from relay.cases.selectors import current_facilitators, is_safety_paused
 from relay.cases.states import (
     COMMUNICATION_MODES,
     check_case_transition,
@@ -64,7 +66,16 @@ from relay.delivery.events import (
     Payload,
 )
 from relay.delivery.streams import append_events, revoke_sockets
-from relay.errors import IllegalTransition, InvalidRequest
+from relay.envelopes import Envelope, Kind, check_recipients
+from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition, InvalidRequest
+from relay.outcomes.models import AgreementItem, Closure, Outcome, SurveyOffer, SurveyState
+from relay.outcomes.states import (
+    OutcomeInput,
+    check_close,
+    check_outcome,
+    follow_up_is_open,
+    offered_when_case_ends,
+)
 
 
 def lock_case(case_id: uuid.UUID) -> Case:
@@ -298,20 +309,143 @@ def start_communication(*, actor: User, case_id: uuid.UUID) -> Case:
     return case
 
 
+def _sealed_note(case: Case, actor: User, note: Envelope | None) -> dict[str, Any] | None:
+    """An outcome or closing note as stored: an envelope of kind ``outcome_note`` written by
+    ``actor`` in this case with their current key, sealed to exactly the case's current
+    facilitators. The server checks its shape and recipients; it cannot open it."""
+    if note is None:
+        return None
+    header = note.header
+    if header.kind != Kind.OUTCOME_NOTE or header.derived_from is not None:
+        raise EnvelopeRejected(
+            "The note must be an envelope of kind outcome_note.", code="bad_kind"
+        )
+    if header.case_id != case.pk:
+        raise EnvelopeRejected("The envelope belongs to another case.", code="wrong_case")
+    if header.sender_id != actor.pk:
+        raise EnvelopeRejected("The envelope's sender is not you.", code="wrong_sender")
+    key = current_key(actor)
+    if key is None or header.sender_key_id != key.key_id:
+        raise EnvelopeRejected(
+            "The envelope is not from your current key. Sign in again to refresh your keys.",
+            code="wrong_sender_key",
+        )
+    check_recipients(note, required=current_key_ids(current_facilitators(case.pk)))
+    return note.model_dump(mode="json")
+
+
+def _offer_survey_at_end(case: Case) -> None:
+    """Offer the survey to each participant who took part and has not been offered it
+    (someone who withdrew is never offered it here)."""
+    for participation in Participation.objects.filter(case=case):
+        if offered_when_case_ends(participation.state):
+            SurveyOffer.objects.get_or_create(
+                participation=participation, defaults={"state": SurveyState.OFFERED}
+            )
+
+
 @transaction.atomic
-def conclude_case(*, actor: User, case_id: uuid.UUID) -> Case:
-    """A facilitator concludes an active case. Audits: CASE_STATE_CHANGED."""
+def conclude_case(
+    *, actor: User, case_id: uuid.UUID, outcome: OutcomeInput, note: Envelope | None = None
+) -> Case:
+    """A facilitator concludes an active case with its outcome: what was achieved, the
+    agreement's items with their follow-up dates, and how it was delivered, all countable;
+    and an optional note sealed to the case's facilitators. Each participant who took part
+    is offered the survey.
+
+    Who: a current facilitator of the case. Audits: CASE_STATE_CHANGED with the outcome's
+    countable fields. Emits: ``case_state`` to every member.
+    """
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
-    _move_case(case, CaseState.CONCLUDED, actor=actor)
+    check_case_transition(case.state, CaseState.CONCLUDED)
+    modes = check_outcome(outcome, today=timezone.localdate())
+    sealed = _sealed_note(case, actor, note)
+    record_ = Outcome.objects.create(
+        case=case,
+        questions_answered=outcome.questions_answered,
+        explanation_given=outcome.explanation_given,
+        apology_offered=outcome.apology_offered,
+        apology_accepted=outcome.apology_accepted if outcome.apology_offered else None,
+        delivery_modes=modes,
+        note=sealed,
+        concluded_at=timezone.now(),
+    )
+    items = AgreementItem.objects.bulk_create(
+        AgreementItem(outcome=record_, kind=item.kind, follow_up_on=item.follow_up_on)
+        for item in outcome.agreement
+    )
+    _offer_survey_at_end(case)
+    _move_case(
+        case, CaseState.CONCLUDED, actor=actor,
+        outcome={
+            "questions_answered": record_.questions_answered,
+            "explanation_given": record_.explanation_given,
+            "apology_offered": record_.apology_offered,
+            "apology_accepted": record_.apology_accepted,
+            "agreement": sorted(item.kind for item in items),
+            "delivery_modes": modes,
+            "note": sealed is not None,
+        },
+    )
     return case
 
 
 @transaction.atomic
-def close_case(*, actor: User, case_id: uuid.UUID) -> Case:
-    """A hub manager closes a case. Audits: CASE_STATE_CHANGED."""
-    case = lock_case(access_case_as_manager(actor, case_id).pk)
-    _move_case(case, CaseState.CLOSED, actor=actor)
+def close_case(
+    *,
+    actor: User,
+    case_id: uuid.UUID,
+    reason: str,
+    withdrawn_side: str | None = None,
+    note: Envelope | None = None,
+) -> Case:
+    """Close a case with its reason: completed (after its outcome), a participant withdrew
+    (which side, and the stage the case had reached; never why, unless they chose to say
+    and it is written in the sealed note), unsuitable, or no contact. Participants who took
+    part and were not offered the survey yet are offered it.
+
+    Who: a current facilitator of the case or a hub manager. Audits: CASE_STATE_CHANGED
+    with the reason, side and stage. Emits: ``case_state`` to every member.
+    """
+    case = lock_case(access_case_to_close(actor, case_id).pk)
+    check_case_transition(case.state, CaseState.CLOSED)
+    check_close(case.state, reason, withdrawn_side)
+    sealed = _sealed_note(case, actor, note) if note is not None else None
+    stage = case.state
+    Closure.objects.create(
+        case=case, reason=reason, withdrawn_side=withdrawn_side or "", stage=stage,
+        note=sealed, closed_at=timezone.now(),
+    )
+    _offer_survey_at_end(case)
+    _move_case(
+        case, CaseState.CLOSED, actor=actor, reason=reason, stage=stage,
+        withdrawn_side=withdrawn_side or None, note=sealed is not None,
+    )
     return case
+
+
+@transaction.atomic
+def record_follow_up(*, actor: User, item_id: uuid.UUID, met: bool) -> AgreementItem:
+    """A facilitator records whether an agreed item was met, once its follow-up is due.
+
+    Who: a current facilitator of the item's case. Audits: FOLLOW_UP_RECORDED (the item,
+    its kind and whether it was met).
+    """
+    item = AgreementItem.objects.select_related("outcome").filter(pk=as_uuid(item_id)).first()
+    if item is None:
+        raise AccessDenied()
+    case = lock_case(access_case_as_facilitator(actor, item.outcome.case_id).pk)
+    item = AgreementItem.objects.select_for_update().get(pk=item.pk)
+    if not follow_up_is_open(item.follow_up_on, item.met):
+        raise IllegalTransition("This agreement item has no follow-up waiting.")
+    item.met = bool(met)
+    item.checked_at = timezone.now()
+    item.save(update_fields=["met", "checked_at"])
+    record(
+        AuditEventType.FOLLOW_UP_RECORDED, actor=actor, case=case, item=str(item.pk),
+        kind=item.kind, met=item.met,
+    )
+    return item
 
 
 def communication_events(

@@ -3,8 +3,12 @@ enrolment, reset and key verification (docs/api.md, docs/accounts.md)."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
+
+from django.conf import settings
+from pydantic import Field
 
 from relay.accounts import selectors as account_selectors
 from relay.accounts import throttle
@@ -18,10 +22,13 @@ from relay.accounts.operations import (
     wrapped_key_field,
 )
 from relay.cases import actions as case_actions
-from relay.cases import participants
+from relay.cases import participants, survey
 from relay.cases.models import Participation
+from relay.cases.selectors import follow_ups_for, survey_form
 from relay.cases.visibility import case_summary
+from relay.envelopes import parse_envelope, parse_sealed_comment
 from relay.errors import InvalidRequest
+from relay.outcomes.states import MAX_AGREEMENT_ITEMS, AgreementItemInput, OutcomeInput
 from relay.surface import Body, Caller, Input, Operation, Route
 
 
@@ -133,6 +140,111 @@ def enrol(caller: Caller, data: Body) -> dict[str, Any]:
     return me_wire(user)
 
 
+class AgreementItemIn(Input):
+    kind: str = Field(max_length=20)
+    follow_up_on: datetime.date | None = None
+
+
+class ConcludeIn(Input):
+    case_id: uuid.UUID
+    questions_answered: bool = False
+    explanation_given: bool = False
+    apology_offered: bool = False
+    apology_accepted: bool | None = None
+    agreement: list[AgreementItemIn] = Field(default_factory=list, max_length=MAX_AGREEMENT_ITEMS)
+    delivery_modes: list[str] = Field(default_factory=list, max_length=8)
+    note: dict[str, Any] | None = None
+
+
+class CloseIn(Input):
+    case_id: uuid.UUID
+    reason: str = Field(max_length=20)
+    withdrawn_side: str | None = Field(default=None, max_length=20)
+    note: dict[str, Any] | None = None
+
+
+class FollowUpIn(Input):
+    item_id: uuid.UUID
+    met: bool
+
+
+class SurveyIn(Input):
+    case_id: uuid.UUID
+    answers: dict[str, str] = Field(default_factory=dict, max_length=10)
+    comment: dict[str, Any] | None = None
+
+
+class OfferSurveyIn(Input):
+    case_id: uuid.UUID
+    side: str = Field(max_length=20)
+
+
+def sealed_note(raw: dict[str, Any] | None) -> Any:
+    if raw is None:
+        return None
+    return parse_envelope(raw, max_ciphertext=settings.RELAY_MAX_CIPHERTEXT_BYTES)
+
+
+def conclude(caller: Caller, data: ConcludeIn) -> dict[str, Any]:
+    outcome = OutcomeInput(
+        questions_answered=data.questions_answered,
+        explanation_given=data.explanation_given,
+        apology_offered=data.apology_offered,
+        apology_accepted=data.apology_accepted,
+        agreement=tuple(
+            AgreementItemInput(item.kind, item.follow_up_on) for item in data.agreement
+        ),
+        delivery_modes=tuple(data.delivery_modes),
+    )
+    case = case_actions.conclude_case(
+        actor=caller.user, case_id=data.case_id, outcome=outcome, note=sealed_note(data.note)
+    )
+    return case_summary(caller.user, case.pk)
+
+
+def close(caller: Caller, data: CloseIn) -> dict[str, Any]:
+    case = case_actions.close_case(
+        actor=caller.user, case_id=data.case_id, reason=data.reason,
+        withdrawn_side=data.withdrawn_side, note=sealed_note(data.note),
+    )
+    return {"case_id": str(case.pk), "state": case.state}
+
+
+def follow_ups(caller: Caller, data: Input) -> dict[str, Any]:
+    return {"follow_ups": follow_ups_for(caller.user)}
+
+
+def record_follow_up(caller: Caller, data: FollowUpIn) -> dict[str, Any]:
+    item = case_actions.record_follow_up(actor=caller.user, item_id=data.item_id, met=data.met)
+    return {"item_id": str(item.pk), "met": item.met}
+
+
+def get_survey(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    return survey_form(caller.user, data.case_id)
+
+
+def answer_survey(caller: Caller, data: SurveyIn) -> dict[str, Any]:
+    comment = None
+    if data.comment is not None:
+        comment = parse_sealed_comment(
+            data.comment, max_ciphertext=settings.RELAY_MAX_CIPHERTEXT_BYTES
+        )
+    survey.answer_survey(
+        actor=caller.user, case_id=data.case_id, answers=data.answers, comment=comment
+    )
+    return {"case_id": str(data.case_id), "survey": "answered"}
+
+
+def decline_survey(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    survey.decline_survey(actor=caller.user, case_id=data.case_id)
+    return {"case_id": str(data.case_id), "survey": "declined"}
+
+
+def offer_survey(caller: Caller, data: OfferSurveyIn) -> dict[str, Any]:
+    survey.offer_survey(actor=caller.user, case_id=data.case_id, side=data.side)
+    return {"case_id": str(data.case_id), "side": data.side, "survey": "offered"}
+
+
 _C = "cases/<uuid:case_id>"
 
 OPERATIONS: dict[str, Operation] = {
@@ -153,5 +265,20 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "enrol": Operation(
         enrol, Body, True, Route("POST", "enrol", status=201), auth="anonymous", session=True
+    ),
+    # Ending a case: its outcome or closing reason, follow-ups and the survey.
+    "conclude": Operation(conclude, ConcludeIn, True, Route("POST", f"{_C}/conclude")),
+    "close": Operation(close, CloseIn, True, Route("POST", f"{_C}/close")),
+    "follow_ups": Operation(follow_ups, Input, False, Route("GET", "follow-ups")),
+    "record_follow_up": Operation(
+        record_follow_up, FollowUpIn, True, Route("POST", "follow-ups/<uuid:item_id>")
+    ),
+    "survey": Operation(get_survey, CaseRef, False, Route("GET", f"{_C}/survey")),
+    "answer_survey": Operation(answer_survey, SurveyIn, True, Route("POST", f"{_C}/survey")),
+    "decline_survey": Operation(
+        decline_survey, CaseRef, True, Route("POST", f"{_C}/survey/decline", body=False)
+    ),
+    "offer_survey": Operation(
+        offer_survey, OfferSurveyIn, True, Route("POST", f"{_C}/survey/offer")
     ),
 }  # fmt: skip

@@ -90,8 +90,12 @@ def check_safety_pause_transition(paused: bool, new: bool) -> None:
         )
 
 
+def may_move_case(current: str, new: str) -> bool:
+    return new in CASE_TRANSITIONS[current]
+
+
 def check_case_transition(current: str, new: str) -> None:
-    if new not in CASE_TRANSITIONS[current]:
+    if not may_move_case(current, new):
         raise IllegalTransition(f"A case cannot move from {current} to {new}.")
 
 

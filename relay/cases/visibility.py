@@ -15,10 +15,11 @@ from relay.accounts.models import Role
 from relay.accounts.selectors import current_keys_by_user, key_wire
 from relay.cases import hooks
 from relay.cases.access import access_case_as_member
-from relay.cases.models import Case, Participation, ParticipationState, Side
+from relay.cases.models import Case, CaseState, Participation, ParticipationState, Side
 from relay.cases.selectors import current_facilitators, is_communicating, is_safety_paused
 from relay.cases.states import (
     may_be_written_to,
+    may_move_case,
     may_pause_participation,
     may_resume_participation,
     may_safety_pause,
@@ -28,6 +29,13 @@ from relay.cases.states import (
 )
 from relay.delivery.selectors import latest_seq
 from relay.envelopes import FOR_OTHER_PARTY, Kind
+from relay.outcomes.models import Closure, Outcome, SurveyOffer
+from relay.outcomes.states import (
+    close_reasons,
+    follow_up_is_open,
+    may_answer_survey,
+    may_offer_after_withdrawal,
+)
 
 if TYPE_CHECKING:
     from relay.accounts.models import User
@@ -102,6 +110,57 @@ def facilitator_view(case: Case, participations: list[Participation]) -> Facilit
     )
 
 
+def survey_state_of(participation: Participation) -> str | None:
+    offer = SurveyOffer.objects.filter(participation=participation).first()
+    return offer.state if offer is not None else None
+
+
+def outcome_wire(outcome: Outcome) -> dict[str, Any]:
+    """A concluded case's outcome as its facilitators see it (the note still sealed)."""
+    return {
+        "questions_answered": outcome.questions_answered,
+        "explanation_given": outcome.explanation_given,
+        "apology_offered": outcome.apology_offered,
+        "apology_accepted": outcome.apology_accepted,
+        "delivery_modes": outcome.delivery_modes,
+        "note": outcome.note,
+        "concluded_at": outcome.concluded_at.isoformat(),
+        "agreement": [
+            {
+                "item_id": str(item.pk),
+                "kind": item.kind,
+                "follow_up_on": item.follow_up_on.isoformat() if item.follow_up_on else None,
+                "met": item.met,
+                "may_record_follow_up": follow_up_is_open(item.follow_up_on, item.met),
+            }
+            for item in outcome.items.order_by("follow_up_on", "kind", "pk")
+        ],
+    }
+
+
+def ending_for_facilitators(case: Case, participations: list[Participation]) -> dict[str, Any]:
+    """How the case ended or may end: what a facilitator may do now (conclude, close and
+    why, offer the survey to someone who withdrew) and the outcome and closure recorded."""
+    outcome = Outcome.objects.filter(case=case).first()
+    closure = Closure.objects.filter(case=case).first()
+    return {
+        "may_conclude": may_move_case(case.state, CaseState.CONCLUDED),
+        "close_reasons": sorted(close_reasons(case.state)),
+        "may_offer_survey_to": sorted(
+            p.side for p in participations
+            if may_offer_after_withdrawal(p.state, survey_state_of(p))
+        ),
+        "outcome": outcome_wire(outcome) if outcome is not None else None,
+        "closure": {
+            "reason": closure.reason,
+            "withdrawn_side": closure.withdrawn_side or None,
+            "stage": closure.stage,
+            "note": closure.note,
+            "closed_at": closure.closed_at.isoformat(),
+        } if closure is not None else None,
+    }
+
+
 def case_summary(user: User, case_id: Any) -> dict[str, Any]:
     """What a member of the case may know about it. Participants never see the other
     person's account: only that there is one, whether it is communicating, and the keys to
@@ -142,6 +201,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
         summary["may_safety_pause"] = view.may_safety_pause
         summary["may_resume_safety_pause"] = view.may_resume_safety_pause
         summary["may_send_note_to"] = list(view.may_send_note_to)
+        summary.update(ending_for_facilitators(case, participations))
         summary["participants"] = [
             {
                 "side": p.side,
@@ -171,6 +231,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
         summary["may_withdraw"] = own.may_withdraw
         summary["may_write_to_other_party"] = own.may_write_to_other_party
         summary["may_write_to_facilitators"] = own.may_write_to_facilitators
+        summary["may_answer_survey"] = may_answer_survey(survey_state_of(mine))
         summary["may_revise"] = (
             [str(pk) for pk in hooks.revisable(case, user)]
             if own.may_write_to_other_party

@@ -23,6 +23,7 @@ from relay.errors import InvalidRequest
 from relay.moderation import operations as moderation
 from relay.operations.catch_up import events_after
 from relay.recovery import operations as recovery
+from relay.statistics import operations as statistics
 from relay.surface import Caller, Input, Operation, Route
 
 
@@ -53,7 +54,12 @@ def merged(*tables: Mapping[str, Operation]) -> dict[str, Operation]:
 
 
 OPERATIONS: dict[str, Operation] = merged(
-    moderation.OPERATIONS, cases.OPERATIONS, accounts.OPERATIONS, recovery.OPERATIONS, OWN
+    moderation.OPERATIONS,
+    cases.OPERATIONS,
+    accounts.OPERATIONS,
+    recovery.OPERATIONS,
+    statistics.OPERATIONS,
+    OWN,
 )
 
 

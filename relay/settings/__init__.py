@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "relay.cases",
     "relay.delivery",
     "relay.moderation",
+    "relay.outcomes",
     "relay.pages",
 ]
 

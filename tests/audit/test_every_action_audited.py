@@ -21,11 +21,17 @@ from relay.accounts.actions import enrolment, keys, password, second_factor, sus
 from relay.accounts.models import Role
 from relay.audit.models import AuditEvent
 from relay.cases import actions as case_actions
-from relay.cases import participants
+from relay.cases import participants, survey
 from relay.moderation import actions as moderation
 from relay.recovery import actions as recovery
 from relay_client.crypto import KeyPair
 from tests.accounts.conftest import make_invited_case
+from tests.cases.endings import (
+    AGREEMENT_OUTCOME,
+    case_with_follow_up_due,
+    concluded_case,
+    outcome_note,
+)
 from tests.envelopes import parsed, seal_from
 from tests.factories import make_case, make_person, password_keys
 from tests.moderation.helpers import forward_envelope, submit
@@ -35,6 +41,7 @@ STRICT_MODULES: tuple[ModuleType, ...] = (
     moderation,
     case_actions,
     participants,
+    survey,
     enrolment,
     keys,
     password,
@@ -241,12 +248,42 @@ def scenario_start() -> Callable[[], Any]:
 
 def scenario_conclude() -> Callable[[], Any]:
     sc = make_case()
-    return lambda: case_actions.conclude_case(actor=sc.facilitator.user, case_id=sc.case.pk)
+    note = parsed(outcome_note(sc, "We agreed on a letter."))
+    return lambda: case_actions.conclude_case(
+        actor=sc.facilitator.user, case_id=sc.case.pk, outcome=AGREEMENT_OUTCOME, note=note
+    )
 
 
 def scenario_close() -> Callable[[], Any]:
     sc = make_case()
-    return lambda: case_actions.close_case(actor=sc.manager.user, case_id=sc.case.pk)
+    return lambda: case_actions.close_case(
+        actor=sc.facilitator.user, case_id=sc.case.pk, reason="withdrew", withdrawn_side="harmed"
+    )
+
+
+def scenario_follow_up() -> Callable[[], Any]:
+    sc, item = case_with_follow_up_due()
+    return lambda: case_actions.record_follow_up(actor=sc.facilitator.user, item_id=item, met=True)
+
+
+def scenario_answer_survey() -> Callable[[], Any]:
+    sc = concluded_case()
+    return lambda: survey.answer_survey(
+        actor=sc.harmed.user, case_id=sc.case.pk, answers={"felt_safe": "yes"}
+    )
+
+
+def scenario_decline_survey() -> Callable[[], Any]:
+    sc = concluded_case()
+    return lambda: survey.decline_survey(actor=sc.responsible.user, case_id=sc.case.pk)
+
+
+def scenario_offer_survey() -> Callable[[], Any]:
+    sc = make_case()
+    case_actions.withdraw(actor=sc.harmed.user, case_id=sc.case.pk)
+    return lambda: survey.offer_survey(
+        actor=sc.facilitator.user, case_id=sc.case.pk, side="harmed"
+    )
 
 
 def scenario_create_account() -> Callable[[], Any]:
@@ -394,6 +431,10 @@ SCENARIOS: dict[str, Callable[[], Callable[[], Any]]] = {
     "cases.start_communication": scenario_start,
     "cases.conclude_case": scenario_conclude,
     "cases.close_case": scenario_close,
+    "cases.record_follow_up": scenario_follow_up,
+    "cases.answer_survey": scenario_answer_survey,
+    "cases.decline_survey": scenario_decline_survey,
+    "cases.offer_survey": scenario_offer_survey,
     "accounts.create_account": scenario_create_account,
     "accounts.register_key": scenario_register_key,
     "cases.verify_key": scenario_verify_key,

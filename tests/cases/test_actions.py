@@ -18,7 +18,7 @@ from relay.cases.models import Case, CaseState, Participation, ParticipationStat
 from relay.cases.states import SAFETY_PAUSE_TRANSITIONS, check_safety_pause_transition
 from relay.delivery.models import Event, EventType
 from relay.errors import IllegalTransition, InvalidRequest
-from tests.factories import ShuttleCase, make_case, make_person
+from tests.factories import SIMPLE_OUTCOME, ShuttleCase, make_case, make_person
 from tests.moderation.helpers import counts, submit
 
 pytestmark = pytest.mark.django_db
@@ -106,15 +106,23 @@ def test_an_illegal_case_transition_is_refused_and_changes_nothing(action: str) 
     f = sc.facilitator.user
     if action == "begin_assessment":
         case_actions.begin_assessment(actor=f, case_id=sc.case.pk)  # assessing already
-    refused(sc, lambda: getattr(case_actions, action)(actor=f, case_id=sc.case.pk))
+    extra: dict[str, Any] = {"outcome": SIMPLE_OUTCOME} if action == "conclude_case" else {}
+    refused(sc, lambda: getattr(case_actions, action)(actor=f, case_id=sc.case.pk, **extra))
 
 
 def test_a_closed_case_moves_nowhere() -> None:
     sc = make_case()
-    case_actions.close_case(actor=sc.manager.user, case_id=sc.case.pk)
+    case_actions.close_case(actor=sc.manager.user, case_id=sc.case.pk, reason="unsuitable")
     f = sc.facilitator.user
-    refused(sc, lambda: case_actions.conclude_case(actor=f, case_id=sc.case.pk))
-    refused(sc, lambda: case_actions.close_case(actor=sc.manager.user, case_id=sc.case.pk))
+    refused(
+        sc, lambda: case_actions.conclude_case(actor=f, case_id=sc.case.pk, outcome=SIMPLE_OUTCOME)
+    )
+    refused(
+        sc,
+        lambda: case_actions.close_case(
+            actor=sc.manager.user, case_id=sc.case.pk, reason="unsuitable"
+        ),
+    )
     refused(sc, lambda: case_actions.pause(actor=f, case_id=sc.case.pk))
     refused(sc, lambda: case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk))
 
