@@ -31,6 +31,7 @@ from relay.moderation.models import Message
 from relay.operations import OPERATIONS
 from relay_client import crypto
 from relay_client.crypto import KeyPair
+from tests.cases.endings import case_with_follow_up_due, concluded_case
 from tests.envelopes import seal_from
 from tests.factories import Person, ShuttleCase, make_case, make_person, password_keys
 from tests.moderation.helpers import (
@@ -52,56 +53,73 @@ ROLES = (
     "hub_manager",
     "anonymous",
     "staff_without_second_factor",
+    "commissioner",
 )
 
 A = ALLOWED
 #                 participant other_party facilitator other_fac manager anonymous no_2fa
 EXPECTED: dict[str, tuple[Any, ...]] = {
-    "send":       (A,   A,   A,   404, 404, 401, 403),
-    "forward":    (404, 404, A,   404, 404, 401, 403),
-    "return":     (404, 404, A,   404, 404, 401, 403),
-    "reject":     (404, 404, A,   404, 404, 401, 403),
-    "retract":    (A,   404, 404, 404, 404, 401, 403),
-    "message":    (A,   404, A,   404, 404, 401, 403),
-    "cases":      (A,   A,   A,   A,   A,   401, 403),
-    "case":       (A,   A,   A,   404, 404, 401, 403),
-    "queue":      (404, 404, A,   404, 404, 401, 403),
-    "pause":      (A,   A,   A,   404, 404, 401, 403),
+    "send":       (A,   A,   A,   404, 404, 401, 403, 404),
+    "forward":    (404, 404, A,   404, 404, 401, 403, 404),
+    "return":     (404, 404, A,   404, 404, 401, 403, 404),
+    "reject":     (404, 404, A,   404, 404, 401, 403, 404),
+    "retract":    (A,   404, 404, 404, 404, 401, 403, 404),
+    "message":    (A,   404, A,   404, 404, 401, 403, 404),
+    "cases":      (A,   A,   A,   A,   A,   401, 403, A),
+    "case":       (A,   A,   A,   404, 404, 401, 403, 404),
+    "queue":      (404, 404, A,   404, 404, 401, 403, 404),
+    "pause":      (A,   A,   A,   404, 404, 401, 403, 404),
     # The case is paused by the participant and, for safety, by a facilitator: the other
     # party has nothing of theirs to resume.
-    "resume":     (A,   409, A,   404, 404, 401, 403),
-    "withdraw":   (A,   A,   404, 404, 404, 401, 403),
-    "events":     (A,   A,   A,   A,   A,   401, 403),
-    "verify_key": (404, 404, A,   404, 404, 401, 403),
+    "resume":     (A,   409, A,   404, 404, 401, 403, 404),
+    "withdraw":   (A,   A,   404, 404, 404, 401, 403, 404),
+    "events":     (A,   A,   A,   A,   A,   401, 403, A),
+    "verify_key": (404, 404, A,   404, 404, 401, 403, 404),
     # A participant's enrolment, reset and recovery: facilitators of the case only.
-    "invite_participant":  (404, 404, A,   404, 404, 401, 403),
-    "reset_participant":   (404, 404, A,   404, 404, 401, 403),
-    "history_to_rewrap":   (404, 404, A,   404, 404, 401, 403),
-    "rewrap":              (404, 404, A,   404, 404, 401, 403),
+    "invite_participant":  (404, 404, A,   404, 404, 401, 403, 404),
+    "reset_participant":   (404, 404, A,   404, 404, 401, 403, 404),
+    "history_to_rewrap":   (404, 404, A,   404, 404, 401, 403, 404),
+    "rewrap":              (404, 404, A,   404, 404, 401, 403, 404),
     # Staff accounts: the hub manager only.
-    "invite_staff":        (404, 404, 404, 404, A,   401, 403),
-    "suspend":             (404, 404, 404, 404, A,   401, 403),
-    "reinstate":           (404, 404, 404, 404, A,   401, 403),
-    "reset_staff":         (404, 404, 404, 404, A,   401, 403),
+    "invite_staff":        (404, 404, 404, 404, A,   401, 403, 404),
+    "suspend":             (404, 404, 404, 404, A,   401, 403, 404),
+    "reinstate":           (404, 404, 404, 404, A,   401, 403, 404),
+    "reset_staff":         (404, 404, 404, 404, A,   401, 403, 404),
     # With a code: whoever holds it, signed in or not (enrolling signs the holder in).
-    "enrol_check":         (A,   A,   A,   A,   A,   A,   A),
-    "enrol":               (A,   A,   A,   A,   A,   A,   A),
+    "enrol_check":         (A,   A,   A,   A,   A,   A,   A, A),
+    "enrol":               (A,   A,   A,   A,   A,   A,   A, A),
     # The caller's own account. The second factor is set up and passed before it is
     # needed, so those answer a staff member without it; participants have none to pass.
-    "me":                  (A,   A,   A,   A,   A,   401, A),
-    "keys":                (A,   A,   A,   A,   A,   401, 403),
-    "wrapped_key":         (A,   A,   A,   A,   A,   401, 403),
-    "recovery_wrap":       (A,   A,   A,   A,   A,   401, 403),
-    "store_recovery_wrap": (A,   A,   A,   A,   A,   401, 403),
-    "password":            (A,   A,   A,   A,   A,   401, 403),
-    "otp_setup":           (A,   A,   A,   A,   A,   401, 400),
-    "otp_confirm":         (A,   A,   A,   A,   A,   401, 400),
-    "otp_verify":          (400, 400, A,   A,   A,   401, A),
+    "me":                  (A,   A,   A,   A,   A,   401, A, A),
+    "keys":                (A,   A,   A,   A,   A,   401, 403, A),
+    "wrapped_key":         (A,   A,   A,   A,   A,   401, 403, A),
+    "recovery_wrap":       (A,   A,   A,   A,   A,   401, 403, A),
+    "store_recovery_wrap": (A,   A,   A,   A,   A,   401, 403, A),
+    "password":            (A,   A,   A,   A,   A,   401, 403, A),
+    "otp_setup":           (A,   A,   A,   A,   A,   401, 400, A),
+    "otp_confirm":         (A,   A,   A,   A,   A,   401, 400, A),
+    "otp_verify":          (400, 400, A,   A,   A,   401, A, A),
     # Before there is a session: anyone.
-    "csrf":                (A,   A,   A,   A,   A,   A,   A),
-    "salt":                (A,   A,   A,   A,   A,   A,   A),
-    "sign_in":             (A,   A,   A,   A,   A,   A,   A),
-    "sign_out":            (A,   A,   A,   A,   A,   A,   A),
+    "csrf":                (A,   A,   A,   A,   A,   A,   A, A),
+    "salt":                (A,   A,   A,   A,   A,   A,   A, A),
+    "sign_in":             (A,   A,   A,   A,   A,   A,   A, A),
+    "sign_out":            (A,   A,   A,   A,   A,   A,   A, A),
+    # Ending a case: its facilitators conclude; they or a hub manager close.
+    "conclude":            (404, 404, A,   404, 404, 401, 403, 404),
+    "close":               (404, 404, A,   404, A,   401, 403, 404),
+    # Follow-ups: a facilitator's own cases, or the hub manager's list of all.
+    "follow_ups":          (404, 404, A,   A,   A,   401, 403, 404),
+    "record_follow_up":    (404, 404, A,   404, 404, 401, 403, 404),
+    # The survey: the participant it is offered to; a facilitator offers it after a
+    # withdrawal.
+    "survey":              (A,   A,   404, 404, 404, 401, 403, 404),
+    "answer_survey":       (A,   A,   404, 404, 404, 401, 403, 404),
+    "decline_survey":      (A,   A,   404, 404, 404, 401, 403, 404),
+    "offer_survey":        (404, 404, A,   404, 404, 401, 403, 404),
+    # Aggregate figures only: the commissioner and the hub manager. Comments: the hub
+    # managers they are sealed to.
+    "statistics":          (404, 404, 404, 404, A,   401, 403, A),
+    "survey_comments":     (404, 404, 404, 404, A,   401, 403, 404),
 }  # fmt: skip
 
 TABLE = {(op, role): EXPECTED[op][i] for op in EXPECTED for i, role in enumerate(ROLES)}
@@ -114,6 +132,7 @@ class World:
     sc: ShuttleCase
     other_facilitator: Person
     pending: Message | None
+    commissioner: Person | None = None
     # What some operations need besides the case: a staff member for the manager's
     # operations, an enrolment code, a participant's new key, an authenticator being set up.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -127,6 +146,7 @@ class World:
             "hub_manager": self.sc.manager,
             "anonymous": None,
             "staff_without_second_factor": self.sc.facilitator,
+            "commissioner": self.commissioner,
         }[role]
 
 
@@ -154,8 +174,18 @@ def case_with_a_newcomer() -> ShuttleCase:
     return ShuttleCase(case, manager, facilitator, harmed, responsible)
 
 
+ENDED = {"record_follow_up", "survey", "answer_survey", "decline_survey"}
+
+
 def build_world(op: str, role: str) -> World:
-    sc = case_with_a_newcomer() if op == "invite_participant" else make_case()
+    if op == "invite_participant":
+        sc = case_with_a_newcomer()
+    elif op == "record_follow_up":
+        sc, item = case_with_follow_up_due()
+    elif op in ENDED:
+        sc = concluded_case()
+    else:
+        sc = make_case()
     # A facilitator with a case of their own, not this one.
     other = make_person(Role.FACILITATOR)
     elsewhere = case_actions.create_case(
@@ -164,8 +194,12 @@ def build_world(op: str, role: str) -> World:
     case_actions.assign_facilitator(
         actor=sc.manager.user, case_id=elsewhere.pk, facilitator=other.user
     )
-    pending = submit(sc, sc.harmed) if op != "invite_participant" else None
-    world = World(sc, other, pending)
+    pending = submit(sc, sc.harmed) if op != "invite_participant" and op not in ENDED else None
+    world = World(sc, other, pending, make_person(Role.COMMISSIONER))
+    if op == "record_follow_up":
+        world.extra["item"] = str(item)
+    if op == "offer_survey":
+        case_actions.withdraw(actor=sc.harmed.user, case_id=sc.case.pk)
     if op == "resume":
         case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)
         case_actions.pause(actor=sc.facilitator.user, case_id=sc.case.pk)
@@ -215,6 +249,21 @@ def fields_for(op: str, world: World, role: str) -> dict[str, Any]:
     person = world.person(role) or sc.facilitator
     if op == "invite_participant":
         return {"case_id": sc.id, "side": "responsible"}
+    ending = {
+        "conclude": {"case_id": sc.id, "questions_answered": True,
+                     "delivery_modes": ["shuttle_messages"]},
+        "close": {"case_id": sc.id, "reason": "withdrew", "withdrawn_side": "responsible"},
+        "record_follow_up": {"item_id": world.extra.get("item"), "met": True},
+        "survey": {"case_id": sc.id},
+        "answer_survey": {"case_id": sc.id, "answers": {"felt_heard": "partly"}},
+        "decline_survey": {"case_id": sc.id},
+        "offer_survey": {"case_id": sc.id, "side": "harmed"},
+        "follow_ups": {},
+        "statistics": {},
+        "survey_comments": {},
+    }
+    if op in ending:
+        return ending[op]
     assert pending is not None
     staff = person.user.role != Role.PARTICIPANT
     if op == "send":
@@ -316,8 +365,14 @@ def check_allowed_effect(op: str, before: dict[str, int]) -> None:
         assert after == before
 
 
-def check_no_leak(world: World, role: str, result: Any) -> None:
-    if role in ("other_facilitator", "hub_manager"):
+# Operations in which a hub manager acts on the case itself, as its administrator.
+MANAGED = {"close"}
+
+
+def check_no_leak(world: World, role: str, result: Any, op: str = "") -> None:
+    if role == "hub_manager" and op in MANAGED:
+        return
+    if role in ("other_facilitator", "hub_manager", "commissioner"):
         assert world.sc.id not in json.dumps(result), f"{role} was told about a case not theirs"
 
 
@@ -348,7 +403,7 @@ def gaps(routes: set[str], frame_types: set[str], expected: dict[str, Any]) -> s
 
 def test_the_table_covers_every_endpoint_and_operation() -> None:
     routes = api_routes(get_resolver().url_patterns)
-    assert len(routes) >= len(HTTP_ROUTES) - 2  # two paths answer two methods each
+    assert len(routes) >= len(HTTP_ROUTES) - 3  # three paths answer two methods each
     assert gaps(routes, set(RelayConsumer.FRAME_TYPES), EXPECTED) == set()
     assert set(EXPECTED) == set(OPERATIONS)
 
@@ -378,7 +433,7 @@ def test_http(op: str, role: str) -> None:
     expected = TABLE[op, role]
     if expected == ALLOWED:
         assert status in (200, 201), body
-        check_no_leak(world, role, body)
+        check_no_leak(world, role, body, op)
         check_allowed_effect(op, before)
         return
     assert status == expected, body
@@ -408,7 +463,7 @@ def test_websocket(op: str, role: str) -> None:
         frame = socket.request(op, **fields_for(op, world, role))
         if expected == ALLOWED:
             assert frame["type"] == "reply", frame
-            check_no_leak(world, role, frame)
+            check_no_leak(world, role, frame, op)
             check_allowed_effect(op, before)
             return
         assert frame["type"] == "error" and frame["code"] == WS_CODES[expected], frame
