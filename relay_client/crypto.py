@@ -17,7 +17,7 @@ from typing import Any
 
 import nacl.bindings as sodium
 import nacl.exceptions
-from nacl.public import Box, PrivateKey, PublicKey
+from nacl.public import Box, PrivateKey, PublicKey, SealedBox
 
 PROTOCOL_VERSION = 1
 SALT_BYTES = 16
@@ -255,6 +255,51 @@ def seal(
             }
         )
     return {"header": header, "nonce": b64(nonce), "ciphertext": b64(ciphertext), "keys": keys}
+
+
+SEALED_COMMENT_KIND = "survey_comment"
+
+
+def _comment_header(key_ids: list[str]) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "kind": SEALED_COMMENT_KIND, "recipient_key_ids": key_ids}
+
+
+def seal_comment(
+    *, recipients: list[Recipient], payload: dict[str, Any],
+    content_key: bytes | None = None, nonce: bytes | None = None,
+) -> dict[str, Any]:
+    """An anonymous sealed comment (docs/protocol.md, "Sealed comments"): ``payload``
+    encrypted under a fresh content key, bound to the recipient key ids, and the content
+    key sealed to each recipient with ``crypto_box_seal``, so nothing names its writer."""
+    by_id = {r.key_id: r for r in recipients}
+    ids = sorted(by_id)
+    content_key = content_key if content_key is not None else os.urandom(32)
+    nonce = nonce if nonce is not None else os.urandom(24)
+    ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        pad(canonical_json(payload)), canonical_json(_comment_header(ids)), nonce, content_key
+    )
+    keys = [
+        {"key_id": key_id, "box": b64(SealedBox(PublicKey(by_id[key_id].public_key)).encrypt(
+            content_key))}
+        for key_id in ids
+    ]
+    return {"v": PROTOCOL_VERSION, "kind": SEALED_COMMENT_KIND, "nonce": b64(nonce),
+            "ciphertext": b64(ciphertext), "keys": keys}
+
+
+def open_comment(sealed: dict[str, Any], *, me: KeyPair) -> dict[str, Any]:
+    """Open a sealed comment addressed to ``me``; ``EnvelopeOpenError`` otherwise."""
+    try:
+        mine = next(k for k in sealed["keys"] if k["key_id"] == me.key_id)
+        content_key = SealedBox(PrivateKey(me.secret)).decrypt(unb64(mine["box"]))
+        ids = [k["key_id"] for k in sealed["keys"]]
+        padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            unb64(sealed["ciphertext"]), canonical_json(_comment_header(ids)),
+            unb64(sealed["nonce"]), content_key,
+        )
+        return dict(json.loads(unpad(padded)))
+    except Exception as exc:  # noqa: BLE001 — every failure is the same refusal
+        raise EnvelopeOpenError(NOT_OPENED) from exc
 
 
 def rewrapped_by(envelope: dict[str, Any], me: KeyPair) -> str | None:

@@ -131,7 +131,7 @@ class Figure:
 
     @property
     def column_labels(self) -> list[str]:
-        return [*(self.columns or ["Number"]), "Total"] if self.columns else ["Number"]
+        return [*self.columns, "Total"] if self.columns else ["Number"]
 
     def lines(self) -> list[tuple[str, list[str]]]:
         """Each row's label and its figures as words, the totals last, as the table shows

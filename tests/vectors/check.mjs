@@ -157,7 +157,18 @@ if (mode === "verify") {
   process.stdout.write(JSON.stringify(sealForPython()));
 } else if (mode === "rewrapped") {
   process.stdout.write(JSON.stringify(openRewrapped()));
+} else if (mode === "comment") {
+  // Open the comment Python sealed to the reader, and seal one back for Python to open.
+  const me = crypto.keyPairFromSecret(crypto.unb64(vectors.reader_secret));
+  const opened = crypto.openComment(vectors.sealed, me);
+  const other = crypto.generateKeyPair();
+  assert.throws(() => crypto.openComment(vectors.sealed, other), crypto.EnvelopeOpenError);
+  const back = crypto.sealComment({
+    recipients: [{ keyId: me.keyId, publicKey: me.public }],
+    payload: { body: `${opened.body} (and back)` },
+  });
+  process.stdout.write(JSON.stringify({ opened: opened.body, sealed: back }));
 } else {
-  process.stderr.write("usage: node check.mjs verify|seal|rewrapped FILE\n");
+  process.stderr.write("usage: node check.mjs verify|seal|rewrapped|comment FILE\n");
   process.exit(2);
 }

@@ -130,3 +130,26 @@ def test_python_refuses_what_the_browser_module_refuses() -> None:
     params = crypto.KdfParams(crypto.unb64(password["salt"]), 1, 8 * 1024 * 1024)
     with pytest.raises(crypto.WeakKdfParameters):
         crypto.derive_password_keys(password["password"], params)
+
+
+def test_sealed_comments_open_on_the_other_side(tmp_path: Path) -> None:
+    """A survey comment sealed by one side to a hub manager's key opens on the other, and
+    the server's structure check accepts both; nobody else's key opens it."""
+    from relay.envelopes import parse_sealed_comment
+
+    reader = KeyPair.generate()
+    sealed = crypto.seal_comment(
+        recipients=[crypto.Recipient(reader.key_id, reader.public)], payload={"body": "Thank you"}
+    )
+    parse_sealed_comment(sealed, max_ciphertext=1 << 16)
+    case = tmp_path / "comment.json"
+    case.write_text(
+        json.dumps({"sealed": sealed, "reader_secret": crypto.b64(reader.secret)}),
+        encoding="utf-8",
+    )
+    result = node("comment", case)
+    assert result["opened"] == "Thank you"
+    parse_sealed_comment(result["sealed"], max_ciphertext=1 << 16)
+    assert crypto.open_comment(result["sealed"], me=reader) == {"body": "Thank you (and back)"}
+    with pytest.raises(crypto.EnvelopeOpenError):
+        crypto.open_comment(result["sealed"], me=KeyPair.generate())

@@ -260,6 +260,55 @@ export function seal({
   return { header, nonce: b64(n), ciphertext: b64(ciphertext), keys };
 }
 
+// --- sealed comments (docs/protocol.md, "Sealed comments") ----------------------------------
+// Anonymous: the content key is sealed to each recipient with crypto_box_seal, so nothing
+// in the comment names its writer. A participant's survey comment to the hub managers.
+
+const COMMENT_KIND = "survey_comment";
+
+function commentHeader(ids) {
+  return { v: PROTOCOL_VERSION, kind: COMMENT_KIND, recipient_key_ids: ids };
+}
+
+export function sealComment({ recipients, payload }) {
+  const byId = new Map(recipients.map((r) => [r.keyId, r]));
+  const ids = [...byId.keys()].sort();
+  const key = sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
+  const n = sodium.randombytes_buf(24);
+  const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+    pad(canonicalJson(payload)),
+    canonicalJson(commentHeader(ids)),
+    null,
+    n,
+    key,
+  );
+  const keys = ids.map((keyId) => ({
+    key_id: keyId,
+    box: b64(sodium.crypto_box_seal(key, byId.get(keyId).publicKey)),
+  }));
+  return { v: PROTOCOL_VERSION, kind: COMMENT_KIND, nonce: b64(n), ciphertext: b64(ciphertext), keys };
+}
+
+// Open a sealed comment addressed to `me` ({ public, secret, keyId? }).
+export function openComment(sealed, me) {
+  const myId = me.keyId ?? keyIdFor(me.public);
+  try {
+    const mine = sealed.keys.find((k) => k.key_id === myId);
+    const key = sodium.crypto_box_seal_open(unb64(mine.box), me.public, me.secret);
+    const ids = sealed.keys.map((k) => k.key_id);
+    const padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      unb64(sealed.ciphertext),
+      canonicalJson(commentHeader(ids)),
+      unb64(sealed.nonce),
+      key,
+    );
+    return JSON.parse(sodium.to_string(unpad(padded)));
+  } catch {
+    throw new EnvelopeOpenError("The comment did not open: it was altered or is not for you.");
+  }
+}
+
 // The key id that re-encrypted this envelope's content key for `me` after an account
 // recovery, or null when it is boxed from the sender's key as usual.
 export function rewrappedBy(envelope, me) {
