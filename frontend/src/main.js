@@ -7,6 +7,9 @@ import { enrolPage } from "./pages/enrol.js";
 import { conversationPage } from "./pages/conversation.js";
 import { casesPage } from "./pages/cases.js";
 import { casePage } from "./pages/case.js";
+import { surveyPage } from "./pages/survey.js";
+import { commentsPage } from "./pages/comments.js";
+import { installSignOut } from "./session.js";
 
 const PAGES = {
   signin: signinPage,
@@ -14,6 +17,10 @@ const PAGES = {
   conversation: conversationPage,
   cases: casesPage,
   case: casePage,
+  survey: surveyPage,
+  comments: commentsPage,
+  // Drawn on the server: the script only signs out.
+  statistics: async () => installSignOut(),
 };
 
 // Links between Relay pages replace the current page in the history (see ui.go).

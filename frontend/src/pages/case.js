@@ -18,6 +18,7 @@ import { installSignOut, signedInDevice } from "../session.js";
 import { followEvents } from "../socket.js";
 import { oneAtATime } from "../oneatatime.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
+import { installEnding } from "./ending.js";
 
 export async function casePage() {
   const device = await signedInDevice();
@@ -42,7 +43,12 @@ export async function casePage() {
   // The newest wire the state holds for a message (its state may have moved on).
   const wireOf = (id) => state.messages.get(id)?.wire || record.get(id)?.wire;
 
+  const renderEnding = installEnding({
+    caseId, device, getState: () => state, getKeys: () => keys, refresh: () => rereadCase(),
+  });
+
   function renderAll() {
+    renderEnding();
     renderParticipants();
     renderState();
     renderQueue();

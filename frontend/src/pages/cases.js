@@ -4,6 +4,7 @@ import { get } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { $, el } from "../ui.js";
 import { caseStateWords } from "../casestate.js";
+import { AGREEMENT_KINDS } from "./ending.js";
 
 export async function casesPage() {
   if (!(await signedInDevice())) return;
@@ -23,4 +24,12 @@ export async function casesPage() {
     }),
   );
   $("case-list").replaceChildren(...items);
+  const { follow_ups: due } = await get("/api/follow-ups");
+  $("follow-ups").hidden = due.length === 0;
+  $("follow-up-list").replaceChildren(...due.map((item) => el(
+    "li",
+    { class: "case-item" },
+    el("a", { href: `/cases/${item.case_id}` }, `Case ${item.reference}`),
+    el("p", {}, `${AGREEMENT_KINDS[item.kind]}: follow up on ${item.follow_up_on}`),
+  )));
 }

@@ -62,6 +62,9 @@ export async function conversationPage() {
 
   function render() {
     const view = conversationView(state);
+    // The server says whether a survey waits for this person (may_answer_survey).
+    $("survey-invite").hidden = !state.summary.may_answer_survey;
+    $("survey-link").href = `/cases/${caseId}/survey`;
     if (view.ended) {
       $("conversation").hidden = true;
       $("ended").hidden = false;

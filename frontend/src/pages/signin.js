@@ -7,7 +7,9 @@ import { signIn, unlock } from "../session.js";
 import { $, busy, go, loading, nextStep, showError } from "../ui.js";
 
 function homeFor(me) {
-  return me.role === "participant" ? "/conversation" : "/cases";
+  if (me.role === "participant") return "/conversation";
+  if (me.role === "commissioner" || me.role === "hub_manager") return "/statistics";
+  return "/cases";
 }
 
 export async function signinPage() {

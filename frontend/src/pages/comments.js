@@ -1,0 +1,24 @@
+// Survey comments for a hub manager: each sealed to the hub managers' keys, opened here.
+// They carry the month only: nothing says who wrote them or in which case.
+
+import * as crypto from "../crypto/index.js";
+import { get } from "../api.js";
+import { installSignOut, signedInDevice } from "../session.js";
+import { $, el } from "../ui.js";
+
+export async function commentsPage() {
+  const device = await signedInDevice();
+  if (!device) return;
+  installSignOut();
+  const { comments } = await get("/api/survey-comments");
+  $("comments-empty").hidden = comments.length > 0;
+  $("comment-list").replaceChildren(...comments.map((item) => {
+    let text;
+    try {
+      text = crypto.openComment(item.comment, device.keyPair).body;
+    } catch (error) {
+      text = `(This comment could not be opened: ${error.message})`;
+    }
+    return el("li", { class: "message" }, el("p", { class: "message-time" }, `Written in ${item.month}`), el("p", { class: "message-body" }, text));
+  }));
+}
