@@ -76,7 +76,7 @@ def sign_in(
     if token is not None:
         page.get_by_label("Code", exact=True).fill(token)
         page.get_by_role("button", name="Confirm").click()
-    page.wait_for_url(re.compile(r"/(conversation|cases)$"))
+    page.wait_for_url(re.compile(r"/(conversation|cases|statistics)$"))
 
 
 def both_parties_and_staff(
