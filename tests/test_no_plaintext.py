@@ -193,3 +193,96 @@ def _all_message_events(client):  # type: ignore[no-untyped-def]
     """Every message event in a client's stream, read again from the start over HTTP."""
     client.last_seq = 0
     return [e for e in client.catch_up() if e["type"] == "message"]
+
+
+@pytest.mark.live
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_outcome_notes_and_survey_comments_stay_sealed(
+    transactional_db: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A canary in an outcome note (sealed to the facilitators), a closing note and a survey
+    comment (sealed to the hub managers), sent with the Python client to a real Daphne: the
+    right people open it, and it is nowhere in the dump, the logs or Redis."""
+    from relay_client import crypto
+    from tests.factories import make_person
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("RELAY_LOG_LEVEL", "DEBUG")
+    canary = f"Canary{secrets.token_hex(12)}"
+    sc, other = make_case(), make_case()
+    manager = make_person(Role.HUB_MANAGER)
+    server = DaphneProcess().start()
+    monitor_path = ROOT / "var" / f"redis-monitor-{uuid.uuid4().hex}.log"
+    try:
+        with RedisMonitor(os.environ["REDIS_URL"], monitor_path) as monitor:
+            facilitator = client_for(server, sc.facilitator)
+            assert facilitator.keypair is not None
+            me = crypto.Recipient(facilitator.keypair.key_id, facilitator.keypair.public)
+
+            def note(case_id: str, text: str) -> dict:
+                return crypto.seal(
+                    sender=facilitator.keypair, sender_id=sc.facilitator.id, case_id=case_id,
+                    kind="outcome_note", recipients=[me], payload={"body": text},
+                )
+
+            facilitator.post(f"/api/cases/{sc.id}/conclude", {
+                "questions_answered": True, "delivery_modes": ["letters"],
+                "agreement": [{"kind": "reparation"}],
+                "note": note(sc.id, f"outcome {canary}"),
+            })
+            closing = client_for(server, other.facilitator)
+            assert closing.keypair is not None
+            closing.post(f"/api/cases/{other.id}/close", {
+                "reason": "withdrew", "withdrawn_side": "responsible",
+                "note": crypto.seal(
+                    sender=closing.keypair, sender_id=other.facilitator.id, case_id=other.id,
+                    kind="outcome_note",
+                    recipients=[crypto.Recipient(closing.keypair.key_id, closing.keypair.public)],
+                    payload={"body": f"closing {canary}"},
+                ),
+            })
+            harmed = client_for(server, sc.harmed)
+            form = harmed.get(f"/api/cases/{sc.id}/survey")
+            recipients = [
+                crypto.Recipient(r["key_id"], crypto.unb64(r["public_key"]))
+                for r in form["comment_recipients"]
+            ]
+            harmed.post(f"/api/cases/{sc.id}/survey", {
+                "answers": {"felt_safe": "yes"},
+                "comment": crypto.seal_comment(
+                    recipients=recipients, payload={"body": f"comment {canary}"}
+                ),
+            })
+            # The facilitators open the notes; the hub manager opens the comment.
+            summary = facilitator.get(f"/api/cases/{sc.id}")
+            opened = crypto.open_envelope(
+                summary["outcome"]["note"], me=facilitator.keypair,
+                sender_public_key=facilitator.keypair.public,
+            )
+            assert opened.payload["body"] == f"outcome {canary}"
+            hub = client_for(server, manager)
+            assert hub.keypair is not None
+            comments = hub.get("/api/survey-comments")["comments"]
+            assert [crypto.open_comment(c["comment"], me=hub.keypair) for c in comments] == [
+                {"body": f"comment {canary}"}
+            ]
+            statistics = hub.get("/api/statistics")
+            assert any(f["key"] == "survey_felt_safe" for f in statistics["figures"])
+            stored = [
+                summary["outcome"]["note"]["ciphertext"], comments[0]["comment"]["ciphertext"]
+            ]
+    finally:
+        server.stop()
+
+    database = dump_database().encode()
+    assert b"outcomes_surveyresponse" in database and b"outcomes_closure" in database
+    # The sealed note and comment are in the dump, so a dump without them cannot pass.
+    assert all(ciphertext.encode() in database for ciphertext in stored)
+    daphne_log = Path(server.log_path).read_bytes()
+    assert f"127.0.0.1:{server.port}".encode() in daphne_log
+    assert leaks(database, canary) == []
+    assert leaks(daphne_log, canary) == []
+    assert leaks(caplog.text.encode(), canary) == []
+    assert leaks(monitor.text().encode(), canary) == []
+    monitor_path.unlink()

@@ -73,7 +73,9 @@ def test_a_cross_table_withholds_a_rectangle() -> None:
 def test_the_attacker_finds_a_lone_withheld_figure() -> None:
     # The attacker is real: withholding only the 3 lets it be worked out from the total.
     grid = Grid.of_list([3, 10, 12])
-    naive = Protected(grid, {c: Reason.PRIMARY if c == (0, 0) else Reason.SHOWN for c in grid.cells()})
+    naive = Protected(
+        grid, {c: Reason.PRIMARY if c == (0, 0) else Reason.SHOWN for c in grid.cells()}
+    )
     assert derivable(naive) == [(0, 0)]
     # And two small figures whose total is shown as 2 are both 1.
     grid = Grid.of_list([1, 1])
