@@ -48,10 +48,13 @@ migrate: setup ## Create or update the database (SQLite in var/ unless DATABASE_
 seed: migrate ## Seed the demo hub (idempotent) and print its demo accounts
 	$(PY) manage.py seed_demo
 
-run: setup frontend seed ## Start Relay on http://127.0.0.1:8000 with the seeded demo case
-	@echo "==> Relay is starting on http://127.0.0.1:8000 (Ctrl-C stops it)"
-	@# No access log: it would keep participants' addresses (DESIGN §9).
-	$(PY) -m relay.serve -b 127.0.0.1 -p 8000
+run: setup frontend seed ## Start Relay on http://127.0.0.1:8000 with the seeded demo case, and its worker
+	@echo "==> Relay is starting on http://127.0.0.1:8000 with its background worker (Ctrl-C stops both)"
+	@# No access log: it would keep participants' addresses (DESIGN §9). The worker runs
+	@# reminders and other timed jobs (docs/worker.md); it stops when the server stops.
+	@$(PY) manage.py worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+		$(PY) -m relay.serve -b 127.0.0.1 -p 8000
 
 demo: setup ## Run the scripted exchange against a running Relay (SERVER=...)
 	$(PY) -m relay_client.demo --server $(SERVER)

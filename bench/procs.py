@@ -154,6 +154,8 @@ def relay_env(database_url: str, port: int) -> dict[str, str]:
         "RELAY_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",
         "RELAY_ALLOWED_HOSTS": "127.0.0.1",
         "RELAY_LOG_LEVEL": "WARNING",
+        # Database connections kept between calls, as in production (relay/settings).
+        "RELAY_DB_CONN_MAX_AGE": "60",
         # Sockets held through a long soak must not end for want of an HTTP request.
         "RELAY_IDLE_TIMEOUT": "86400",
     })

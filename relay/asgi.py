@@ -19,7 +19,13 @@ if settings.RELAY_SERVE_STATIC:
 from relay.limits import BodyLimit  # noqa: E402
 
 # Bodies over the limit get 413 JSON before Django reads them (relay.serve does it in Daphne).
-http_application = BodyLimit(django_asgi, limit=settings.RELAY_MAX_BODY_BYTES)
+limited_application = BodyLimit(django_asgi, limit=settings.RELAY_MAX_BODY_BYTES)
+
+from relay.monitoring.health import HealthEndpoints  # noqa: E402
+
+# /healthz and /readyz answer before Django's host check and HTTPS redirect, so a
+# container's health check can ask the process directly (docs/operations.md).
+http_application = HealthEndpoints(limited_application)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

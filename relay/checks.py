@@ -64,6 +64,36 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
                 id="relay.E007",
             )
         )
+    errors.extend(intake_settings())
+    return errors
+
+
+# --- the intake (relay.E010–E019; docs/intake.md) -------------------------------------------
+
+MIN_PROOF_BITS, MAX_PROOF_BITS = 12, 28
+
+
+def intake_settings() -> list[Error]:
+    """The self-referral page's abuse controls must be on: a proof of work a browser pays
+    in seconds, not none and not minutes, and a per-address limit."""
+    errors: list[Error] = []
+    bits = getattr(settings, "RELAY_REFERRAL_PROOF_BITS", None)
+    if not isinstance(bits, int) or not MIN_PROOF_BITS <= bits <= MAX_PROOF_BITS:
+        errors.append(
+            Error(
+                f"RELAY_REFERRAL_PROOF_BITS must be between {MIN_PROOF_BITS} and "
+                f"{MAX_PROOF_BITS}.",
+                id="relay.E010",
+            )
+        )
+    limits = getattr(settings, "RELAY_THROTTLE_LIMITS", {})
+    for scope, name in (
+        ("referral", "RELAY_REFERRALS_PER_ADDRESS"),
+        ("referral_status", "RELAY_REFERRAL_STATUS_ATTEMPTS_PER_ADDRESS"),
+    ):
+        per_address = limits.get(scope, (0, 0))[1]
+        if not isinstance(per_address, int) or per_address < 1:
+            errors.append(Error(f"{name} must be at least 1.", id="relay.E011"))
     return errors
 
 

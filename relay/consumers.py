@@ -27,6 +27,7 @@ from relay.delivery.groups import user_group
 from relay.delivery.selectors import latest_seq
 from relay.errors import AccessDenied, InvalidRequest, RelayError, SecondFactorRequired
 from relay.limits import loads_json, too_deep_message
+from relay.metrics import count_delivery
 from relay.operations.catch_up import events_after
 from relay.origins import websocket_origin_allowed
 from relay.sockets import Close, Registry, admission_close, mark_active, registry
@@ -244,6 +245,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
                 for event in batch:
                     await self._send({"type": "event", "event": event})
                     self.sent_seq = event["seq"]
+                    count_delivery(event)
 
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, separators=(",", ":")))

@@ -53,12 +53,39 @@ class Kind(StrEnum):
     # A facilitator's note on how a case ended, sealed to the case's facilitators only; it
     # is stored with the outcome or closure, never sent as a message.
     OUTCOME_NOTE = "outcome_note"
+    # Case work (docs/casework.md): a facilitator's assessment records, sealed to the case's
+    # facilitators only and stored with the record, never sent as messages.
+    SUITABILITY = "suitability"
+    RISK_ASSESSMENT = "risk_assessment"
+    CONTACT_ATTEMPT = "contact_attempt"
+    CASE_NOTE = "case_note"
+    APPROACH = "approach"
+    UNSUITABLE_REASON = "unsuitable_reason"
+    # To one participant and the facilitators: why the case cannot go on, in plain words,
+    # with the services chosen for them.
+    UNSUITABLE_NOTICE = "unsuitable_notice"
+    # A supporter's draft for their participant, to the facilitators (never forwarded).
+    SUPPORTER_DRAFT = "supporter_draft"
+    # A facilitator's details of a meeting (place, phone number, link, notes), sealed to the
+    # meeting's invitees and the case's facilitators; stored with the meeting.
+    MEETING_DETAILS = "meeting_details"
 
 
 FOR_OTHER_PARTY = frozenset(
     {Kind.QUESTION, Kind.ANSWER, Kind.STATEMENT, Kind.LETTER, Kind.APOLOGY}
 )
 PARTICIPANT_KINDS = FOR_OTHER_PARTY | {Kind.NOTE_TO_FACILITATOR}
+CASE_RECORD_KINDS = frozenset(
+    {
+        Kind.SUITABILITY,
+        Kind.RISK_ASSESSMENT,
+        Kind.CONTACT_ATTEMPT,
+        Kind.CASE_NOTE,
+        Kind.APPROACH,
+        Kind.UNSUITABLE_REASON,
+    }
+)
+SUPPORTER_KINDS = frozenset({Kind.SUPPORTER_DRAFT, Kind.NOTE_TO_FACILITATOR})
 DECISION_NOTE_KINDS = frozenset({Kind.RETURN_NOTE, Kind.REJECTION_REASON})
 
 KeyId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
@@ -205,12 +232,13 @@ class SealedKey(BaseModel):
 class SealedComment(BaseModel):
     """An anonymous sealed note (docs/protocol.md, "Sealed comments"): its content key is
     sealed to each recipient with ``crypto_box_seal``, so nothing in it names its writer.
-    A participant's survey comment to the hub managers is one."""
+    A participant's survey comment to the hub managers is one; a referral, sealed to the
+    hub's intake key, is another (kind ``referral``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     v: Literal[1]
-    kind: Literal["survey_comment"]
+    kind: Literal["survey_comment", "referral"]
     nonce: B64
     ciphertext: B64
     keys: list[SealedKey] = Field(min_length=1, max_length=MAX_RECIPIENTS)
@@ -232,10 +260,15 @@ class SealedComment(BaseModel):
         return [k.key_id for k in self.keys]
 
 
-def parse_sealed_comment(raw: Any, *, max_ciphertext: int) -> SealedComment:
-    """Validate a sealed comment's structure; raise ``EnvelopeRejected`` with a plain reason."""
+def parse_sealed_comment(
+    raw: Any, *, max_ciphertext: int, kind: str = "survey_comment"
+) -> SealedComment:
+    """Validate a sealed comment's structure and that it is of ``kind``; raise
+    ``EnvelopeRejected`` with a plain reason."""
     if not isinstance(raw, dict):
         raise EnvelopeRejected("The comment must be a sealed JSON object.")
+    if raw.get("kind") != kind:
+        raise EnvelopeRejected(f"The sealed content must be of kind {kind}.", code="bad_kind")
     ciphertext = raw.get("ciphertext")
     if isinstance(ciphertext, str) and len(ciphertext) > (max_ciphertext * 4) // 3 + 8:
         raise EnvelopeRejected("The comment is too large.", code="too_large")

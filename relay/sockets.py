@@ -34,6 +34,7 @@ from relay.accounts.access import require_usable
 from relay.accounts.middleware import LAST_SEEN_KEY, idle_deadline
 from relay.accounts.models import User
 from relay.errors import AccessDenied
+from relay.metrics import SOCKETS_ACCEPTED, SOCKETS_OPEN
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,8 @@ class Registry:
         ):
             return False
         self.sockets.add(socket)
+        SOCKETS_OPEN.inc()
+        SOCKETS_ACCEPTED.inc()
         self.per_session[socket.session_key] += 1
         self.per_user[socket.user_id] += 1
         if self.task is None or self.task.done():
@@ -119,6 +122,7 @@ class Registry:
         if socket not in self.sockets:
             return
         self.sockets.discard(socket)
+        SOCKETS_OPEN.dec()
         self.per_session[socket.session_key] -= 1
         if self.per_session[socket.session_key] <= 0:
             del self.per_session[socket.session_key]

@@ -80,6 +80,9 @@ class Route:
     csrf_exempt: bool = False
     # False: the body is not read (the path names everything the operation needs).
     body: bool = True
+    # The handler returns ``{"file": an open binary file, "size": its length}`` and the
+    # surface streams the file as application/octet-stream (HTTP only).
+    download: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,5 +103,7 @@ class Operation:
     def __post_init__(self) -> None:
         if self.session and self.socket:
             raise ValueError("An operation that changes the HTTP session is HTTP only.")
+        if self.http is not None and self.http.download and self.socket:
+            raise ValueError("A download is streamed over HTTP only.")
         if self.http is None and not self.socket:
             raise ValueError("An operation must be offered on some surface.")

@@ -6,3 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("relay.pages.urls")),
 ]
+
+handler404 = "relay.pages.errors.not_found"
+handler403 = "relay.pages.errors.forbidden"
+handler500 = "relay.pages.errors.server_error"

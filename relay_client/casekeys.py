@@ -141,6 +141,14 @@ def recipients(
     return [*sealed_to, target]
 
 
+def held_sides(keys: CaseKeys) -> set[str]:
+    """The sides whose participation the facilitators hold for a person with no device
+    (from a facilitator's case summary): sealed to the facilitators only."""
+    return {
+        str(p["side"]) for p in keys.summary.get("participants", []) if p.get("held")
+    }
+
+
 def author_of(header: dict[str, Any], trusted: dict[str, TrustedKey]) -> Author:
     """Who wrote a message: the owner of the key that wrote it (``sender_key_id``, looked up
     among the case's trusted keys; the box opens only with that key). The header's

@@ -38,6 +38,12 @@ from websockets.exceptions import ConnectionClosed
 
 from relay_client import crypto
 from relay_client.casekeys import UntrustedMessage, author_of
+from relay_client.casework_cli import (
+    CASE_COMMANDS,
+    PLAIN_COMMANDS,
+    CaseworkProblem,
+    add_casework_commands,
+)
 from relay_client.client import CLOSE_CODES, RelayApiError, RelayClient
 from relay_client.display import Narrator, case_line
 
@@ -147,6 +153,26 @@ def add_commands(sub: argparse._SubParsersAction[Any]) -> None:
     withdraw = command("withdraw", "leave a case for good (cannot be undone)")
     withdraw.add_argument("case")
     withdraw.add_argument("--yes", action="store_true", help="confirm without being asked")
+
+    command("intake-key", "hub managers: make the hub's intake key, or give it to all managers")
+    command("referrals", "hub managers: the referrals waiting, opened on this device")
+    accept = command("accept-referral", "hub managers: take a referral on as a new case")
+    accept.add_argument("reference")
+    accept.add_argument("offence_category", help="e.g. violence, domestic_abuse, other")
+    accept.add_argument("--complexity", default="standard", help="standard, complex, sensitive")
+    decline = command("decline-referral", "hub managers: decline a referral with signposting")
+    decline.add_argument("reference")
+    decline.add_argument("reason", help="e.g. outside_area, not_safe, other_service")
+    decline.add_argument(
+        "--signpost", action="append", default=[], metavar="SERVICE_KEY",
+        help="a service from the hub's list (repeat for more)",
+    )
+    assign = command("assign", "hub managers: assign a facilitator (by name) to a case")
+    assign.add_argument("case_id", help="the case id accept-referral printed")
+    assign.add_argument("facilitator")
+
+    # Case work (docs/casework.md): relay_client/casework_cli.py.
+    add_casework_commands(command)
 
     listen = command("listen", "print events as they arrive (WebSocket)")
     listen.add_argument(
@@ -403,7 +429,92 @@ def cmd_listen(client: RelayClient, args: argparse.Namespace, out: TextIO) -> No
             seen += 1
 
 
+# --- the intake (docs/intake.md) ------------------------------------------------------------
+
+
+def cmd_intake_key(client: RelayClient, args: argparse.Namespace, out: TextIO) -> None:
+    _need_key(client)
+    if client.hub()["intake_key"] is None:
+        intake = client.create_intake_key()
+        out.write(f"Made the hub's intake key {intake.key_id}; you and every manager hold it.\n")
+        return
+    shared = client.share_intake_key()
+    out.write(f"Gave the intake key to {shared} more key(s).\n" if shared else
+              "Everyone who should hold the intake key holds it (or you do not hold it).\n")
+
+
+def _waiting(client: RelayClient) -> list[dict[str, Any]]:
+    return list(client.referrals()["waiting"])
+
+
+def cmd_referrals(client: RelayClient, args: argparse.Namespace, out: TextIO) -> None:
+    _need_key(client)
+    waiting = _waiting(client)
+    if not waiting:
+        out.write("No referrals are waiting.\n")
+    for referral in waiting:
+        out.write(f"{referral['reference']}  {referral['source']}  {referral['side']}  "
+                  f"received {referral['received_at'][:16]}\n")
+        content = referral["content"]
+        if content is None:
+            out.write("  (not opened: you do not hold its intake key)\n")
+            continue
+        for name in ("what_happened", "when", "reported_to_police", "person_name",
+                     "person_contact", "support_needs"):
+            if content.get(name):
+                out.write(f"  {name.replace('_', ' ')}: {content[name]}\n")
+        for name, value in (content.get("contact") or {}).items():
+            if value:
+                out.write(f"  contact {name}: {value}\n")
+
+
+def _referral_id(client: RelayClient, reference: str) -> str:
+    wanted = reference.strip().upper()
+    for referral in client.get("/api/referrals")["waiting"]:
+        if referral["reference"] == wanted:
+            return str(referral["referral_id"])
+    raise UsageProblem(f"No referral {reference!r} is waiting.")
+
+
+def cmd_accept_referral(client: RelayClient, args: argparse.Namespace, out: TextIO) -> None:
+    done = client.accept_referral(
+        _referral_id(client, args.reference), offence_category=args.offence_category,
+        complexity=args.complexity,
+    )
+    out.write(
+        f"Case {done['case_reference']} created (case id {done['case_id']}). "
+        "Assign its facilitator next.\n"
+    )
+
+
+def cmd_decline_referral(client: RelayClient, args: argparse.Namespace, out: TextIO) -> None:
+    client.decline_referral(
+        _referral_id(client, args.reference), reason=args.reason, signposting=args.signpost
+    )
+    out.write(f"Referral {args.reference.upper()} declined.\n")
+
+
+def cmd_assign(client: RelayClient, args: argparse.Namespace, out: TextIO) -> None:
+    case_id = _as_uuid(args.case_id)
+    if case_id is None:
+        raise UsageProblem("Give the case id that accept-referral printed.")
+    chosen = [
+        f for f in client.facilitators()
+        if args.facilitator.lower() in (f["display_name"].lower(), f["user_id"])
+    ]
+    if len(chosen) != 1:
+        raise UsageProblem(f"No one facilitator is called {args.facilitator!r}.")
+    done = client.assign_facilitator(case_id, chosen[0]["user_id"])
+    names = " and ".join(f["display_name"] for f in done["facilitators"])
+    out.write(f"Case {done['reference']}: {names}.\n")
+
+
 COMMANDS: dict[str, Callable[[RelayClient, argparse.Namespace, TextIO], None]] = {
+    "intake-key": cmd_intake_key,
+    "referrals": cmd_referrals,
+    "accept-referral": cmd_accept_referral,
+    "decline-referral": cmd_decline_referral,
+    "assign": cmd_assign,
     "sign-in": cmd_sign_in,
     "cases": cmd_cases,
     "send": cmd_send,
@@ -424,19 +535,26 @@ def run_command(
     """Carry out one command of ``add_commands`` for the signed-in person."""
     if args.command == "withdraw":
         cmd_withdraw(client, args, out, stdin)
+    elif args.command in CASE_COMMANDS:
+        CASE_COMMANDS[args.command](client, resolve_case(client, args.case), args, out)
+    elif args.command in PLAIN_COMMANDS:
+        PLAIN_COMMANDS[args.command](client, args, out)
     else:
         COMMANDS[args.command](client, args, out)
 
 
 # Failures a person can act on; ``explain`` words each of them.
-FAILURES = (RelayApiError, UsageProblem, crypto.CryptoError, httpx.HTTPError, ConnectionClosed)
+FAILURES = (
+    RelayApiError, UsageProblem, CaseworkProblem, crypto.CryptoError, httpx.HTTPError,
+    ConnectionClosed,
+)
 
 
 def explain(exc: Exception, server: str) -> tuple[int, str]:
     """The exit status and the plain-English message for one of ``FAILURES``."""
     if isinstance(exc, RelayApiError):
         return 1, f"{exc.message} ({exc.code})"
-    if isinstance(exc, UsageProblem):
+    if isinstance(exc, UsageProblem | CaseworkProblem):
         return 2, str(exc)
     if isinstance(exc, httpx.HTTPError):
         return 3, f"could not reach the Relay server at {server} ({exc})."

@@ -8,11 +8,12 @@ endpoints it calls.
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
 import httpx
@@ -20,12 +21,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from relay_client import crypto
+from relay_client import crypto, filecrypt
 from relay_client.casekeys import (
     CaseKeys,
     TrustedKey,
     UntrustedMessage,
     author_of,
+    held_sides,
     open_message,
     recipient_from_wire,
     recipients,
@@ -65,6 +67,10 @@ class SocketClosed(ConnectionClosed):
         self.close_code = closed.rcvd.code if closed.rcvd is not None else None
         self.meaning = CLOSE_CODES.get(self.close_code or 0, ("the connection was lost", True))[0]
         self.reconnect = should_reconnect(self.close_code)
+
+
+# The largest attachment piece the server takes in one request (before base64).
+PIECE_BYTES = 128 * 1024
 
 
 class RelayApiError(Exception):
@@ -339,6 +345,140 @@ class RelayClient:
             done += 1
         return done
 
+    # --- the hub and its intake (docs/intake.md) ---------------------------------------------
+
+    def hub(self) -> dict[str, Any]:
+        """The hub's public record, with its intake key (anyone)."""
+        return self.get("/api/hub")
+
+    def update_hub(self, **changes: Any) -> dict[str, Any]:
+        """An admin changes the hub's settings named."""
+        return self.post("/api/hub", changes)
+
+    def create_intake_key(self) -> KeyPair:
+        """A hub manager or admin makes a new intake key here and publishes it: its private
+        half sealed to every current hub manager's and admin's key (their own among them)."""
+        assert self.keypair is not None, "sign in and unwrap or register a key first"
+        intake = KeyPair.generate()
+        holders = self.get("/api/hub/intake-key")["holders"]
+        wraps = [
+            {
+                "key_id": holder["key_id"],
+                "sealed_secret": crypto.b64(
+                    crypto.seal_secret_to(intake.secret, crypto.unb64(holder["public_key"]))
+                ),
+            }
+            for holder in holders
+        ]
+        self.post("/api/hub/intake-key", {"public_key": crypto.b64(intake.public), "wraps": wraps})
+        return intake
+
+    def intake_keys(self) -> dict[str, KeyPair]:
+        """Every intake key this person holds, by intake key id (older ones too)."""
+        assert self.keypair is not None, "sign in and unwrap or register a key first"
+        reply = self.get("/api/hub/intake-key")
+        return {
+            wrap["intake_key_id"]: crypto.open_sealed_secret(
+                crypto.unb64(wrap["sealed_secret"]), me=self.keypair
+            )
+            for wrap in reply["wraps"]
+        }
+
+    def share_intake_key(self) -> int:
+        """Seal the current intake key to the holders who lack it; how many were added."""
+        reply = self.get("/api/hub/intake-key")
+        current = (reply["intake_key"] or {}).get("key_id")
+        intake = self.intake_keys().get(current or "")
+        missing = [h for h in reply["holders"] if not h["has_intake_key"]]
+        if intake is None or not missing:
+            return 0
+        wraps = [
+            {
+                "key_id": holder["key_id"],
+                "sealed_secret": crypto.b64(
+                    crypto.seal_secret_to(intake.secret, crypto.unb64(holder["public_key"]))
+                ),
+            }
+            for holder in missing
+        ]
+        self.post("/api/hub/intake-key/share", {"intake_key_id": current, "wraps": wraps})
+        return len(wraps)
+
+    def _sealed_referral(self, payload: dict[str, Any]) -> dict[str, Any]:
+        intake = self.hub()["intake_key"]
+        if intake is None:
+            raise RelayApiError(409, "no_intake_key", "The hub has no intake key yet.")
+        return crypto.seal_referral(
+            intake_public_key=crypto.unb64(intake["public_key"]), payload=payload
+        )
+
+    def refer_self(self, payload: dict[str, Any], *, side: str = "harmed") -> dict[str, Any]:
+        """A self-referral (no account needed): sealed here to the intake key, with the
+        proof of work. Returns the reference and check code."""
+        sealed = self._sealed_referral(payload)
+        challenge = self.post("/api/referrals/challenge")
+        nonce = crypto.solve_proof(challenge["challenge"], challenge["difficulty"])
+        return self.post(
+            "/api/referrals/self",
+            {"sealed": sealed, "side": side,
+             "proof": {"challenge": challenge["challenge"], "nonce": nonce}},
+        )
+
+    def refer_someone(
+        self, payload: dict[str, Any], *, side: str, source: str, consent_given_by: str,
+        consent_method: str, consent_given_on: str,
+    ) -> dict[str, Any]:
+        """A professional referrer refers someone with their consent recorded."""
+        return self.post(
+            "/api/referrals",
+            {"sealed": self._sealed_referral(payload), "side": side, "source": source,
+             "consent_given_by": consent_given_by, "consent_method": consent_method,
+             "consent_given_on": consent_given_on},
+        )
+
+    def referral_status(self, reference: str, check_code: str) -> dict[str, Any]:
+        body = {"reference": reference, "check_code": check_code}
+        return self.post("/api/referrals/status", body)
+
+    def my_referrals(self) -> list[dict[str, Any]]:
+        return self.get("/api/referrals/mine")["referrals"]
+
+    def referrals(self) -> dict[str, Any]:
+        """Hub managers: the referrals waiting and those decided lately, each opened here
+        (``content``) with the intake keys this person holds (None if none opens it)."""
+        reply = self.get("/api/referrals")
+        keys = self.intake_keys()
+        for referral in [*reply["waiting"], *reply["decided"]]:
+            key = keys.get(referral["intake_key_id"])
+            referral["content"] = (
+                crypto.open_referral(referral["sealed"], intake_key=key) if key else None
+            )
+        return reply
+
+    def accept_referral(
+        self, referral_id: str, *, offence_category: str, complexity: str,
+        case_reference: str | None = None,
+    ) -> dict[str, Any]:
+        return self.post(
+            f"/api/referrals/{referral_id}/accept",
+            {"offence_category": offence_category, "complexity": complexity,
+             "case_reference": case_reference},
+        )
+
+    def decline_referral(
+        self, referral_id: str, *, reason: str, signposting: list[str]
+    ) -> dict[str, Any]:
+        return self.post(
+            f"/api/referrals/{referral_id}/decline",
+            {"reason": reason, "signposting": signposting},
+        )
+
+    def facilitators(self) -> list[dict[str, Any]]:
+        return self.get("/api/facilitators")["facilitators"]
+
+    def assign_facilitator(self, case_id: str, facilitator_id: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/facilitators", {"facilitator_id": facilitator_id})
+
     # --- cases --------------------------------------------------------------------------------
 
     def cases(self) -> list[dict[str, Any]]:
@@ -355,6 +495,137 @@ class RelayClient:
         assert self.keypair is not None, "sign in and unwrap or register a key first"
         keys = self.case_keys(case_id, refresh=refresh)
         return trusted_keys(keys, self.keypair, self.me["user_id"])
+
+    # --- case work (docs/casework.md) --------------------------------------------------------
+
+    def seal_for_facilitators(self, case_id: str, kind: str, text: str) -> dict[str, Any]:
+        """A case-work record's words, sealed to exactly the case's current facilitators."""
+        assert self.keypair is not None
+        keys = self.case_keys(case_id, refresh=True)
+        return crypto.seal(
+            sender=self.keypair, sender_id=self.me["user_id"], case_id=case_id, kind=kind,
+            recipients=list(keys.facilitators.values()), payload={"body": text},
+        )
+
+    # --- taking part without a device (docs/casework.md) --------------------------------------
+
+    def hold_participation(
+        self, case_id: str, side: str, consent_how: str, consent_given_at: str
+    ) -> dict[str, Any]:
+        """Hold ``side``'s participation for a person with no device, with their consent:
+        how (phone, in_person, letter) and when (an ISO time with its zone)."""
+        return self.post(f"/api/cases/{case_id}/held", {
+            "side": side, "consent_how": consent_how, "consent_given_at": consent_given_at,
+        })
+
+    def enter_for_held(
+        self, case_id: str, side: str, kind: str, text: str, *, derived_from: str | None = None
+    ) -> dict[str, Any]:
+        """Enter a held participant's words: sealed with this facilitator's key to exactly
+        the case's facilitators."""
+        assert self.keypair is not None
+        keys = self.case_keys(case_id, refresh=True)
+        envelope = crypto.seal(
+            sender=self.keypair, sender_id=self.me["user_id"], case_id=case_id, kind=kind,
+            recipients=list(keys.facilitators.values()), payload={"body": text},
+            message_id=str(uuid.uuid4()), derived_from=derived_from,
+        )
+        return self.post(f"/api/cases/{case_id}/held/{side}/messages", {"envelope": envelope})
+
+    def pause_held(self, case_id: str, side: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/held/{side}/pause")
+
+    def resume_held(self, case_id: str, side: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/held/{side}/resume")
+
+    def withdraw_held(self, case_id: str, side: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/held/{side}/withdraw")
+
+    def read_out(self, message_id: str) -> dict[str, Any]:
+        """Record that this facilitator read a held participant what was sent to them."""
+        return self.post(f"/api/messages/{message_id}/read-out")
+
+    def consent(self, case_id: str) -> dict[str, Any]:
+        return self.get(f"/api/cases/{case_id}/consent")
+
+    def give_consent(self, case_id: str, modes: list[str], **who: str) -> dict[str, Any]:
+        """Your own consent; a facilitator passes ``side`` and ``how`` (phone, in_person,
+        letter)."""
+        return self.post(f"/api/cases/{case_id}/consent", {"modes": modes, **who})
+
+    def withdraw_consent(self, case_id: str, modes: list[str], **who: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/consent/withdraw", {"modes": modes, **who})
+
+    def add_record(
+        self, case_id: str, kind: str, facts: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """A facilitator's assessment record: its clear facts and, if any, its sealed note."""
+        body: dict[str, Any] = {"kind": kind, "facts": facts or {}}
+        if note is not None:
+            body["envelope"] = self.seal_for_facilitators(case_id, kind, note)
+        return self.post(f"/api/cases/{case_id}/records", body)
+
+    def records(self, case_id: str) -> list[dict[str, Any]]:
+        return self.get(f"/api/cases/{case_id}/records")["records"]
+
+    def timeline(self, case_id: str) -> dict[str, Any]:
+        return self.get(f"/api/cases/{case_id}/timeline")
+
+    def begin_assessment(self, case_id: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/assess")
+
+    def begin_preparation(self, case_id: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/prepare")
+
+    def start_communication(self, case_id: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/start")
+
+    def find_unsuitable(
+        self, case_id: str, reason: str, notices: dict[str, str], signposting: list[str]
+    ) -> dict[str, Any]:
+        """Close the case as unsuitable: ``reason`` sealed to the facilitators, ``notices``
+        by side (each to that participant and the facilitators), services by key."""
+        assert self.keypair is not None
+        keys = self.case_keys(case_id, refresh=True)
+        sealed = [
+            crypto.seal(
+                sender=self.keypair, sender_id=self.me["user_id"], case_id=case_id,
+                kind="unsuitable_notice", recipients=recipients(keys, to=side),
+                payload={"body": text},
+            )
+            for side, text in sorted(notices.items())
+        ]
+        return self.post(f"/api/cases/{case_id}/unsuitable", {
+            "reason": self.seal_for_facilitators(case_id, "unsuitable_reason", reason),
+            "notices": sealed, "signposting": signposting,
+        })
+
+    def notices(self, case_id: str) -> list[dict[str, Any]]:
+        return self.get(f"/api/cases/{case_id}/notices")["notices"]
+
+    def supporters(self, case_id: str) -> list[dict[str, Any]]:
+        return self.get(f"/api/cases/{case_id}/supporters")["supporters"]
+
+    def request_supporter(self, case_id: str) -> dict[str, Any]:
+        return self.post(f"/api/cases/{case_id}/supporters")
+
+    def approve_supporter(
+        self, supporter_id: str, username: str, display_name: str = ""
+    ) -> dict[str, Any]:
+        return self.post(
+            f"/api/supporters/{supporter_id}/approve",
+            {"username": username, "display_name": display_name},
+        )
+
+    def end_supporter(self, supporter_id: str) -> dict[str, Any]:
+        return self.post(f"/api/supporters/{supporter_id}/end")
+
+    def supporting(self) -> list[dict[str, Any]]:
+        return self.get("/api/supporting")["cases"]
+
+    def supporter_messages(self, case_id: str) -> list[dict[str, Any]]:
+        return self.get(f"/api/cases/{case_id}/supporter-messages")["messages"]
 
     # --- building envelopes ------------------------------------------------------------------
 
@@ -385,19 +656,33 @@ class RelayClient:
     def compose_for_participant(
         self, case_id: str, side: str, kind: str, text: str, *,
         derived_from: str | None = None, edited: bool = False, keys: CaseKeys | None = None,
+        extra: dict[str, Any] | None = None, writer: str | None = None,
     ) -> dict[str, Any]:
         """A facilitator's envelope: to one participant and every facilitator of the case,
-        with ``keys`` when the caller has just fetched them, else with freshly fetched ones."""
+        with ``keys`` when the caller has just fetched them, else with freshly fetched ones.
+        ``writer`` (a forward only) is the side of the participant whose message it
+        forwards: their key is named too, so they can read what was passed on of their words
+        (docs/protocol.md §4)."""
         assert self.keypair is not None
         if keys is None:
             keys = self.case_keys(case_id, refresh=True)
+        # A held participant has no key: what is for them is sealed to the facilitators
+        # only, who read it to them (docs/protocol.md, held participations).
+        held = side in held_sides(keys)
+        if held:
+            sealed_to = list(keys.facilitators.values())
+        else:
+            sealed_to = recipients(keys, to=side)
+        writer_key = keys.participants.get(writer) if writer is not None else None
+        if writer_key is not None:
+            sealed_to.append(writer_key)
         return crypto.seal(
             sender=self.keypair,
             sender_id=self.me["user_id"],
             case_id=case_id,
             kind=kind,
-            recipients=recipients(keys, to=side),
-            payload={"body": text},
+            recipients=sealed_to,
+            payload={"body": text, **(extra or {})},
             derived_from=derived_from,
             edited=edited,
         )
@@ -446,6 +731,9 @@ class RelayClient:
         """The case's current keys, fetched once for a decision on ``message``, and the side
         of the participant who wrote it (the owner of its key: ``casekeys.author_of``)."""
         trusted = self.trusted_keys(message["case_id"], refresh=True)
+        if message.get("entered_for"):
+            # A held participant's words, entered (and so written) by a facilitator.
+            return self.case_keys(message["case_id"]), str(message["entered_for"])
         author = author_of(message["envelope"]["header"], trusted)
         if author.role != "participant" or author.side is None:
             raise ValueError("Only a participant's message waits for a decision.")
@@ -453,14 +741,18 @@ class RelayClient:
 
     def forward(self, message: dict[str, Any], *, edited_text: str | None = None) -> dict[str, Any]:
         """Open the participant's message and forward it (or an edited version) to the other
-        party, as a new envelope from this facilitator's key."""
+        party, as a new envelope from this facilitator's key, sealed to its writer too so
+        they can read the version passed on."""
         keys, side = self._decision_keys(message)
         original = self.open(message)
         target = "responsible" if side == "harmed" else "harmed"
         text = original["body"] if edited_text is None else edited_text
+        # The files travel on: their keys are re-sealed to the other party with the text.
+        files = {"attachments": original["attachments"]} if "attachments" in original else None
         envelope = self.compose_for_participant(
             message["case_id"], target, message["kind"], text, keys=keys,
-            derived_from=message["message_id"], edited=edited_text is not None,
+            derived_from=message["message_id"], edited=edited_text is not None, extra=files,
+            writer=side,
         )
         return self.post(f"/api/messages/{message['message_id']}/forward", {"envelope": envelope})
 
@@ -483,6 +775,138 @@ class RelayClient:
     def write_to_participant(self, case_id: str, side: str, text: str) -> dict[str, Any]:
         envelope = self.compose_for_participant(case_id, side, "facilitator_note", text)
         return self.post("/api/messages", {"envelope": envelope})
+
+    # --- attachments (docs/attachments.md) ----------------------------------------------------
+
+    def encrypt_file(
+        self, source: BinaryIO, size: int, spool: BinaryIO, *, name: str, media_type: str
+    ) -> dict[str, Any]:
+        """Encrypt ``size`` bytes of ``source`` into ``spool`` (a file kept until the upload
+        is complete, so a resumed upload sends the very same bytes); the file's entry for a
+        message payload's ``attachments``, without its ``attachment_id`` yet."""
+        key = filecrypt.new_file_key()
+        for piece in filecrypt.encrypt_file(source, size, key):
+            spool.write(piece)
+        spool.flush()
+        return {
+            "format": filecrypt.FORMAT, "key": crypto.b64(key), "name": name,
+            "type": media_type, "size": size,
+        }
+
+    def upload_blob(self, case_id: str, message_id: str, blob: BinaryIO) -> str:
+        """Upload the encrypted ``blob`` for the message ``message_id``; its attachment id."""
+        blob.seek(0, 2)
+        size = blob.tell()
+        started = self.post(
+            "/api/attachments", {"case_id": case_id, "message_id": message_id, "size": size}
+        )
+        self.resume_upload(started["attachment_id"], blob)
+        return str(started["attachment_id"])
+
+    def resume_upload(self, attachment_id: str, blob: BinaryIO) -> dict[str, Any]:
+        """Ask how much of the upload the server holds, send the rest and complete it."""
+        path = f"/api/attachments/{attachment_id}"
+        upload = self.get(path)
+        blob.seek(upload["received"])
+        while upload["received"] < upload["size"]:
+            piece = blob.read(PIECE_BYTES)
+            if not piece:
+                raise ValueError("The blob is shorter than the upload the server expects.")
+            upload = self.post(
+                f"{path}/pieces",
+                {"offset": upload["received"], "data": base64.b64encode(piece).decode()},
+            )
+        return self.post(f"{path}/complete")
+
+    def download_file(self, attachment: dict[str, Any], out: BinaryIO) -> None:
+        """Stream the blob of a payload's ``attachments`` entry and write the file it holds
+        to ``out``, checking every chunk (``filecrypt.FileDecryptError`` if it does not open:
+        what was written before then must be thrown away)."""
+        path = f"/api/attachments/{attachment['attachment_id']}/blob"
+        with self.http.stream("GET", path) as response:
+            if response.status_code >= 400:
+                response.read()
+                self._check(response)
+            key = crypto.unb64(attachment["key"])
+            for plain in filecrypt.decrypt_file(response.iter_bytes(), attachment["size"], key):
+                out.write(plain)
+
+    # --- meetings (docs/scheduling.md) -------------------------------------------------------
+
+    def meetings(self, case_id: str | None = None) -> list[dict[str, Any]]:
+        params = {"case_id": case_id} if case_id else {}
+        return list(self.get("/api/meetings", **params)["meetings"])
+
+    def meeting(self, meeting_id: str) -> dict[str, Any]:
+        return self.get(f"/api/meetings/{meeting_id}")
+
+    def seal_meeting_details(self, case_id: str, sides: list[str], text: str) -> dict[str, Any]:
+        """A facilitator's meeting details, sealed to every facilitator of the case and the
+        participants of ``sides`` with the supporters they consent to (the people invited)."""
+        assert self.keypair is not None
+        keys = self.case_keys(case_id, refresh=True)
+        sealed_to = list(keys.facilitators.values())
+        for side in sides:
+            target = keys.participants.get(side)
+            if target is None:
+                raise crypto.CryptoError(f"The participant on side {side!r} has no key yet.")
+            sealed_to.append(target)
+            sealed_to.extend(
+                recipient_from_wire(s["key"])
+                for p in keys.summary.get("participants", []) if p["side"] == side
+                for s in p.get("supporters", []) if s.get("key")
+            )
+        return crypto.seal(
+            sender=self.keypair, sender_id=self.me["user_id"], case_id=case_id,
+            kind="meeting_details", recipients=sealed_to, payload={"body": text},
+        )
+
+    def schedule_meeting(
+        self, case_id: str, *, kind: str, medium: str, slots: list[str],
+        duration_minutes: int = 60, side: str | None = None, details: str | None = None,
+    ) -> dict[str, Any]:
+        """Offer times for a preparation meeting (``side``) or a joint conference; ``slots``
+        are ISO 8601 times with their zone; ``details`` is sealed before it leaves."""
+        body: dict[str, Any] = {
+            "kind": kind, "medium": medium, "slots": slots, "duration_minutes": duration_minutes,
+        }
+        if side is not None:
+            body["side"] = side
+        if details:
+            sides = [side] if side else ["harmed", "responsible"]
+            body["details"] = self.seal_meeting_details(case_id, sides, details)
+        return self.post(f"/api/cases/{case_id}/meetings", body)
+
+    def answer_meeting(self, meeting_id: str, answers: dict[str, str]) -> dict[str, Any]:
+        return self.post(f"/api/meetings/{meeting_id}/answer", {"answers": answers})
+
+    def confirm_meeting(self, meeting_id: str, slot_id: str) -> dict[str, Any]:
+        return self.post(f"/api/meetings/{meeting_id}/confirm", {"slot_id": slot_id})
+
+    def reschedule_meeting(
+        self, meeting_id: str, slots: list[str], duration_minutes: int | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"slots": slots}
+        if duration_minutes is not None:
+            body["duration_minutes"] = duration_minutes
+        return self.post(f"/api/meetings/{meeting_id}/reschedule", body)
+
+    def cancel_meeting(self, meeting_id: str) -> dict[str, Any]:
+        return self.post(f"/api/meetings/{meeting_id}/cancel")
+
+    def join_meeting(self, meeting_id: str) -> dict[str, Any]:
+        return self.post(f"/api/meetings/{meeting_id}/join")
+
+    def meeting_calendar(self, meeting_id: str, *, include_link: bool = False) -> str:
+        reply = self.get(f"/api/meetings/{meeting_id}/calendar",
+                         include_link="true" if include_link else "false")
+        return str(reply["ics"])
+
+    def meeting_details(self, meeting: dict[str, Any]) -> str | None:
+        """The meeting's sealed details opened with this client's trusted keys, or None."""
+        if not meeting.get("details"):
+            return None
+        return str(self.open({"envelope": meeting["details"]}).get("body", ""))
 
     def verify_participant_key(
         self, case_id: str, side: str, method: str = "phone"

@@ -258,48 +258,105 @@ def seal(
 
 
 SEALED_COMMENT_KIND = "survey_comment"
+# A referral sealed to the hub's intake key (docs/protocol.md, "The intake key").
+REFERRAL_KIND = "referral"
 
 
-def _comment_header(key_ids: list[str]) -> dict[str, Any]:
-    return {"v": PROTOCOL_VERSION, "kind": SEALED_COMMENT_KIND, "recipient_key_ids": key_ids}
+def _comment_header(key_ids: list[str], kind: str = SEALED_COMMENT_KIND) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "kind": kind, "recipient_key_ids": key_ids}
 
 
 def seal_comment(
     *, recipients: list[Recipient], payload: dict[str, Any],
     content_key: bytes | None = None, nonce: bytes | None = None,
+    kind: str = SEALED_COMMENT_KIND,
 ) -> dict[str, Any]:
     """An anonymous sealed comment (docs/protocol.md, "Sealed comments"): ``payload``
-    encrypted under a fresh content key, bound to the recipient key ids, and the content
-    key sealed to each recipient with ``crypto_box_seal``, so nothing names its writer."""
+    encrypted under a fresh content key, bound to the kind and the recipient key ids, and
+    the content key sealed to each recipient with ``crypto_box_seal``, so nothing names its
+    writer. A referral is one of kind ``referral``, sealed to the intake key."""
     by_id = {r.key_id: r for r in recipients}
     ids = sorted(by_id)
     content_key = content_key if content_key is not None else os.urandom(32)
     nonce = nonce if nonce is not None else os.urandom(24)
     ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-        pad(canonical_json(payload)), canonical_json(_comment_header(ids)), nonce, content_key
+        pad(canonical_json(payload)), canonical_json(_comment_header(ids, kind)), nonce,
+        content_key,
     )
     keys = [
         {"key_id": key_id, "box": b64(SealedBox(PublicKey(by_id[key_id].public_key)).encrypt(
             content_key))}
         for key_id in ids
     ]
-    return {"v": PROTOCOL_VERSION, "kind": SEALED_COMMENT_KIND, "nonce": b64(nonce),
+    return {"v": PROTOCOL_VERSION, "kind": kind, "nonce": b64(nonce),
             "ciphertext": b64(ciphertext), "keys": keys}
 
 
-def open_comment(sealed: dict[str, Any], *, me: KeyPair) -> dict[str, Any]:
-    """Open a sealed comment addressed to ``me``; ``EnvelopeOpenError`` otherwise."""
+def open_comment(
+    sealed: dict[str, Any], *, me: KeyPair, kind: str = SEALED_COMMENT_KIND
+) -> dict[str, Any]:
+    """Open a sealed comment of ``kind`` addressed to ``me``; ``EnvelopeOpenError``
+    otherwise."""
     try:
+        if sealed["kind"] != kind:
+            raise ValueError("not of the kind expected")
         mine = next(k for k in sealed["keys"] if k["key_id"] == me.key_id)
         content_key = SealedBox(PrivateKey(me.secret)).decrypt(unb64(mine["box"]))
         ids = [k["key_id"] for k in sealed["keys"]]
         padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            unb64(sealed["ciphertext"]), canonical_json(_comment_header(ids)),
+            unb64(sealed["ciphertext"]), canonical_json(_comment_header(ids, kind)),
             unb64(sealed["nonce"]), content_key,
         )
         return dict(json.loads(unpad(padded)))
     except Exception as exc:  # noqa: BLE001 — every failure is the same refusal
         raise EnvelopeOpenError(NOT_OPENED) from exc
+
+
+# --- the intake key (docs/protocol.md, "The intake key") ------------------------------------
+
+
+def seal_referral(*, intake_public_key: bytes, payload: dict[str, Any]) -> dict[str, Any]:
+    """A referral's content sealed to the hub's intake key: only its holders open it."""
+    recipient = Recipient(key_id_for(intake_public_key), intake_public_key)
+    return seal_comment(recipients=[recipient], payload=payload, kind=REFERRAL_KIND)
+
+
+def open_referral(sealed: dict[str, Any], *, intake_key: KeyPair) -> dict[str, Any]:
+    return open_comment(sealed, me=intake_key, kind=REFERRAL_KIND)
+
+
+def seal_secret_to(secret: bytes, public_key: bytes) -> bytes:
+    """The intake key's private half sealed to a holder's key (``crypto_box_seal``, 80
+    bytes)."""
+    return bytes(SealedBox(PublicKey(public_key)).encrypt(secret))
+
+
+def open_sealed_secret(box: bytes, *, me: KeyPair) -> KeyPair:
+    """The intake key pair from its private half sealed to ``me``."""
+    try:
+        return KeyPair.from_secret(bytes(SealedBox(PrivateKey(me.secret)).decrypt(box)))
+    except Exception as exc:  # noqa: BLE001 — every failure is the same refusal
+        raise EnvelopeOpenError("The intake key did not open: it is not for this key.") from exc
+
+
+def leading_zero_bits(digest: bytes) -> int:
+    bits = 0
+    for byte in digest:
+        if byte:
+            return bits + 8 - byte.bit_length()
+        bits += 8
+    return bits
+
+
+def solve_proof(challenge: str, difficulty: int) -> str:
+    """The proof of work before a self-referral (docs/intake.md): the first decimal nonce
+    for which SHA-256 of ``<challenge>:<nonce>`` starts with ``difficulty`` zero bits."""
+    if not 0 <= difficulty <= 32:
+        raise ValueError("A proof-of-work difficulty above 32 bits is not offered.")
+    nonce = 0
+    while leading_zero_bits(hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()) < difficulty:
+        nonce += 1
+    return str(nonce)
 
 
 def rewrapped_by(envelope: dict[str, Any], me: KeyPair) -> str | None:

@@ -82,15 +82,25 @@ class Narrator:
 
     # --- messages -----------------------------------------------------------------------
 
-    def message(self, message: dict[str, Any], *, side: str | None = None) -> str:
+    def message(
+        self, message: dict[str, Any], *, side: str | None = None, version_of: str | None = None
+    ) -> str:
         """One message as this person sees it. ``side`` is who wrote it: ``harmed``,
-        ``responsible`` or ``facilitator`` (from the event), when known."""
+        ``responsible`` or ``facilitator`` (from the event), when known; ``version_of`` (from
+        the event) marks a forward as the version passed on of this person's own message."""
         header = message["envelope"]["header"]
         kind = message["kind"]
         text = self.body(message)
         derived = header.get("derived_from")
         if self.is_facilitator:
             return self._message_for_facilitator(message, kind, text, side, derived)
+        if version_of is not None and version_of == derived:
+            other = self.other_party(message["case_id"])
+            how = "with changes" if header.get("edited") else "as you wrote it"
+            return (
+                f"Your facilitator passed on your message {derived} {how}. "
+                f"{other.capitalize()} received: {text}"
+            )
         if message.get("from_you"):
             if kind in FOR_OTHER_PARTY:
                 revision = " (a new version of a returned message)" if derived else ""
@@ -144,7 +154,9 @@ class Narrator:
         kind = event["type"]
         data = event.get("data") or {}
         if kind == "message" and "message" in event:
-            return self.message(event["message"], side=data.get("side"))
+            return self.message(
+                event["message"], side=data.get("side"), version_of=data.get("version_of")
+            )
         if kind == "message_state":
             return self._message_state(data)
         if kind == "communication":
@@ -169,6 +181,10 @@ class Narrator:
         message_id = data.get("message_id")
         if self.is_facilitator:
             return f"Message {message_id} is now {state}."
+        if state == "approved" and data.get("edited"):
+            return (
+                f"Your message {message_id} was passed on with changes by your facilitator."
+            )
         return f"Your message {message_id} {STATE_FOR_SENDER.get(state, 'is now ' + state)}."
 
     def _communication(self, data: dict[str, Any]) -> str:

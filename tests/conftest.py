@@ -161,6 +161,8 @@ class DaphneProcess:
                 "DATABASE_URL": database_url_for_subprocess(),
                 "RELAY_ALLOWED_ORIGINS": self.url,
                 "RELAY_ALLOWED_HOSTS": "127.0.0.1",
+                # Connections kept between calls, as in production (relay/settings).
+                "RELAY_DB_CONN_MAX_AGE": "60",
                 # Every line reaches the log at once, even from a process that is killed.
                 "PYTHONUNBUFFERED": "1",
             }
@@ -174,7 +176,11 @@ class DaphneProcess:
         RUN_LOGS.directory()
         with self.log_path.open("ab") as log:  # the child keeps its own copy of the handle
             self.proc = subprocess.Popen(
-                self.command(), cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                self.command(),
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         wait_until_listening(self.proc, self.port, name="Daphne", log_path=self.log_path)
         return self

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from relay.accounts import actions as account_actions
 from relay.accounts.models import Role, User
 from relay.cases import actions as case_actions
-from relay.cases import participants
+from relay.cases import assessment, participants
 from relay.cases.models import Case
 from relay.outcomes.states import OutcomeInput
 from relay_client import crypto
@@ -63,10 +63,12 @@ def make_person(
         keypair = KeyPair.generate()
         nonce, box = crypto.wrap_secret_key(keypair.secret, keys.wrap_key)
         account_actions.register_key(
-            actor=user, public_key=keypair.public, wrapped=(nonce, box),
+            actor=user,
+            public_key=keypair.public,
+            wrapped=(nonce, box),
             login_key=keys.login_key_b64,
         )
-    if role in (Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN, Role.COMMISSIONER):
+    if role in (Role.FACILITATOR, Role.HUB_MANAGER, Role.ADMIN, Role.COMMISSIONER, Role.REFERRER):
         device = StaticDevice.objects.create(user=user, name="backup codes", confirmed=True)
         for i in range(20):
             device.token_set.create(token=f"b{n:04d}x{i:02d}")  # noqa: S106
@@ -116,12 +118,35 @@ def make_case(*, active: bool = True, co_facilitator: bool = False) -> ShuttleCa
     if active:
         f = facilitator.user
         case_actions.begin_assessment(actor=f, case_id=case.pk)
+        record_assessment(actor=f, case_id=case.pk)
         case_actions.record_suitability(actor=f, case_id=case.pk, suitable=True)
         for p in case.participations.all():
             case_actions.record_consent(actor=f, case_id=case.pk, side=p.side, modes=["messages"])
         case_actions.start_communication(actor=f, case_id=case.pk)
     case.refresh_from_db()
     return ShuttleCase(case, manager, facilitator, harmed, responsible, co)
+
+
+ASSESSED_SUITABLE: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "suitability",
+        {
+            "reported_to_police": True,
+            "identifiable_parties": True,
+            "responsibility_admitted": True,
+            "both_willing": True,
+        },
+    ),
+    ("risk_assessment", {"level": "low"}),
+    ("approach", {"response": "accepted"}),
+)
+
+
+def record_assessment(*, actor: User, case_id: Any) -> None:
+    """The least a facilitator records before a case may move to preparing: every
+    suitability criterion met, a risk level, and the person responsible accepting."""
+    for kind, facts in ASSESSED_SUITABLE:
+        assessment.add_case_record(actor=actor, case_id=case_id, kind=kind, facts=facts)
 
 
 def enrol_with_code_of(case: Case, facilitator: Person, person: Person, side: str) -> None:
@@ -152,3 +177,59 @@ def verified_session(client: Any, person: Person) -> Any:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+def make_newcomer_case() -> ShuttleCase:
+    """A case being assessed whose person harmed enrolled with a code of this case and whose
+    person responsible has an account but no key (they have no device)."""
+    manager = make_person(Role.HUB_MANAGER)
+    facilitator = make_person(Role.FACILITATOR)
+    harmed = make_person(Role.PARTICIPANT, with_key=False)
+    responsible = make_person(Role.PARTICIPANT, with_key=False)
+    case = case_actions.create_case(actor=manager.user, reference=f"RJ-H{next(_counter):05d}")
+    case_actions.assign_facilitator(
+        actor=manager.user, case_id=case.pk, facilitator=facilitator.user
+    )
+    for person, side in ((harmed, "harmed"), (responsible, "responsible")):
+        case_actions.add_participant(
+            actor=manager.user, case_id=case.pk, user=person.user, side=side
+        )
+    enrol_with_code_of(case, facilitator, harmed, "harmed")
+    case_actions.begin_assessment(actor=facilitator.user, case_id=case.pk)
+    return ShuttleCase(case, manager, facilitator, harmed, responsible)
+
+
+def prepare_and_start(sc: ShuttleCase) -> None:
+    """The assessment recorded, both consenting to messages (the held person's recorded by
+    the facilitator after a phone call), and the conversation started."""
+    f = sc.facilitator.user
+    record_assessment(actor=f, case_id=sc.case.pk)
+    case_actions.record_suitability(actor=f, case_id=sc.case.pk, suitable=True)
+    case_actions.give_consent(actor=sc.harmed.user, case_id=sc.case.pk, modes=["messages"])
+    case_actions.give_consent(
+        actor=f, case_id=sc.case.pk, modes=["messages"], side="responsible", how="phone"
+    )
+    case_actions.start_communication(actor=f, case_id=sc.case.pk)
+    sc.case.refresh_from_db()
+
+
+def make_held_case(*, active: bool = True) -> ShuttleCase:
+    """A case whose person responsible has no device: the facilitator holds their
+    participation (consent given by phone an hour ago) and records their consent to
+    messages; the person harmed enrolled with their own key. Communicating unless
+    ``active=False`` (then it is being assessed)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from relay.cases import held
+
+    sc = make_newcomer_case()
+    held.hold_participation(
+        actor=sc.facilitator.user, case_id=sc.case.pk, side="responsible", consent_how="phone",
+        consent_given_at=timezone.now() - timedelta(hours=1),
+    )
+    if active:
+        prepare_and_start(sc)
+    sc.case.refresh_from_db()
+    return sc

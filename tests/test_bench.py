@@ -15,16 +15,29 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = [
-    "teams=1", "rates=5", "step_seconds=1", "drain=10", "idle_sockets=6",
-    "idle_hold=1", "storm_sockets=6", "storm_rates=20", "pause_rounds=1",
-    "catch_up_events=12", "catch_up_runs=1", "soak_seconds=2", "soak_idle=2",
+    "teams=1",
+    "rates=5",
+    "step_seconds=1",
+    "drain=10",
+    "idle_sockets=6",
+    "idle_hold=1",
+    "storm_sockets=6",
+    "storm_rates=20",
+    "pause_rounds=1",
+    "catch_up_events=12",
+    "catch_up_runs=1",
+    "soak_seconds=2",
+    "soak_idle=2",
 ]
 
 
 def run_bench(*args: str, out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bench", *args, "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=280,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
     )
 
 
@@ -61,7 +74,12 @@ def test_quick_benchmark_writes_every_scenario_and_target(tmp_path: Path) -> Non
     assert relay_step["offered_per_s"] == 5 and relay_step["cycles"] == 5
     assert relay_step["completed"] + relay_step["errors"] == 5 and relay_step["completed"] > 0
     assert set(relay_step["latency"]) == {
-        "end_to_end", "send_ack", "to_facilitator", "forward_to_recipient", "forward_ack"}
+        "end_to_end",
+        "send_ack",
+        "to_facilitator",
+        "forward_to_recipient",
+        "forward_ack",
+    }
     assert relay_step["latency"]["end_to_end"]["count"] == relay_step["completed"]
     assert cycle["relay_at_half"]["completed"] > 0
     assert set(cycle["saturation_per_s"]) == {"relay", "websockets", "group_send"}

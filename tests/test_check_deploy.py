@@ -18,7 +18,12 @@ def make_check_deploy(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env}
     return subprocess.run(
         ["make", "--no-print-directory", "-o", "setup", "check-deploy"],
-        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

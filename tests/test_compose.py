@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("migrate", "app1", "app2")
+APP_SERVICES = ("migrate", "app1", "app2", "worker")
 
 
 def _scalar(text: str) -> Any:
@@ -113,6 +113,11 @@ def test_services_make_the_production_layout(compose):
             "service_completed_successfully"
         )
     assert "migrate --noinput" in " ".join(services["migrate"]["command"])
+    worker = " ".join(services["worker"]["command"])
+    assert worker.index("check --deploy") < worker.index("-m relay.monitoring.worker")
+    assert services["worker"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
     assert (ROOT / "Dockerfile").read_text().startswith("#")
 
 
@@ -145,3 +150,87 @@ def test_the_parser_refuses_what_it_does_not_understand():
     assert parse_block_yaml('a:\n  b: ["x", "y"]\n  c:\n    - "1:1"\n') == {
         "a": {"b": ["x", "y"], "c": ["1:1"]}
     }
+
+
+def test_relay_processes_are_health_checked_on_readyz_and_limited(compose):
+    services = compose["services"]
+    for name in ("app1", "app2"):
+        check = services[name]["healthcheck"]
+        assert "http://127.0.0.1:8000/readyz" in " ".join(check["test"])
+        assert {"interval", "timeout", "retries", "start_period"} <= set(check)
+        # The metrics listener is on the compose network only, never published.
+        assert services[name]["expose"] == ["9100"]
+        assert "ports" not in services[name]
+        assert services[name]["environment"]["RELAY_METRICS_PORT"] == "9100"
+    for name in ("postgres", "redis"):
+        assert "healthcheck" in services[name]
+    for name, service in services.items():
+        if name in ("migrate", "backup", "restore"):
+            continue
+        limits = service["deploy"]["resources"]["limits"]
+        assert {"cpus", "memory"} <= set(limits), name
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "health_uri /readyz" in caddyfile
+    assert "9100" not in caddyfile
+
+
+def test_the_backup_service_runs_the_backup_script_on_demand(compose):
+    backup = compose["services"]["backup"]
+    assert backup["profiles"] == ["backup"]
+    assert backup["entrypoint"] == ["sh", "/deploy/backup.sh", "/backups"]
+    assert backup["image"] == compose["services"]["postgres"]["image"]
+    assert "audit-checkpoints:/audit-checkpoints:ro" in backup["volumes"]
+    assert "@postgres:5432/" in backup["environment"]["DATABASE_URL"]
+    restore = compose["services"]["restore"]
+    assert restore["profiles"] == ["restore"] and restore["image"] == backup["image"]
+    assert restore["entrypoint"] == ["sh", "/deploy/restore.sh"]
+    assert restore["environment"]["RELAY_MANAGE"] == "none"
+
+
+def settings_read() -> set[str]:
+    """Every environment variable the settings modules read."""
+    names: set[str] = set()
+    for module in ("__init__.py", "production.py"):
+        tree = ast.parse((ROOT / "relay" / "settings" / module).read_text())
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and re.fullmatch(r"[A-Z][A-Z0-9_]+", node.args[0].value)
+                and (
+                    (isinstance(node.func, ast.Attribute) and node.func.attr == "get")
+                    or (
+                        isinstance(node.func, ast.Name) and node.func.id in ("env_bool", "env_list")
+                    )
+                )
+            ):
+                names.add(node.args[0].value)
+    return names
+
+
+def test_env_example_lists_every_setting_relay_reads():
+    text = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.M))
+    read = settings_read()
+    assert {"RELAY_SECRET_KEY", "RELAY_RETENTION_CASE_DAYS", "RELAY_SMS_BACKEND"} <= read
+    assert read <= listed, sorted(read - listed)
+
+
+def test_the_video_profile_runs_jitsi_with_token_authentication_against_relays_secret(compose):
+    services = compose["services"]
+    jitsi = {name: svc for name, svc in services.items() if name.startswith("jitsi-")}
+    assert set(jitsi) == {"jitsi-prosody", "jitsi-jicofo", "jitsi-jvb", "jitsi-web"}
+    for service in jitsi.values():
+        assert service["profiles"] == ["video"]
+        assert service["image"].startswith("jitsi/")
+    prosody = jitsi["jitsi-prosody"]["environment"]
+    assert prosody["AUTH_TYPE"] == "jwt" and prosody["ENABLE_GUESTS"] == "0"
+    assert prosody["JWT_APP_SECRET"] == "${RELAY_JITSI_APP_SECRET}"
+    assert prosody["JWT_APP_ID"] == prosody["JWT_ACCEPTED_ISSUERS"] == "${RELAY_JITSI_APP_ID}"
+    assert prosody["JWT_ACCEPTED_AUDIENCES"] == "jitsi"
+    assert prosody["ENABLE_LOBBY"] == "1"
+    # Relay's own services are in no profile: `docker compose up` starts them without Jitsi.
+    for name in ("app1", "app2", "worker", "migrate", "proxy"):
+        assert "profiles" not in services[name]

@@ -67,6 +67,9 @@ def test_seed_builds_an_active_case_through_the_actions_and_is_idempotent():
         AuditEventType.FACILITATOR_ASSIGNED: 1,
         AuditEventType.PARTICIPANT_ADDED: 2,
         AuditEventType.KEY_VERIFIED: 2,
+        # The demo hub's record and its intake key, sealed to the demo hub manager.
+        AuditEventType.HUB_SETTINGS_CHANGED: 1,
+        AuditEventType.INTAKE_KEY_CREATED: 1,
     }
     assert {step: recorded[step] for step in steps} == steps
     events = AuditEvent.objects.count()

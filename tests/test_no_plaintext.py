@@ -11,10 +11,12 @@ recipients must have opened every canary, so the test cannot pass by sending not
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import os
 import re
 import secrets
+import tempfile
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,14 +24,25 @@ from pathlib import Path
 import pytest
 
 from relay.accounts.models import Role
+from relay.attachments.models import Attachment
+from relay.attachments.storage import blob_prefix, blob_storage
 from relay.moderation.models import Message
 from tests.conftest import ROOT, DaphneProcess
 from tests.delivery.live import RedisMonitor, client_for, dump_database
 from tests.factories import make_case
 
 KINDS_SEEN = {
-    "question", "answer", "statement", "letter", "apology", "note_to_facilitator",
-    "facilitator_note", "return_note", "rejection_reason", "edited_forward", "new_version",
+    "question",
+    "answer",
+    "statement",
+    "letter",
+    "apology",
+    "note_to_facilitator",
+    "facilitator_note",
+    "return_note",
+    "rejection_reason",
+    "edited_forward",
+    "new_version",
 }
 
 
@@ -122,7 +135,10 @@ def test_canaries_never_reach_database_logs_or_redis(
                 facilitator.forward(queue[answer["message_id"]])
                 original = queue[statement["message_id"]]
                 envelope = facilitator.compose_for_participant(
-                    sc.id, "responsible", "statement", facilitator.open(original)["body"],
+                    sc.id,
+                    "responsible",
+                    "statement",
+                    facilitator.open(original)["body"],
                     derived_from=original["message_id"],
                 )
                 fsock.request("forward", message_id=original["message_id"], envelope=envelope)
@@ -145,11 +161,30 @@ def test_canaries_never_reach_database_logs_or_redis(
                         raise AssertionError(f"event {event['seq']} missed the socket")
             # What the other parties received are the forwarded versions only.
             responsible_bodies = {
-                responsible.open(e["message"])["body"]
-                for e in _all_message_events(responsible)
+                responsible.open(e["message"])["body"] for e in _all_message_events(responsible)
             }
             assert text["edited_forward"] in responsible_bodies
             assert text["question"] not in responsible_bodies
+
+            # A file whose name and content carry the canary: encrypted, uploaded in pieces,
+            # passed on with its message, and downloaded by the other party.
+            content = (f"file {canary} " * 20_000).encode()
+            spool = tempfile.TemporaryFile()
+            entry = harmed.encrypt_file(
+                io.BytesIO(content), len(content), spool, name=f"{canary}.txt",
+                media_type="text/plain",
+            )
+            file_message = str(uuid.uuid4())
+            entry["attachment_id"] = harmed.upload_blob(sc.id, file_message, spool)
+            harmed.send(sc.id, "letter", "A file.", message_id=file_message,
+                        extra={"attachments": [entry]})  # fmt: skip
+            (waiting,) = [m for m in facilitator.queue(sc.id) if m["message_id"] == file_message]
+            forwarded = facilitator.forward(waiting)
+            reading = responsible.get(f"/api/messages/{forwarded['forwarded_id']}")
+            (received,) = responsible.open(reading)["attachments"]
+            out = io.BytesIO()
+            responsible.download_file(received, out)
+            assert out.getvalue() == content and received["name"] == f"{canary}.txt"
     finally:
         server.stop()
 
@@ -170,10 +205,18 @@ def test_canaries_never_reach_database_logs_or_redis(
     daphne_log = Path(server.log_path).read_bytes()
     # Relay keeps no access log (relay.serve), so the log cannot show this run's requests;
     # it shows this server's start and debug lines, so an empty or foreign log cannot pass.
-    assert f"127.0.0.1:{server.port}".encode() in daphne_log, "the log is this run's server"
-    assert b" DEBUG " in daphne_log, "the server logged at DEBUG"
+    assert f"port={server.port}".encode() in daphne_log, "the log is this run's server"
+    assert b'"level": "DEBUG"' in daphne_log, "the server logged at DEBUG"
     redis_seen = monitor.text()
     assert "stream.wake" in redis_seen, "the pushes must have gone through Redis"
+    # The file's blob is stored (one object per piece), and holds no canary either.
+    upload = Attachment.objects.get(case_id=sc.case.pk)
+    storage, prefix = blob_storage(), blob_prefix(upload.case_id, upload.pk)
+    pieces = storage.listdir(prefix)[1]
+    assert pieces, "the file's blob is stored"
+    blob = b"".join(storage.open(f"{prefix}/{name}").read() for name in pieces)
+    assert len(blob) >= len(content)
+    assert leaks(blob, canary) == []
     assert leaks(database, canary) == []
     assert leaks(daphne_log, canary) == []
     assert leaks(caplog.text.encode(), canary) == []
@@ -222,42 +265,62 @@ def test_outcome_notes_and_survey_comments_stay_sealed(
 
             def note(case_id: str, text: str) -> dict:
                 return crypto.seal(
-                    sender=facilitator.keypair, sender_id=sc.facilitator.id, case_id=case_id,
-                    kind="outcome_note", recipients=[me], payload={"body": text},
+                    sender=facilitator.keypair,
+                    sender_id=sc.facilitator.id,
+                    case_id=case_id,
+                    kind="outcome_note",
+                    recipients=[me],
+                    payload={"body": text},
                 )
 
-            facilitator.post(f"/api/cases/{sc.id}/conclude", {
-                "questions_answered": True, "delivery_modes": ["letters"],
-                "agreement": [{"kind": "reparation"}],
-                "note": note(sc.id, f"outcome {canary}"),
-            })
+            facilitator.post(
+                f"/api/cases/{sc.id}/conclude",
+                {
+                    "questions_answered": True,
+                    "delivery_modes": ["letters"],
+                    "agreement": [{"kind": "reparation"}],
+                    "note": note(sc.id, f"outcome {canary}"),
+                },
+            )
             closing = client_for(server, other.facilitator)
             assert closing.keypair is not None
-            closing.post(f"/api/cases/{other.id}/close", {
-                "reason": "withdrew", "withdrawn_side": "responsible",
-                "note": crypto.seal(
-                    sender=closing.keypair, sender_id=other.facilitator.id, case_id=other.id,
-                    kind="outcome_note",
-                    recipients=[crypto.Recipient(closing.keypair.key_id, closing.keypair.public)],
-                    payload={"body": f"closing {canary}"},
-                ),
-            })
+            closing.post(
+                f"/api/cases/{other.id}/close",
+                {
+                    "reason": "withdrew",
+                    "withdrawn_side": "responsible",
+                    "note": crypto.seal(
+                        sender=closing.keypair,
+                        sender_id=other.facilitator.id,
+                        case_id=other.id,
+                        kind="outcome_note",
+                        recipients=[
+                            crypto.Recipient(closing.keypair.key_id, closing.keypair.public)
+                        ],
+                        payload={"body": f"closing {canary}"},
+                    ),
+                },
+            )
             harmed = client_for(server, sc.harmed)
             form = harmed.get(f"/api/cases/{sc.id}/survey")
             recipients = [
                 crypto.Recipient(r["key_id"], crypto.unb64(r["public_key"]))
                 for r in form["comment_recipients"]
             ]
-            harmed.post(f"/api/cases/{sc.id}/survey", {
-                "answers": {"felt_safe": "yes"},
-                "comment": crypto.seal_comment(
-                    recipients=recipients, payload={"body": f"comment {canary}"}
-                ),
-            })
+            harmed.post(
+                f"/api/cases/{sc.id}/survey",
+                {
+                    "answers": {"felt_safe": "yes"},
+                    "comment": crypto.seal_comment(
+                        recipients=recipients, payload={"body": f"comment {canary}"}
+                    ),
+                },
+            )
             # The facilitators open the notes; the hub manager opens the comment.
             summary = facilitator.get(f"/api/cases/{sc.id}")
             opened = crypto.open_envelope(
-                summary["outcome"]["note"], me=facilitator.keypair,
+                summary["outcome"]["note"],
+                me=facilitator.keypair,
                 sender_public_key=facilitator.keypair.public,
             )
             assert opened.payload["body"] == f"outcome {canary}"
@@ -270,7 +333,8 @@ def test_outcome_notes_and_survey_comments_stay_sealed(
             statistics = hub.get("/api/statistics")
             assert any(f["key"] == "survey_felt_safe" for f in statistics["figures"])
             stored = [
-                summary["outcome"]["note"]["ciphertext"], comments[0]["comment"]["ciphertext"]
+                summary["outcome"]["note"]["ciphertext"],
+                comments[0]["comment"]["ciphertext"],
             ]
     finally:
         server.stop()
@@ -280,7 +344,77 @@ def test_outcome_notes_and_survey_comments_stay_sealed(
     # The sealed note and comment are in the dump, so a dump without them cannot pass.
     assert all(ciphertext.encode() in database for ciphertext in stored)
     daphne_log = Path(server.log_path).read_bytes()
-    assert f"127.0.0.1:{server.port}".encode() in daphne_log
+    assert f"port={server.port}".encode() in daphne_log
+    assert leaks(database, canary) == []
+    assert leaks(daphne_log, canary) == []
+    assert leaks(caplog.text.encode(), canary) == []
+    assert leaks(monitor.text().encode(), canary) == []
+    monitor_path.unlink()
+
+
+def test_assessment_and_case_notes_stay_sealed(
+    transactional_db: None, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A canary in a risk assessment and a case note, sealed to the facilitators with the
+    Python client and sent to a real Daphne, then the case walked to its first message
+    (consent recorded after a call, preparation, the conversation started): the
+    co-facilitator opens the notes, and the canary is nowhere in the dump, logs or Redis."""
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("RELAY_LOG_LEVEL", "DEBUG")
+    canary = f"Canary{secrets.token_hex(12)}"
+    sc = make_case(active=False, co_facilitator=True)
+    server = DaphneProcess().start()
+    monitor_path = ROOT / "var" / f"redis-monitor-{uuid.uuid4().hex}.log"
+    try:
+        with RedisMonitor(os.environ["REDIS_URL"], monitor_path) as monitor:
+            facilitator = client_for(server, sc.facilitator)
+            case_id = sc.id
+            facilitator.begin_assessment(case_id)
+            facilitator.add_record(
+                case_id,
+                "suitability",
+                {
+                    "reported_to_police": True,
+                    "identifiable_parties": True,
+                    "responsibility_admitted": True,
+                    "both_willing": True,
+                },
+            )
+            facilitator.add_record(
+                case_id, "risk_assessment", {"level": "medium"}, note=f"risk {canary}"
+            )
+            facilitator.add_record(case_id, "case_note", note=f"note {canary}")
+            facilitator.add_record(case_id, "approach", {"response": "accepted"})
+            facilitator.begin_preparation(case_id)
+            for side in ("harmed", "responsible"):
+                facilitator.give_consent(case_id, ["messages"], side=side, how="phone")
+            assert facilitator.start_communication(case_id)["state"] == "active"
+            harmed = client_for(server, sc.harmed)
+            assert harmed.send(case_id, "question", "Why us?")["state"] == "submitted"
+            co = client_for(server, sc.co_facilitator)  # type: ignore[arg-type]
+            records = co.records(case_id)
+            sealed = [r for r in records if r["envelope"] is not None]
+            assert co.keypair is not None and sc.facilitator.keypair is not None
+            from relay_client import crypto
+
+            opened = [
+                crypto.open_envelope(
+                    r["envelope"],
+                    me=co.keypair,
+                    sender_public_key=sc.facilitator.keypair.public,
+                ).payload["body"]
+                for r in sealed
+            ]
+            assert opened == [f"risk {canary}", f"note {canary}"]
+            timeline = co.timeline(case_id)
+            assert [e["what"] for e in timeline["entries"]].count("record") == 4
+            stored = [r["envelope"]["ciphertext"] for r in sealed]
+    finally:
+        server.stop()
+
+    database = dump_database().encode()
+    assert all(ciphertext.encode() in database for ciphertext in stored)
+    daphne_log = Path(server.log_path).read_bytes()
     assert leaks(database, canary) == []
     assert leaks(daphne_log, canary) == []
     assert leaks(caplog.text.encode(), canary) == []

@@ -23,7 +23,10 @@ def served_output(extra: list[str]) -> tuple[str, str]:
     server = DaphneProcess(port=free_port())
     proc = subprocess.Popen(
         [sys.executable, "-m", "relay.serve", *extra, "-b", "127.0.0.1", "-p", str(server.port)],
-        cwd=ROOT, env=server.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=server.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -52,8 +55,11 @@ def test_the_server_output_holds_no_address_and_no_query_string(extra: list[str]
     output, marker = served_output(extra)
     assert marker not in output
     startup = ("Starting server at", "Listening on TCP address", "Configuring endpoint")
-    requests = [line for line in output.splitlines() if not line.strip().startswith(startup)
-                and not any(s in line for s in startup)]
+    requests = [
+        line
+        for line in output.splitlines()
+        if not line.strip().startswith(startup) and not any(s in line for s in startup)
+    ]
     assert not [line for line in requests if "127.0.0.1" in line], output
     assert "GET /api/csrf" not in output
 

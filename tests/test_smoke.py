@@ -12,8 +12,12 @@ def test_question_is_forwarded_and_opens_for_the_other_party(shuttle):
     assert result.created and result.message.state == MessageState.SUBMITTED
     body = open_as(shuttle.facilitator, raw, shuttle.harmed)
     fwd = seal_from(
-        shuttle.facilitator, shuttle, "question", body,
-        to=[shuttle.facilitator, shuttle.responsible], derived_from=raw["header"]["message_id"],
+        shuttle.facilitator,
+        shuttle,
+        "question",
+        body,
+        to=[shuttle.facilitator, shuttle.responsible],
+        derived_from=raw["header"]["message_id"],
     )
     actions.forward_message(
         actor=shuttle.facilitator.user, message_id=result.message.pk, envelope=parsed(fwd)

@@ -33,6 +33,7 @@ CASE_MOVES = {
     (C.REFERRED, C.ASSESSING),
     (C.ASSESSING, C.UNSUITABLE),
     (C.ASSESSING, C.PREPARING),
+    (C.PREPARING, C.UNSUITABLE),  # found unsuitable at any stage of preparation, too
     (C.PREPARING, C.ACTIVE),
     (C.ACTIVE, C.CONCLUDED),
     *((s, C.CLOSED) for s in C if s != C.CLOSED),

@@ -27,6 +27,10 @@ export function trustedKeys(summary, myKeyPair, myUserId) {
   for (const p of summary.participants || []) {
     add(p.key, { role: "participant", userId: p.user_id, side: p.side, name: p.display_name });
   }
+  // Consented supporters (a participant's own; each participant's for a facilitator).
+  for (const supporter of summary.supporters || []) {
+    add(supporter.key, { role: "supporter", userId: supporter.user_id, name: supporter.display_name });
+  }
   if (myKeyPair) keys.set(myKeyPair.keyId, { publicKey: myKeyPair.public, who: { role: "me", userId: myUserId } });
   return keys;
 }
@@ -59,7 +63,7 @@ export function facilitatorRecipients(summary) {
   return recipientsOf(summary.facilitators);
 }
 
-// Open a message wire form; returns { text, header, who } or { error }, with unknownKey
+// Open a message wire form; returns { text, header, who, payload } or { error }, with unknownKey
 // when a key it needs is not among `keys` (the case's keys may have changed since: read
 // them again, then reopenFailed). It is refused before opening when its writer is not
 // trusted (authorOf). A message re-encrypted to this reader after an account recovery opens
@@ -87,7 +91,7 @@ export function openMessage(message, keys, me) {
       senderPublicKey: sender ? sender.publicKey : null,
       wrapperPublicKey: wrapper ? wrapper.publicKey : null,
     });
-    return { text: String(opened.payload.body ?? ""), header: opened.header, who };
+    return { text: String(opened.payload.body ?? ""), header: opened.header, who, payload: opened.payload };
   } catch (error) {
     return { error: error.message };
   }

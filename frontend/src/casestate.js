@@ -15,6 +15,7 @@ export const KIND_WORDS = {
   facilitator_note: "Facilitator note",
   return_note: "Return note",
   rejection_reason: "Reason for not passing on",
+  supporter_draft: "Supporter’s draft",
 };
 
 const PARTICIPANT_KIND_WORDS = {
@@ -23,17 +24,50 @@ const PARTICIPANT_KIND_WORDS = {
   facilitator_note: "From your facilitator",
   return_note: "Your facilitator’s note",
   rejection_reason: "The reason",
+  supporter_draft: "A draft",
 };
 
 export const STATE_WORDS = {
   submitted: "Waiting for your facilitator",
   approved: "Passed on by your facilitator",
+  approved_with_changes: "Passed on with changes by your facilitator",
   returned: "Returned by your facilitator",
   rejected: "Not passed on",
   retracted: "Taken back",
   voided: "Not passed on: you withdrew",
   delivered: "Sent to your facilitator",
 };
+
+// A message's state as a facilitator reads it in the case record: plain words, never the
+// server's state names.
+export const RECORD_STATE_WORDS = {
+  submitted: "waiting for a decision",
+  approved: "passed on",
+  returned: "returned with a note",
+  rejected: "not passed on",
+  retracted: "taken back by its writer",
+  voided: "not passed on: the writer withdrew",
+  delivered: "sent to the facilitators",
+};
+
+const CASE_STATE_WORDS = {
+  referred: "Referred: not yet assessed.",
+  assessing: "Being assessed.",
+  unsuitable: "Found unsuitable: the process has ended.",
+  preparing: "Preparing: the conversation has not started.",
+  concluded: "Concluded.",
+  closed: "Closed.",
+};
+
+// One participant's part in the case, for facilitators. "Taking part" only while the
+// conversation really runs: a safety pause or the other side's pause is said as such.
+export function participationWords(participant, summary) {
+  if (participant.state === "withdrawn") return "Has withdrawn: the process has ended for them.";
+  if (participant.state === "paused") return "Has paused the conversation.";
+  if (participant.state !== "active") return "Not taking part yet.";
+  if (summary.state === "active" && !summary.communicating) return "Taking part; the conversation is paused.";
+  return "Taking part.";
+}
 
 // A fresh state for one viewer (`viewerId`, their user id) from a case summary.
 export function caseState(summary, viewerId) {
@@ -43,6 +77,7 @@ export function caseState(summary, viewerId) {
     messages: new Map(), // message_id -> { wire, seq, stateSeq }
     opened: new Map(), // message_id -> { who, refused }: what opening it said of its writer
     pendingStates: new Map(), // message_id -> { state, seq }: a state that came before its message
+    forwards: new Map(), // message_id -> { id, edited }: the forward that passed it on (message_state)
     seen: new Set(), // seqs already folded
     factSeq: summary.latest_seq ?? 0, // the newest event the case facts reflect
     stale: false, // true when an event may have changed a may_* field: read the summary again
@@ -91,10 +126,18 @@ export function authorOf(state, wire) {
   if (who.role === "me") return { author: "me", passedOn: false };
   if (who.role === "facilitator") {
     const forOtherParty = (state.summary.kinds?.other_party || []).includes(wire.kind);
+    // A facilitator's forward of the reader's own message, sealed to them too: the version
+    // the other person received, not a message from the other person.
+    const derived = wire.envelope?.header?.derived_from;
+    const original = derived ? state.messages.get(derived) : null;
+    if (!isFacilitatorView(state) && forOtherParty && original && authorOf(state, original.wire).author === "me") {
+      return { author: "facilitator", passedOn: false, versionOf: derived };
+    }
     if (!isFacilitatorView(state) && forOtherParty) return { author: "other_party", passedOn: true };
     return { author: "facilitator", passedOn: false };
   }
   if (who.role === "participant" && isFacilitatorView(state) && who.side) return { author: who.side, passedOn: false };
+  if (who.role === "supporter") return { author: "supporter", passedOn: false, name: who.name };
   return unknown;
 }
 
@@ -185,9 +228,11 @@ export function foldEvent(state, event) {
   if (event.type === "message" && event.message) {
     const { entry, isNew } = applyMessage(state, event.message, event.seq);
     result.message = entry;
-    const { author, passedOn } = authorOf(state, entry.wire);
+    const { author, passedOn, versionOf } = authorOf(state, entry.wire);
     if (author === "me") {
       markStale();
+    } else if (versionOf) {
+      // The version passed on of the reader's own message: its message_state says so.
     } else if (isNew && facilitatorView) {
       if (entry.wire.audience === "other_party" && entry.wire.state === "submitted") {
         result.news = "A new message is waiting for your decision.";
@@ -201,9 +246,13 @@ export function foldEvent(state, event) {
     }
   } else if (event.type === "message_state") {
     const entry = applyMessageState(state, event.data, event.seq);
+    if (event.data.forward_id) {
+      state.forwards.set(event.data.message_id, { id: event.data.forward_id, edited: Boolean(event.data.edited) });
+    }
     markStale();
     if (!facilitatorView) {
-      result.news = `One of your messages: ${STATE_WORDS[event.data.state] || event.data.state}.`;
+      const words = event.data.state === "approved" && event.data.edited ? STATE_WORDS.approved_with_changes : STATE_WORDS[event.data.state];
+      result.news = `One of your messages: ${words || event.data.state}.`;
     }
     result.message = entry;
   } else if (["communication", "participation", "case"].includes(event.type)) {
@@ -222,7 +271,7 @@ export function foldEvent(state, event) {
 // A case's state in words for facilitators: whether it is communicating, the safety pause,
 // and each side's participation.
 export function caseStateWords(summary) {
-  if (summary.state !== "active") return `Case state: ${summary.state}.`;
+  if (summary.state !== "active") return CASE_STATE_WORDS[summary.state] || "Not active.";
   if (summary.communicating) return "Communicating: messages can be passed on.";
   const parts = [];
   const paused = (summary.participants || []).filter((p) => p.state === "paused").map((p) => SIDE_WORDS[p.side]);
@@ -236,8 +285,14 @@ export function caseStateWords(summary) {
 
 // The participant's banner. The other party only ever learns that communication is paused,
 // never by whom: the summary tells them no more, and these words add nothing.
+// Case states in which the process has ended for everyone.
+export const ENDED_CASE_STATES = ["closed", "concluded", "unsuitable"];
+
 export function bannerWords(summary) {
   if (summary.participation === "withdrawn") return "You have withdrawn from this process.";
+  if (ENDED_CASE_STATES.includes(summary.state)) {
+    return `This process has ended.${summary.may_write_to_facilitators ? " You can still write to your facilitator." : ""}`;
+  }
   if (summary.other_party.withdrawn) {
     return `The process has ended: ${summary.other_party.label} has withdrawn. You can still write to your facilitator.`;
   }
@@ -262,11 +317,16 @@ export function conversationView(state) {
   const entries = ordered(state);
   const mine = new Set(entries.filter((e) => authorOf(state, e.wire).author === "me").map((e) => e.wire.message_id));
   const notesFor = new Map();
+  const versionFor = new Map(); // my message id -> the forward of it sealed to me
+  const revisionOf = new Map(); // my returned message id -> my new version of it
   const listed = [];
   for (const entry of entries) {
     const derived = entry.wire.envelope.header.derived_from;
-    const { author } = authorOf(state, entry.wire);
-    if (author === "facilitator" && derived && mine.has(derived)) {
+    const { author, versionOf } = authorOf(state, entry.wire);
+    if (author === "me" && derived && mine.has(derived)) revisionOf.set(derived, entry.wire.message_id);
+    if (versionOf && mine.has(versionOf)) {
+      versionFor.set(versionOf, { id: entry.wire.message_id, edited: Boolean(entry.wire.envelope.header.edited), at: entry.wire.at });
+    } else if (author === "facilitator" && derived && mine.has(derived)) {
       if (!notesFor.has(derived)) notesFor.set(derived, []);
       notesFor.get(derived).push({ id: entry.wire.message_id, label: PARTICIPANT_KIND_WORDS[entry.wire.kind] || "Your facilitator’s note" });
     } else {
@@ -279,10 +339,21 @@ export function conversationView(state) {
     const { author, passedOn } = authorOf(state, wire);
     let heading;
     if (author === "me") heading = `You wrote: ${words(wire.kind)}`;
-    else if (passedOn) heading = `${words(wire.kind)} from ${s.other_party.label}, passed on by your facilitator`;
+    else if (passedOn) {
+      // The other person has no device: a facilitator wrote their words down for them.
+      const how = wire.entered_by_facilitator ? "written down for them and passed on" : "passed on";
+      heading = `${words(wire.kind)} from ${s.other_party.label}, ${how} by your facilitator`;
+    }
     else if (author === "facilitator") heading = words(wire.kind);
+    else if (author === "supporter") heading = `${words(wire.kind)} from your supporter ${authorOf(state, wire).name || ""}`.trim();
     else if (author === "unopened") heading = "A message that could not be opened";
     else heading = "From someone no longer part of this conversation";
+    // What was passed on: the forward sealed to me if there is one, else what its
+    // message_state said (a forward from a client that did not seal it to me).
+    const version = versionFor.get(wire.message_id) || null;
+    const forward = state.forwards.get(wire.message_id);
+    const changed = wire.state === "approved" && Boolean(version ? version.edited : forward?.edited);
+    const derived = wire.envelope.header.derived_from;
     return {
       id: wire.message_id,
       author,
@@ -290,15 +361,27 @@ export function conversationView(state) {
       heading,
       at: wire.at,
       state: wire.state,
-      status: author === "me" ? STATE_WORDS[wire.state] || wire.state : null,
+      status: author === "me" ? (changed ? STATE_WORDS.approved_with_changes : STATE_WORDS[wire.state]) || "Status not known" : null,
+      changed,
+      // The version the other person received, to show beside mine.
+      version,
+      // A new version names the returned message it replaces, and the returned one its
+      // new version.
+      replaces: author === "me" && derived && mine.has(derived) ? derived : null,
+      replacedBy: author === "me" ? revisionOf.get(wire.message_id) || null : null,
       notes: notesFor.get(wire.message_id) || [],
       mayRevise: author === "me" && (s.may_revise || []).includes(wire.message_id),
+      mayRetract: author === "me" && (s.may_retract || []).includes(wire.message_id),
     };
   });
   const otherKinds = s.kinds?.other_party || [];
   const facilitatorKinds = s.kinds?.facilitators || [];
+  const caseEnded = ENDED_CASE_STATES.includes(s.state);
   return {
     ended: s.participation === "withdrawn",
+    // The process has ended for this person: show the services they can turn to.
+    signpost: s.participation === "withdrawn" || Boolean(s.other_party?.withdrawn) || caseEnded,
+    caseEnded,
     banner: bannerWords(s),
     pause: {
       shown: Boolean(s.may_pause || s.may_resume),
@@ -309,6 +392,9 @@ export function conversationView(state) {
         : "Stops anything being passed on in either direction, straight away, until you resume.",
     },
     withdraw: Boolean(s.may_withdraw),
+    composeHint: s.other_party?.withdrawn
+      ? `Nothing more can be passed on: ${s.other_party.label} has withdrawn. Your facilitator reads what you write to them.`
+      : "Your facilitator reads everything first. They may pass it on, ask you to change it, or explain why not.",
     // Whether a kind may be written now: straight from may_write_to_*.
     mayWrite(kind) {
       if (otherKinds.includes(kind)) return Boolean(s.may_write_to_other_party);
@@ -328,15 +414,20 @@ export function conversationView(state) {
 // What a facilitator's case page shows.
 export function facilitatorView(state) {
   const s = state.summary;
+  // A held participant's words are written by a facilitator's key; the server names their
+  // side (`entered_for`, facilitators only).
   const sideOf = (wire) => {
+    if (SIDE_WORDS[wire.entered_for]) return wire.entered_for;
     const { author } = authorOf(state, wire);
     return SIDE_WORDS[author] ? author : null;
   };
   const from = (wire) => {
+    if (SIDE_WORDS[wire.entered_for]) return `${SIDE_WORDS[wire.entered_for]} (entered by a facilitator)`;
     const { author } = authorOf(state, wire);
     if (SIDE_WORDS[author]) return SIDE_WORDS[author];
     if (author === "me") return "you";
     if (author === "facilitator") return "a co-facilitator";
+    if (author === "supporter") return `a supporter, ${authorOf(state, wire).name || "no name given"}`;
     if (author === "unopened") return "a writer this page could not confirm";
     return "someone no longer in this case";
   };
@@ -358,7 +449,7 @@ export function facilitatorView(state) {
       id: wire.message_id,
       heading: `${words(wire.kind)} from ${from(wire)}`,
       at: wire.at,
-      meta: ` · ${wire.state}${wire.envelope.header.edited ? " · edited" : ""}`,
+      meta: ` · ${RECORD_STATE_WORDS[wire.state] || "in an unknown state"}${wire.envelope.header.edited ? " · changed by a facilitator" : ""}`,
     })),
     // The participant who wrote a message, and who a forward of it goes to (the server's
     // `forward_to` for that side).
@@ -389,4 +480,27 @@ export function waitingIds(state, queued) {
     const entry = state.messages.get(id);
     return !entry || entry.wire.state === "submitted";
   });
+}
+
+// What the facilitator is told about when the case's content will be deleted (the
+// retention wire form, docs/api.md "Retention"). `day` formats an ISO time as words.
+const HOLD_WORDS = {
+  legal_proceedings: "legal proceedings",
+  complaint: "a complaint",
+  safeguarding: "safeguarding",
+  subject_request: "a request for the person's data",
+  other: "another reason",
+};
+
+export function retentionWords(retention, day) {
+  if (retention.shredded_at) {
+    return `The messages and records of this case were deleted on ${day(retention.shredded_at)}. The audit log keeps what happened, without any content.`;
+  }
+  if (!retention.ended_at) {
+    return "The messages and records are kept while the case is open, and deleted a set time after it ends.";
+  }
+  if (retention.hold) {
+    return `The case ended on ${day(retention.ended_at)}. Its messages and records are kept while the hub's hold for ${HOLD_WORDS[retention.hold.reason] || "another reason"} is in place.`;
+  }
+  return `The case ended on ${day(retention.ended_at)}. Its messages and records will be deleted on ${day(retention.shred_after)}.`;
 }

@@ -22,6 +22,9 @@ export async function leave() {
 
 export function installQuickExit() {
   document.getElementById("quick-exit")?.addEventListener("click", leave);
+  // On staff pages Escape belongs to the page (closing, cancelling, mid-edit), never to
+  // leaving: staff leave with their visible Sign out or the button.
+  if (document.body.dataset.staff) return;
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     // Escape closes an open dialog first; a second press leaves.

@@ -134,6 +134,7 @@ export async function allEvents() {
 export async function followEvents({
   onEvent,
   ready = () => {},
+  onStatus = () => {},
   onClosedForGood = (code) => showError(FINAL_CLOSES[code] || FINAL_CLOSES[4001]),
 }) {
   const history = await allEvents();
@@ -142,6 +143,7 @@ export async function followEvents({
   return new EventStream({
     lastSeq: history.length ? history[history.length - 1].seq : 0,
     onEvent: (event) => onEvent(event, true),
+    onStatus,
     onClosedForGood,
   }).start();
 }

@@ -10,6 +10,8 @@ import {
   conversationView,
   facilitatorView,
   foldEvent,
+  participationWords,
+  retentionWords,
   waitingIds,
   withOpened,
   withSummary,
@@ -244,6 +246,54 @@ describe("folding the event stream", () => {
     assert.equal(second.id, "m2");
   });
 
+  it("shows the sender the version passed on with changes, not as the other person's message", () => {
+    const sender = caseState(participantSummary(), ME);
+    fold(sender, messageEvent(1, wire("m1")));
+    const version = wire("f1", { sender: FAC, audience: "participant", state: "delivered", derivedFrom: "m1" });
+    version.envelope.header.edited = true;
+    const arrived = fold(sender, { ...messageEvent(2, version), data: { side: "facilitator", version_of: "m1" } });
+    assert.equal(arrived.news, null);
+    const told = fold(sender, { ...stateEvent(3, "m1", "approved"), data: { message_id: "m1", state: "approved", forward_id: "f1", edited: true } });
+    assert.match(told.news, /Passed on with changes by your facilitator/);
+    const { messages } = conversationView(sender);
+    assert.deepEqual(messages.map((m) => m.id), ["m1"]);
+    assert.equal(messages[0].status, "Passed on with changes by your facilitator");
+    assert.equal(messages[0].changed, true);
+    assert.equal(messages[0].version.id, "f1");
+  });
+
+  it("says 'with changes' from the state event when the forward was not sealed to the sender", () => {
+    const sender = caseState(participantSummary(), ME);
+    fold(sender, messageEvent(1, wire("m1")));
+    fold(sender, { ...stateEvent(2, "m1", "approved"), data: { message_id: "m1", state: "approved", forward_id: "f1", edited: true } });
+    const [mine] = conversationView(sender).messages;
+    assert.equal(mine.status, "Passed on with changes by your facilitator");
+    assert.equal(mine.version, null);
+    const plain = caseState(participantSummary(), ME);
+    fold(plain, messageEvent(1, wire("m1")));
+    fold(plain, { ...stateEvent(2, "m1", "approved"), data: { message_id: "m1", state: "approved", forward_id: "f1", edited: false } });
+    assert.equal(conversationView(plain).messages[0].status, "Passed on by your facilitator");
+  });
+
+  it("still shows a forward of the other person's message as theirs", () => {
+    const reader = caseState(participantSummary(), ME);
+    fold(reader, messageEvent(1, wire("f9", { sender: FAC, audience: "participant", state: "delivered", derivedFrom: "theirs" })));
+    const [theirs] = conversationView(reader).messages;
+    assert.equal(theirs.passedOn, true);
+    assert.equal(theirs.version, null);
+  });
+
+  it("links a new version to the returned message it replaces", () => {
+    const sender = caseState(participantSummary(), ME);
+    fold(sender, messageEvent(1, wire("m1")));
+    fold(sender, stateEvent(2, "m1", "returned"));
+    fold(sender, messageEvent(3, wire("m2", { derivedFrom: "m1" })));
+    const [returned, revision] = conversationView(sender).messages;
+    assert.equal(returned.replacedBy, "m2");
+    assert.equal(revision.replaces, "m1");
+    assert.equal(returned.replaces, null);
+  });
+
   it("sorts messages by their event, not by arrival", () => {
     const state = caseState(participantSummary(), ME);
     fold(state, messageEvent(5, wire("late")));
@@ -267,7 +317,7 @@ describe("folding the event stream", () => {
     fold(facilitator, messageEvent(2, wire("f1", { sender: FAC, audience: "participant", state: "delivered", derivedFrom: "m1" })));
     fold(facilitator, stateEvent(3, "m1", "approved"));
     assert.deepEqual(waitingIds(facilitator, ["m1"]), []);
-    assert.match(facilitatorView(facilitator).record[0].meta, /approved/);
+    assert.match(facilitatorView(facilitator).record[0].meta, /passed on/);
     assert.equal(facilitatorView(facilitator).record[1].heading, "Question from you");
   });
 
@@ -372,5 +422,83 @@ describe("when to read the summary again", () => {
     const state = caseState(participantSummary(), ME);
     fold(state, messageEvent(1, wire("f1", { sender: FAC, kind: "facilitator_note", audience: "participant", state: "delivered" })));
     assert.equal(state.stale, false);
+  });
+});
+
+describe("plain words for every state", () => {
+  it("says a participant is taking part only while the conversation runs", () => {
+    const words = (name, side) => {
+      const summary = facilitatorSummary(name);
+      return participationWords(summary.participants.find((p) => p.side === side), summary);
+    };
+    assert.equal(words("active", "harmed"), "Taking part.");
+    assert.equal(words("safety paused", "harmed"), "Taking part; the conversation is paused.");
+    assert.equal(words("paused by harmed", "harmed"), "Has paused the conversation.");
+    assert.equal(words("paused by harmed", "responsible"), "Taking part; the conversation is paused.");
+    assert.match(words("responsible withdrawn", "responsible"), /^Has withdrawn/);
+  });
+
+  it("never shows the server's state names in the facilitator's record", () => {
+    const state = caseState(facilitatorSummary(), FAC);
+    for (const [i, name] of ["submitted", "approved", "returned", "rejected", "retracted", "voided", "delivered"].entries()) {
+      foldEvent(state, messageEvent(i + 1, opened(state, wire(`m${i}`, { state: name }))));
+    }
+    const metas = facilitatorView(state).record.map((r) => r.meta);
+    assert.equal(metas.length, 7);
+    for (const meta of metas) assert.doesNotMatch(meta, /submitted|approved|delivered|retracted|voided|rejected/);
+  });
+
+  it("after the other person withdraws the hint no longer says they may pass it on", () => {
+    const view = conversationView(caseState(participantSummary("other withdrawn"), ME));
+    assert.doesNotMatch(view.composeHint, /may pass it on/);
+    assert.match(view.composeHint, /the person responsible has withdrawn/);
+    assert.match(conversationView(caseState(participantSummary(), ME)).composeHint, /may pass it on/);
+  });
+});
+
+describe("taking a message back", () => {
+  it("is offered on exactly the messages the server lists in may_retract", () => {
+    const state = caseState(participantSummary("active", { may_retract: ["w"] }), ME);
+    foldEvent(state, messageEvent(1, opened(state, wire("w"))));
+    foldEvent(state, messageEvent(2, opened(state, wire("d", { state: "approved" }))));
+    const shown = Object.fromEntries(conversationView(state).messages.map((m) => [m.id, m.mayRetract]));
+    assert.deepEqual(shown, { w: true, d: false });
+  });
+});
+
+describe("retentionWords", () => {
+  const day = (iso) => iso.slice(0, 10);
+  it("says content is kept while the case is open", () => {
+    assert.match(retentionWords({ ended_at: null, shredded_at: null }, day), /kept while the case is open/);
+  });
+  it("gives the day an ended case's content goes", () => {
+    const words = retentionWords({ ended_at: "2026-01-02T10:00:00Z", shred_after: "2027-01-02T10:00:00Z", hold: null, shredded_at: null }, day);
+    assert.equal(words, "The case ended on 2026-01-02. Its messages and records will be deleted on 2027-01-02.");
+  });
+  it("names the hold instead of a day", () => {
+    const words = retentionWords({ ended_at: "2026-01-02T10:00:00Z", shred_after: "2027-01-02T10:00:00Z", hold: { reason: "complaint" }, shredded_at: null }, day);
+    assert.match(words, /hold for a complaint is in place/);
+    assert.doesNotMatch(words, /2027/);
+  });
+  it("says when it was deleted", () => {
+    assert.match(retentionWords({ ended_at: "2026-01-02T10:00:00Z", shredded_at: "2027-01-03T02:00:00Z" }, day), /deleted on 2027-01-03/);
+  });
+});
+
+describe("a held person's words, entered by a facilitator", () => {
+  it("are the held side's for the facilitators: their sender and forward target", () => {
+    const state = caseState(facilitatorSummary(), FAC);
+    const entered = { ...wire("e", { sender: FAC, kind: "answer" }), entered_for: "responsible", entered_by_facilitator: true };
+    fold(state, messageEvent(1, entered));
+    const view = facilitatorView(state);
+    assert.equal(view.senderOf(entered).side, "responsible");
+    assert.equal(view.forwardTargetOf(entered).side, "harmed");
+    assert.equal(view.record[0].heading, "Answer from the person responsible (entered by a facilitator)");
+  });
+  it("say so to the other person when passed on", () => {
+    const state = caseState(participantSummary(), ME);
+    const passed = { ...wire("p", { sender: FAC, kind: "answer", audience: "participant" }), entered_by_facilitator: true };
+    fold(state, messageEvent(1, passed));
+    assert.match(conversationView(state).messages[0].heading, /written down for them and passed on by your facilitator$/);
   });
 });

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 
 from relay.errors import InvalidRequest, RelayError
 from relay.limits import BodyTooLarge, loads_json
@@ -46,11 +47,11 @@ def json_object(request: HttpRequest) -> dict[str, Any]:
     return body
 
 
-def answers_errors(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+def answers_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Turn every RelayError a view raises into its JSON error reply."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except RelayError as exc:

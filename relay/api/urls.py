@@ -2,16 +2,24 @@
 
 One view per path: it picks the operation by method (405 for any other), checks who may
 ask (the operation's ``auth``) before reading anything, reads the query (GET) or the JSON
-body, adds the path's parameters, runs the operation and answers with its route's status.
+body, adds the path's parameters, runs the operation and answers with its route's status
+(a download streams the file the operation opened).
 Errors become ``{"error": {"code", "message"}}`` with their status (docs/api.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import IO, Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from asgiref.sync import sync_to_async
+from django.http import (
+    HttpRequest,
+    HttpResponseNotAllowed,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path
 
 from relay import operations
@@ -20,12 +28,27 @@ from relay.api.http import answers_errors, json_object
 from relay.api.session import HttpSession
 from relay.surface import Caller, Operation
 
+# How much of a download is read from storage at a time.
+BLOCK_BYTES = 64 * 1024
+
+
+async def blocks(file: IO[bytes]) -> AsyncIterator[bytes]:
+    """A file read block by block, never whole: an asynchronous iterator, because Daphne
+    (ASGI) would first read a synchronous one (a FileResponse's) into a list in memory."""
+    try:
+        while block := await sync_to_async(file.read)(BLOCK_BYTES):
+            yield block
+    finally:
+        await sync_to_async(file.close)()
+
 
 def route_view(route: str, by_method: dict[str, tuple[str, Operation]]) -> Callable[..., Any]:
     """The view of one path, offering each of ``by_method``'s operations at its method."""
 
     @answers_errors
-    def run(request: HttpRequest, name: str, operation: Operation, **kwargs: Any) -> JsonResponse:
+    def run(
+        request: HttpRequest, name: str, operation: Operation, **kwargs: Any
+    ) -> HttpResponseBase:
         operations.authorize(operation, request.user)
         assert operation.http is not None
         if request.method == "GET":
@@ -42,9 +65,16 @@ def route_view(route: str, by_method: dict[str, tuple[str, Operation]]) -> Calla
             session=HttpSession(request) if operation.session else None,
         )
         result = operations.run(name, caller, payload)
+        if operation.http.download:
+            response = StreamingHttpResponse(
+                blocks(result["file"]), content_type="application/octet-stream"
+            )
+            response["Content-Length"] = str(result["size"])
+            response["Cache-Control"] = "no-store"
+            return response
         return JsonResponse(result, status=operation.http.status)
 
-    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    def view(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
         chosen = by_method.get(request.method or "")
         if chosen is None:
             return HttpResponseNotAllowed(sorted(by_method))

@@ -37,12 +37,49 @@ class AuditEventType(models.IntegerChoices):
     ACCOUNT_RESET = 47
     HISTORY_REENCRYPTED = 48
     SECOND_FACTOR_SETUP_STARTED = 49
+    # The hub and its intake (docs/intake.md).
+    HUB_SETTINGS_CHANGED = 50
+    INTAKE_KEY_CREATED = 51
+    INTAKE_KEY_SHARED = 52
+    REFERRAL_RECEIVED = 53
+    REFERRAL_ACCEPTED = 54
+    REFERRAL_DECLINED = 55
+    # Case work: consent per mode, assessment records, supporters, unsuitable cases.
+    CONSENT_CHANGED = 60
+    CASE_RECORD_ADDED = 61
+    SUPPORTER_REQUESTED = 62
+    SUPPORTER_APPROVED = 63
+    SUPPORTER_ENROLLED = 64
+    SUPPORTER_ENDED = 65
+    PARTICIPATION_HELD = 66
+    # A facilitator read a held participant what was passed on to them (relay.cases.held).
+    HELD_MESSAGE_READ_OUT = 67
+    # Scheduling meetings (relay.scheduling).
+    MEETING_PROPOSED = 70
+    MEETING_ANSWERED = 71
+    MEETING_CONFIRMED = 72
+    MEETING_RESCHEDULED = 73
+    MEETING_CANCELLED = 74
+    MEETING_DETAILS_SET = 75
+    MEETING_JOINED = 76
+    # Attachments (relay.attachments): an upload opened and completed, and one deleted by
+    # the worker because it was never completed or never carried by a message.
+    ATTACHMENT_STARTED = 80
+    ATTACHMENT_COMPLETED = 81
+    ATTACHMENT_DISCARDED = 82
     # Ending a case well (concluding and closing record CASE_STATE_CHANGED with the outcome
     # or reason): follow-ups and the survey.
     FOLLOW_UP_RECORDED = 90
     SURVEY_ANSWERED = 91
     SURVEY_DECLINED = 92
     SURVEY_OFFERED = 93
+    # Operations: retention and crypto-shredding, legal holds, notification choices.
+    CASE_SHREDDED = 100
+    RETENTION_RUN = 101
+    LEGAL_HOLD_PLACED = 102
+    LEGAL_HOLD_RELEASED = 103
+    NOTIFICATIONS_CHANGED = 104
+    NOTIFICATIONS_UNSUBSCRIBED = 105
 
 
 LEGACY_CHAIN = "legacy"

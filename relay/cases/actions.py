@@ -30,20 +30,24 @@ from relay.cases.access import (
     access_case_to_close,
 )
 from relay.cases.audience import case_audience, everyone_in
+from relay.cases.consent import RECORDED_BY_FACILITATOR, clean_modes
 from relay.cases.models import (
     Case,
     CaseState,
     CommunicationMode,
     Complexity,
+    ConsentChange,
+    ConsentHow,
     FacilitatorAssignment,
     OffenceCategory,
     Participation,
     ParticipationState,
     Side,
 )
-from relay.cases.selectors import current_facilitators, is_safety_paused
+from relay.cases.selectors import current_facilitators, is_safety_paused, latest_facts
 from relay.cases.states import (
     COMMUNICATION_MODES,
+    ENDED_STATES,
     check_case_transition,
     check_participation_transition,
     check_safety_pause_transition,
@@ -52,6 +56,7 @@ from relay.cases.states import (
     may_resume_participation,
     may_safety_pause,
     may_withdraw_participation,
+    preparation_blockers,
     required_training,
     training_fits,
 )
@@ -230,13 +235,137 @@ def record_enrolment(*, actor: User, participation_id: int) -> Participation:
     return participation
 
 
+def _consent_participation(actor: User, case_id: uuid.UUID, side: str | None) -> Participation:
+    """The participation whose consent ``actor`` changes, its case locked first: their own
+    (a participant), or ``side``'s (a current facilitator of the case, recording it)."""
+    if actor.role == Role.FACILITATOR:
+        case = lock_case(access_case_as_facilitator(actor, case_id).pk)
+        if side not in Side.values:
+            raise InvalidRequest("The side must be 'harmed' or 'responsible'.")
+        participation = (
+            Participation.objects.select_for_update().filter(case=case, side=side).first()
+        )
+        if participation is None:
+            raise InvalidRequest("This case has no participant on that side.")
+        return participation
+    own = access_case_as_participant(actor, case_id)
+    if side is not None and side != own.side:
+        raise AccessDenied()
+    lock_case(own.case_id)
+    return Participation.objects.select_for_update().select_related("case").get(pk=own.pk)
+
+
+def _how(actor: User, how: str | None) -> str:
+    if actor.role != Role.FACILITATOR:
+        if how not in (None, ConsentHow.SELF):
+            raise InvalidRequest("Your consent is given by you, on this page.")
+        return ConsentHow.SELF
+    if how not in RECORDED_BY_FACILITATOR:
+        raise InvalidRequest(
+            "Say how the person gave or withdrew their consent: phone, in_person or letter.",
+            code="consent_how",
+        )
+    return str(how)
+
+
+def _change_consent(
+    participation: Participation, *, actor: User, modes: list[str], given: bool, how: str,
+    audit: bool = True,
+) -> list[str]:
+    """Apply one consent change to ``participation`` (locked), with its history rows and,
+    if ``audit``, its CONSENT_CHANGED event (else the caller's event records it); returns
+    the modes that actually changed."""
+    current = set(participation.consented_modes)
+    changed = sorted(set(modes) - current) if given else sorted(set(modes) & current)
+    if not changed:
+        return []
+    after = current | set(changed) if given else current - set(changed)
+    participation.consented_modes = sorted(after)
+    participation.save(update_fields=["consented_modes"])
+    ConsentChange.objects.bulk_create(
+        ConsentChange(
+            participation=participation, mode=mode, given=given, how=how, recorded_by=actor
+        )
+        for mode in changed
+    )
+    if audit:
+        record(
+            AuditEventType.CONSENT_CHANGED, actor=actor, case=participation.case,
+            side=participation.side, modes=changed, given=given, how=how,
+        )
+    return changed
+
+
+@transaction.atomic
+def give_consent(
+    *, actor: User, case_id: uuid.UUID, modes: Iterable[str], side: str | None = None,
+    how: str | None = None,
+) -> Participation:
+    """Consent is given for one or more communication modes.
+
+    Who: the participant on their own page (``how`` is ``self``), or a current facilitator
+    of the case recording it after hearing it (``how``: phone, in_person or letter; ``side``
+    names the participant). An enrolled participant's first consent moves their
+    participation to ``consented``. Audits: CONSENT_CHANGED (the modes that changed, how,
+    by whom) and, on the first consent, PARTICIPATION_STATE_CHANGED. Emits: ``communication``
+    to every member when the case is active (consent may let messages flow again).
+    """
+    chosen = clean_modes(list(modes) if not isinstance(modes, str) else [modes])
+    participation = _consent_participation(actor, case_id, side)
+    how_ = _how(actor, how)
+    if participation.state == ParticipationState.WITHDRAWN:
+        raise IllegalTransition("This person has withdrawn from the case.")
+    first = participation.state == ParticipationState.ENROLLED
+    changed = _change_consent(
+        participation, actor=actor, modes=chosen, given=True, how=how_, audit=not first
+    )
+    if first:
+        # One decision, one event: the state change carries the consent given.
+        _move_participation(
+            participation, ParticipationState.CONSENTED, actor=actor,
+            modes=participation.consented_modes, given=True, how=how_,
+        )
+    if changed and participation.case.state == CaseState.ACTIVE:
+        announce_communication(participation.case, changed_by=None)
+    return participation
+
+
+@transaction.atomic
+def withdraw_consent(
+    *, actor: User, case_id: uuid.UUID, modes: Iterable[str], side: str | None = None,
+    how: str | None = None,
+) -> Participation:
+    """Consent is withdrawn for one or more modes, at once.
+
+    Who: as ``give_consent``. Withdrawing consent to messages stops message flow in the case
+    at once, like a pause (``is_communicating`` needs both participants' consent to
+    messages): nothing is forwarded to or from them until it is given again. The other party
+    sees only that communication is paused. Audits: CONSENT_CHANGED. Emits:
+    ``communication`` to every member when the case is active.
+    """
+    chosen = clean_modes(list(modes) if not isinstance(modes, str) else [modes])
+    participation = _consent_participation(actor, case_id, side)
+    how_ = _how(actor, how)
+    changed = _change_consent(participation, actor=actor, modes=chosen, given=False, how=how_)
+    if changed and participation.case.state == CaseState.ACTIVE:
+        announce_communication(participation.case, changed_by=None)
+    if changed:
+        hooks.case_changed(
+            participation.case, "consent_withdrawn", actor=actor, participation=participation
+        )
+    return participation
+
+
 @transaction.atomic
 def record_consent(
-    *, actor: User, case_id: uuid.UUID, side: str, modes: Iterable[str]
+    *, actor: User, case_id: uuid.UUID, side: str, modes: Iterable[str],
+    how: str = ConsentHow.IN_PERSON,
 ) -> Participation:
-    """A facilitator records the participant's informed consent, per communication mode.
+    """A facilitator records the participant's informed consent, per communication mode:
+    exactly ``modes`` from now on (the others withdrawn), with the history of each change.
 
-    Who: a current facilitator of the case. Audits: PARTICIPATION_STATE_CHANGED.
+    Who: a current facilitator of the case. Audits: PARTICIPATION_STATE_CHANGED (enrolled →
+    consented, with the modes and how).
     """
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     chosen = sorted(set(modes))
@@ -244,12 +373,21 @@ def record_consent(
         raise InvalidRequest(
             "Consent needs at least one of: " + ", ".join(sorted(COMMUNICATION_MODES)) + "."
         )
+    if how not in RECORDED_BY_FACILITATOR:
+        raise InvalidRequest(
+            "Say how the person gave their consent: phone, in_person or letter.",
+            code="consent_how",
+        )
     participation = Participation.objects.select_for_update().filter(case=case, side=side).first()
     if participation is None:
         raise InvalidRequest("This case has no participant on that side.")
-    participation.consented_modes = chosen
-    participation.save(update_fields=["consented_modes"])
-    _move_participation(participation, ParticipationState.CONSENTED, actor=actor, modes=chosen)
+    check_participation_transition(participation.state, ParticipationState.CONSENTED)
+    dropped = sorted(set(participation.consented_modes) - set(chosen))
+    _change_consent(participation, actor=actor, modes=chosen, given=True, how=how, audit=False)
+    _change_consent(participation, actor=actor, modes=dropped, given=False, how=how, audit=False)
+    _move_participation(
+        participation, ParticipationState.CONSENTED, actor=actor, modes=chosen, how=how
+    )
     return participation
 
 
@@ -257,9 +395,15 @@ def _move_case(case: Case, new: str, *, actor: User, **audit: object) -> None:
     check_case_transition(case.state, new)
     old = case.state
     case.state = new
-    case.save(update_fields=["state", "updated_at"])
+    fields = ["state", "updated_at"]
+    if new in ENDED_STATES:
+        # The retention period runs from the last time the case ended (relay.retention).
+        case.ended_at = timezone.now()
+        fields.append("ended_at")
+    case.save(update_fields=fields)
     record(AuditEventType.CASE_STATE_CHANGED, actor=actor, case=case, old=old, new=new, **audit)
     append_events([(CaseStateEvent(new), everyone_in(case))], case=case)
+    hooks.case_changed(case, new, actor=actor)
 
 
 @transaction.atomic
@@ -270,14 +414,28 @@ def begin_assessment(*, actor: User, case_id: uuid.UUID) -> Case:
     return case
 
 
+def check_may_prepare(case: Case) -> None:
+    """Refuse (``assessment_incomplete``) moving ``case`` to preparing while the recorded
+    assessment does not allow it (``relay.cases.states.preparation_blockers``)."""
+    check_case_transition(case.state, CaseState.PREPARING)
+    blockers = preparation_blockers(latest_facts(case))
+    if blockers:
+        raise IllegalTransition(
+            "The case cannot move to preparation yet: " + "; ".join(blockers) + ".",
+            code="assessment_incomplete",
+        )
+
+
 @transaction.atomic
 def record_suitability(*, actor: User, case_id: uuid.UUID, suitable: bool) -> Case:
-    """A facilitator records the assessment: suitable (preparing) or unsuitable.
-
-    The reason and signposting are encrypted notes (a later capability); the audit event
-    holds only the decision. Audits: CASE_STATE_CHANGED.
+    """A facilitator records the assessment's decision: suitable (preparing, only once the
+    recorded assessment allows it: ``check_may_prepare``) or unsuitable (without notices;
+    ``relay.cases.assessment.find_unsuitable`` records the reason, tells each person and
+    closes the case). Audits: CASE_STATE_CHANGED.
     """
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
+    if suitable:
+        check_may_prepare(case)
     _move_case(case, CaseState.PREPARING if suitable else CaseState.UNSUITABLE, actor=actor)
     return case
 
@@ -424,6 +582,30 @@ def close_case(
     return case
 
 
+def close_as_unsuitable(case: Case, *, actor: User, **audit: object) -> None:
+    """Find ``case`` (locked) unsuitable and close it with the reason ``unsuitable``: one
+    decision, so one CASE_STATE_CHANGED event (old: the stage it reached; new: closed),
+    carrying ``audit``. Runs inside ``relay.cases.assessment.find_unsuitable``, which checks
+    who may and records the notices first. Emits: ``case_state`` (closed) to every member."""
+    stage = case.state
+    check_case_transition(stage, CaseState.UNSUITABLE)
+    check_case_transition(CaseState.UNSUITABLE, CaseState.CLOSED)
+    check_close(CaseState.UNSUITABLE, "unsuitable", None)
+    Closure.objects.create(
+        case=case, reason="unsuitable", withdrawn_side="", stage=stage, note=None,
+        closed_at=timezone.now(),
+    )
+    _offer_survey_at_end(case)
+    case.state = CaseState.CLOSED
+    case.save(update_fields=["state", "updated_at"])
+    record(
+        AuditEventType.CASE_STATE_CHANGED, actor=actor, case=case, old=stage,
+        new=CaseState.CLOSED.value, via=CaseState.UNSUITABLE.value, reason="unsuitable",
+        stage=stage, **audit,
+    )
+    append_events([(CaseStateEvent(CaseState.CLOSED), everyone_in(case))], case=case)
+
+
 @transaction.atomic
 def record_follow_up(*, actor: User, item_id: uuid.UUID, met: bool) -> AgreementItem:
     """A facilitator records whether an agreed item was met, once its follow-up is due.
@@ -515,6 +697,10 @@ def pause(*, actor: User, case_id: uuid.UUID) -> Case:
         by = participation.side
     record(AuditEventType.CASE_PAUSED, actor=actor, case=case, by=by)
     announce_communication(case, changed_by=by)
+    hooks.case_changed(
+        case, "safety_paused" if by == "facilitator" else "paused", actor=actor,
+        participation=None if by == "facilitator" else participation,
+    )
     return case
 
 
@@ -582,5 +768,6 @@ def withdraw(*, actor: User, case_id: uuid.UUID) -> Participation:
     )
     events += communication_events(case, changed_by=None)
     append_events(events, case=case)
+    hooks.case_changed(case, "withdrawn", actor=actor, participation=participation)
     transaction.on_commit(lambda: revoke_sockets(actor.pk, reason="withdrawn"))
     return participation

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 Withdrawal = Callable[["Case", "User"], list[Any]]
 # (case, sender) -> the ids of the sender's messages that may get a new version.
 Revisable = Callable[["Case", "User"], list[uuid.UUID]]
+# (case, sender) -> the ids of the sender's messages they may still take back.
+Retractable = Callable[["Case", "User"], list[uuid.UUID]]
 
 _hooks: dict[str, Callable[..., Any]] = {}
 
@@ -34,6 +36,10 @@ def set_on_withdrawal(fn: Withdrawal) -> None:
 
 def set_revisable(fn: Revisable) -> None:
     _hooks["revisable"] = fn
+
+
+def set_retractable(fn: Retractable) -> None:
+    _hooks["retractable"] = fn
 
 
 def _get(name: str) -> Callable[..., Any]:
@@ -55,3 +61,30 @@ def revisable(case: Case, sender: User) -> list[uuid.UUID]:
     """The ids of ``sender``'s returned messages in ``case`` that may get a new version."""
     result: list[uuid.UUID] = _get("revisable")(case, sender)
     return result
+
+
+def retractable(case: Case, sender: User) -> list[uuid.UUID]:
+    """The ids of ``sender``'s messages in ``case`` still waiting for a decision."""
+    result: list[uuid.UUID] = _get("retractable")(case, sender)
+    return result
+
+
+# Listeners of a case's changes, for apps above cases that must react inside the same
+# transaction (scheduling cancels the meetings of a case that ended, and of a participant
+# who withdrew, and tells facilitators when a pause shuts a live meeting). Called with
+# (case, change, actor, participation): ``change`` is the case's new state, ``paused``,
+# ``safety_paused``, ``withdrawn``, ``consent_withdrawn`` or ``supporter_ended`` (consent to
+# one of the participant's supporters ended); ``participation`` the one that changed, or None.
+# Optional: with none registered, nothing else happens.
+CaseListener = Callable[["Case", str, "User", Any], None]
+_listeners: list[CaseListener] = []
+
+
+def add_case_listener(fn: CaseListener) -> None:
+    if fn not in _listeners:
+        _listeners.append(fn)
+
+
+def case_changed(case: Case, change: str, *, actor: User, participation: Any = None) -> None:
+    for listener in list(_listeners):
+        listener(case, change, actor, participation)

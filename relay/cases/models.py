@@ -88,6 +88,9 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the case last ended (concluded, closed or found unsuitable): the retention period
+    # runs from here (relay.retention). Null while it is open.
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Case {self.reference}"
@@ -139,3 +142,134 @@ class FacilitatorAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"facilitator on {self.case}"
+
+
+class ConsentHow(models.TextChoices):
+    """How a consent was given or withdrawn: by the participant on their own page, or
+    recorded by a facilitator afterwards, saying how they heard it."""
+
+    SELF = "self", "Given by the participant on their own page"
+    PHONE = "phone", "Recorded by the facilitator after a phone call"
+    IN_PERSON = "in_person", "Recorded by the facilitator after meeting in person"
+    LETTER = "letter", "Recorded by the facilitator from a letter"
+
+
+class Hold(models.Model):
+    """A participation the case's facilitators hold on behalf of a person with no device
+    (in prison, or without a phone or computer), with that person's consent: how they gave
+    it and when. The person has no key: what is for them is sealed to the facilitators, who
+    read it to them; what they say is entered by a facilitator and marked so
+    (docs/casework.md, "Taking part without a device"). A hold lasts as long as the
+    participation."""
+
+    participation = models.OneToOneField(
+        Participation, on_delete=models.CASCADE, related_name="hold"
+    )
+    # How the person agreed to their participation being held: phone, in_person or letter
+    # (ConsentHow, never "self": they have no page), and when they agreed.
+    consent_how = models.CharField(max_length=20)
+    consent_given_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return "held participation"
+
+
+class ConsentChange(models.Model):
+    """One change to a participant's consent for one communication mode: the history behind
+    ``Participation.consented_modes`` (which holds the current set)."""
+
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="consent_changes"
+    )
+    mode = models.CharField(max_length=20, choices=CommunicationMode.choices)
+    given = models.BooleanField()
+    how = models.CharField(max_length=20, choices=ConsentHow.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"consent {'given' if self.given else 'withdrawn'}: {self.mode}"
+
+
+class RecordKind(models.TextChoices):
+    """A facilitator's case-work record (docs/casework.md). Its words are sealed to the
+    case's facilitators; only the countable facts the gates need are held in clear."""
+
+    SUITABILITY = "suitability", "Suitability criteria"
+    RISK_ASSESSMENT = "risk_assessment", "Risk assessment and safety plan"
+    CONTACT_ATTEMPT = "contact_attempt", "Contact attempt"
+    CASE_NOTE = "case_note", "Case note"
+    APPROACH = "approach", "Approach to the person responsible"
+    UNSUITABLE_REASON = "unsuitable_reason", "Why the case is unsuitable"
+    UNSUITABLE_NOTICE = "unsuitable_notice", "Notice to a participant that the case ends"
+
+
+class CaseRecord(models.Model):
+    """One case-work record: its clear facts (criteria met, risk level, the approach's
+    response, a contact attempt's method and result, the services signposted) and its
+    sealed envelope (to the facilitators; a notice also to the one participant it is for)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="records")
+    kind = models.CharField(max_length=24, choices=RecordKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    facts = models.JSONField(default=dict, blank=True)
+    envelope = models.JSONField(null=True, blank=True)
+    # A notice: the side it is for.
+    to_side = models.CharField(max_length=20, choices=Side.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["case", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} record"
+
+
+class SupporterState(models.TextChoices):
+    REQUESTED = "requested", "Asked for by the participant"
+    APPROVED = "approved", "Approved by a facilitator"
+    ENDED = "ended", "No longer supporting"
+
+
+class Supporter(models.Model):
+    """A friend, family member or professional supporting one participant in one case, with
+    that participant's consent (docs/casework.md). The other party is never told."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="supporters"
+    )
+    # The supporter's own account, created when a facilitator approves the request.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="supporting",
+    )
+    state = models.CharField(
+        max_length=20, choices=SupporterState.choices, default=SupporterState.REQUESTED
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Who ended it: the participant (they no longer consent, or took back their request) or a
+    # facilitator (declined a request, or ended the support). Null while it lasts.
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"supporter ({self.state})"

@@ -22,9 +22,17 @@ from relay.accounts.operations import (
     wrapped_key_field,
 )
 from relay.cases import actions as case_actions
-from relay.cases import participants, survey
+from relay.cases import assessment, held, participants, supporters, survey
 from relay.cases.models import Participation
-from relay.cases.selectors import follow_ups_for, survey_form
+from relay.cases.selectors import (
+    case_records,
+    case_timeline,
+    consent_history,
+    follow_ups_for,
+    notices_for,
+    record_wire,
+    survey_form,
+)
 from relay.cases.visibility import case_summary
 from relay.envelopes import parse_envelope, parse_sealed_comment
 from relay.errors import InvalidRequest
@@ -174,6 +182,13 @@ class SurveyIn(Input):
     comment: dict[str, Any] | None = None
 
 
+class ConsentIn(Input):
+    case_id: uuid.UUID
+    modes: list[str] = Field(min_length=1, max_length=4)
+    side: str | None = Field(default=None, max_length=20)
+    how: str | None = Field(default=None, max_length=20)
+
+
 class OfferSurveyIn(Input):
     case_id: uuid.UUID
     side: str = Field(max_length=20)
@@ -245,7 +260,156 @@ def offer_survey(caller: Caller, data: OfferSurveyIn) -> dict[str, Any]:
     return {"case_id": str(data.case_id), "side": data.side, "survey": "offered"}
 
 
+def get_consent(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    return consent_history(caller.user, data.case_id)
+
+
+def give_consent(caller: Caller, data: ConsentIn) -> dict[str, Any]:
+    case_actions.give_consent(
+        actor=caller.user, case_id=data.case_id, modes=data.modes, side=data.side, how=data.how
+    )
+    return consent_history(caller.user, data.case_id)
+
+
+def withdraw_consent(caller: Caller, data: ConsentIn) -> dict[str, Any]:
+    case_actions.withdraw_consent(
+        actor=caller.user, case_id=data.case_id, modes=data.modes, side=data.side, how=data.how
+    )
+    return consent_history(caller.user, data.case_id)
+
+
+class RecordIn(Input):
+    case_id: uuid.UUID
+    kind: str = Field(max_length=24)
+    facts: dict[str, Any] = Field(default_factory=dict, max_length=8)
+    envelope: dict[str, Any] | None = None
+
+
+class UnsuitableIn(Input):
+    case_id: uuid.UUID
+    reason: dict[str, Any]
+    notices: list[dict[str, Any]] = Field(default_factory=list, max_length=2)
+    signposting: list[str] = Field(default_factory=list, max_length=20)
+
+
+def get_records(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    return {"case_id": str(data.case_id), "records": case_records(caller.user, data.case_id)}
+
+
+def add_record(caller: Caller, data: RecordIn) -> dict[str, Any]:
+    row = assessment.add_case_record(
+        actor=caller.user, case_id=data.case_id, kind=data.kind, facts=data.facts,
+        envelope=sealed_note(data.envelope),
+    )
+    return record_wire(row)
+
+
+def get_timeline(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    return case_timeline(caller.user, data.case_id)
+
+
+def begin_assessment(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    case = case_actions.begin_assessment(actor=caller.user, case_id=data.case_id)
+    return case_summary(caller.user, case.pk)
+
+
+def begin_preparation(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    case = assessment.begin_preparation(actor=caller.user, case_id=data.case_id)
+    return case_summary(caller.user, case.pk)
+
+
+def start_communication(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    case = case_actions.start_communication(actor=caller.user, case_id=data.case_id)
+    return case_summary(caller.user, case.pk)
+
+
+def find_unsuitable(caller: Caller, data: UnsuitableIn) -> dict[str, Any]:
+    case = assessment.find_unsuitable(
+        actor=caller.user, case_id=data.case_id, reason=sealed_note(data.reason),
+        notices=[sealed_note(raw) for raw in data.notices], signposting=data.signposting,
+    )
+    return {"case_id": str(case.pk), "state": case.state}
+
+
+def get_notices(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    return notices_for(caller.user, data.case_id)
+
+
+class SupporterRef(Input):
+    supporter_id: uuid.UUID
+
+
+class ApproveSupporterIn(Input):
+    supporter_id: uuid.UUID
+    username: str = Field(min_length=1, max_length=150)
+    display_name: str = Field(default="", max_length=80)
+
+
+def get_supporters(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    return supporters.supporters_of_case(caller.user, data.case_id)
+
+
+def request_supporter(caller: Caller, data: CaseRef) -> dict[str, Any]:
+    supporter = supporters.request_supporter(actor=caller.user, case_id=data.case_id)
+    return {"supporter_id": str(supporter.pk), "state": supporter.state}
+
+
+def approve_supporter(caller: Caller, data: ApproveSupporterIn) -> dict[str, Any]:
+    code, invitation = supporters.approve_supporter(
+        actor=caller.user, supporter_id=data.supporter_id, username=data.username,
+        display_name=data.display_name,
+    )
+    return {"supporter_id": str(data.supporter_id), "state": "approved",
+            **invitation_reply(code, invitation)}
+
+
+def end_supporter(caller: Caller, data: SupporterRef) -> dict[str, Any]:
+    supporter = supporters.end_supporter(actor=caller.user, supporter_id=data.supporter_id)
+    return {"supporter_id": str(supporter.pk), "state": supporter.state}
+
+
+def get_supporting(caller: Caller, data: Input) -> dict[str, Any]:
+    return supporters.supporting(caller.user)
+
+
+class HoldIn(Input):
+    case_id: uuid.UUID
+    side: str = Field(max_length=20)
+    consent_how: str = Field(max_length=20)
+    consent_given_at: datetime.datetime
+
+
+class HeldSide(Input):
+    case_id: uuid.UUID
+    side: str = Field(max_length=20)
+
+
+def hold_participation(caller: Caller, data: HoldIn) -> dict[str, Any]:
+    held.hold_participation(
+        actor=caller.user, case_id=data.case_id, side=data.side,
+        consent_how=data.consent_how, consent_given_at=data.consent_given_at,
+    )
+    return case_summary(caller.user, data.case_id)
+
+
+def pause_held(caller: Caller, data: HeldSide) -> dict[str, Any]:
+    held.pause_held(actor=caller.user, case_id=data.case_id, side=data.side)
+    return case_summary(caller.user, data.case_id)
+
+
+def resume_held(caller: Caller, data: HeldSide) -> dict[str, Any]:
+    held.resume_held(actor=caller.user, case_id=data.case_id, side=data.side)
+    return case_summary(caller.user, data.case_id)
+
+
+def withdraw_held(caller: Caller, data: HeldSide) -> dict[str, Any]:
+    held.withdraw_held(actor=caller.user, case_id=data.case_id, side=data.side)
+    return case_summary(caller.user, data.case_id)
+
+
 _C = "cases/<uuid:case_id>"
+_H = f"{_C}/held/<str:side>"
+_S = "supporters/<uuid:supporter_id>"
 
 OPERATIONS: dict[str, Operation] = {
     "cases": Operation(list_cases, Input, False, Route("GET", "cases"), socket=True),
@@ -280,5 +444,57 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "offer_survey": Operation(
         offer_survey, OfferSurveyIn, True, Route("POST", f"{_C}/survey/offer")
+    ),
+    # Consent per communication mode (docs/casework.md).
+    "consent": Operation(get_consent, CaseRef, False, Route("GET", f"{_C}/consent"), socket=True),
+    "give_consent": Operation(
+        give_consent, ConsentIn, True, Route("POST", f"{_C}/consent"), socket=True
+    ),
+    "withdraw_consent": Operation(
+        withdraw_consent, ConsentIn, True, Route("POST", f"{_C}/consent/withdraw"), socket=True
+    ),
+    # Assessment and preparation (docs/casework.md): facilitators of the case only.
+    "records": Operation(get_records, CaseRef, False, Route("GET", f"{_C}/records")),
+    "add_record": Operation(
+        add_record, RecordIn, True, Route("POST", f"{_C}/records", status=201)
+    ),
+    "timeline": Operation(get_timeline, CaseRef, False, Route("GET", f"{_C}/timeline")),
+    "begin_assessment": Operation(
+        begin_assessment, CaseRef, True, Route("POST", f"{_C}/assess", body=False)
+    ),
+    "begin_preparation": Operation(
+        begin_preparation, CaseRef, True, Route("POST", f"{_C}/prepare", body=False)
+    ),
+    "start_communication": Operation(
+        start_communication, CaseRef, True, Route("POST", f"{_C}/start", body=False)
+    ),
+    "find_unsuitable": Operation(
+        find_unsuitable, UnsuitableIn, True, Route("POST", f"{_C}/unsuitable")
+    ),
+    # A participant's notices (why their case cannot go on, with signposting).
+    "notices": Operation(get_notices, CaseRef, False, Route("GET", f"{_C}/notices")),
+    # Supporters (docs/casework.md): asked for by a participant, approved by a facilitator.
+    "supporters": Operation(get_supporters, CaseRef, False, Route("GET", f"{_C}/supporters")),
+    "request_supporter": Operation(
+        request_supporter, CaseRef, True,
+        Route("POST", f"{_C}/supporters", status=201, body=False),
+    ),
+    "approve_supporter": Operation(
+        approve_supporter, ApproveSupporterIn, True, Route("POST", f"{_S}/approve", status=201)
+    ),
+    "end_supporter": Operation(
+        end_supporter, SupporterRef, True, Route("POST", f"{_S}/end", body=False)
+    ),
+    "supporting": Operation(get_supporting, Input, False, Route("GET", "supporting")),
+    # Taking part without a device (relay/cases/held.py): facilitators of the case only.
+    "hold_participation": Operation(
+        hold_participation, HoldIn, True, Route("POST", f"{_C}/held", status=201)
+    ),
+    "pause_held": Operation(pause_held, HeldSide, True, Route("POST", f"{_H}/pause", body=False)),
+    "resume_held": Operation(
+        resume_held, HeldSide, True, Route("POST", f"{_H}/resume", body=False)
+    ),
+    "withdraw_held": Operation(
+        withdraw_held, HeldSide, True, Route("POST", f"{_H}/withdraw", body=False)
     ),
 }  # fmt: skip

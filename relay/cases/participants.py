@@ -25,9 +25,9 @@ from relay.audit.models import AuditEventType
 from relay.cases.access import access_case_as_facilitator
 from relay.cases.actions import lock_case
 from relay.cases.models import Case, Participation, ParticipationState
-from relay.cases.selectors import participation_for_side
+from relay.cases.selectors import is_held, participation_for_side
 from relay.cases.states import check_participation_transition
-from relay.errors import AccessDenied, InvalidRequest
+from relay.errors import AccessDenied, IllegalTransition, InvalidRequest
 
 VERIFICATION_METHODS = frozenset({"in_person", "phone", "video"})
 
@@ -48,6 +48,11 @@ def invite_participant(*, actor: User, case_id: uuid.UUID, side: str) -> tuple[s
     participation = participation_for_side(case, side)
     if participation is None:
         raise InvalidRequest("This case has no participant on that side.")
+    if is_held(participation):
+        raise IllegalTransition(
+            "The facilitators hold this participation for a person with no device, so no "
+            "enrolment code is issued for it.", code="held",
+        )
     serialize_with_audit()
     user = User.objects.select_for_update().get(pk=participation.user_id)
     if account_selectors.has_enrolled(user):
@@ -138,6 +143,11 @@ def reset_participant(*, actor: User, case_id: uuid.UUID, side: str) -> tuple[st
     participation = participation_for_side(case, side)
     if participation is None:
         raise InvalidRequest("This case has no participant on that side.")
+    if is_held(participation):
+        raise IllegalTransition(
+            "The facilitators hold this participation for a person with no device: there "
+            "is no account to reset.", code="held",
+        )
     serialize_with_audit()
     user = User.objects.select_for_update().get(pk=participation.user_id)
     return reset_account(actor=actor, user=user, case=case)

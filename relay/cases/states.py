@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from relay.accounts.models import TRAINING_ORDER, TrainingLevel
 from relay.cases.models import CaseState as C
-from relay.cases.models import CommunicationMode
+from relay.cases.models import CommunicationMode, RecordKind
 from relay.cases.models import Complexity as X
 from relay.cases.models import OffenceCategory as O
 from relay.cases.models import ParticipationState as P
-from relay.errors import IllegalTransition
+from relay.errors import IllegalTransition, InvalidRequest
 
 CASE_TRANSITIONS: dict[str, frozenset[str]] = {
     C.REFERRED: frozenset({C.ASSESSING, C.CLOSED}),
     C.ASSESSING: frozenset({C.UNSUITABLE, C.PREPARING, C.CLOSED}),
     C.UNSUITABLE: frozenset({C.CLOSED}),
-    C.PREPARING: frozenset({C.ACTIVE, C.CLOSED}),
+    # Found unsuitable at any stage of preparation, too (DESIGN §7).
+    C.PREPARING: frozenset({C.ACTIVE, C.UNSUITABLE, C.CLOSED}),
     C.ACTIVE: frozenset({C.CONCLUDED, C.CLOSED}),
     C.CONCLUDED: frozenset({C.CLOSED}),
     C.CLOSED: frozenset(),
@@ -113,6 +115,8 @@ def check_participation_transition(current: str, new: str) -> None:
 # so a client shows exactly the controls the server will accept.
 
 CLOSED_TO_MESSAGES = frozenset({C.CLOSED, C.CONCLUDED, C.UNSUITABLE})
+# A case in one of these has ended: its retention period runs from ``Case.ended_at``.
+ENDED_STATES = frozenset({C.CLOSED, C.CONCLUDED, C.UNSUITABLE})
 
 
 def may_pause_participation(case: str, participation: str, other: str | None) -> bool:
@@ -160,3 +164,113 @@ def may_write_to_other_party(case: str, participation: str, other: str | None) -
 def may_be_written_to(participation: str) -> bool:
     """Whether a facilitator may send a note to this participant."""
     return participation != P.WITHDRAWN
+
+
+# Assessment (docs/casework.md): the clear facts of each record kind and the gate from
+# assessing to preparing. The words of every record are sealed; these are what the gate needs.
+
+SUITABILITY_CRITERIA: dict[str, str] = {
+    "reported_to_police": "the offence has been reported to the police",
+    "identifiable_parties": "there is an identifiable person harmed and person responsible",
+    "responsibility_admitted": "the person responsible admits responsibility",
+    "both_willing": "both people are willing to take part",
+}
+RISK_LEVELS = ("low", "medium", "high")
+APPROACH_RESPONSES = ("accepted", "declined", "needs_time")
+CONTACT_METHODS = ("phone", "email", "letter", "visit", "other")
+
+
+def preparation_blockers(latest: dict[str, dict[str, object]]) -> list[str]:
+    """What stops a case moving from assessing to preparing, in plain words, given the
+    latest facts of each record kind (``latest[kind]``): every suitability criterion met, a
+    risk assessment recorded, and the person responsible has accepted the approach (an offer
+    declined or needing time stays open: a later approach can be accepted). Empty: it may."""
+    blockers: list[str] = []
+    suitability = latest.get("suitability")
+    if suitability is None:
+        blockers.append("the suitability criteria have not been recorded")
+    else:
+        blockers += [
+            f"not met: {words}"
+            for name, words in SUITABILITY_CRITERIA.items()
+            if suitability.get(name) is not True
+        ]
+    if "risk_assessment" not in latest:
+        blockers.append("no risk assessment has been recorded")
+    approach = latest.get("approach")
+    if approach is None or approach.get("response") != "accepted":
+        blockers.append("the person responsible has not accepted the approach")
+    return blockers
+
+
+UNSUITABLE_FROM = frozenset({C.ASSESSING, C.PREPARING})
+
+
+def may_find_unsuitable(case: str) -> bool:
+    """A case is found unsuitable after assessment or at any stage of preparation."""
+    return case in UNSUITABLE_FROM and may_move_case(case, C.UNSUITABLE)
+
+
+def case_steps(case: str) -> list[str]:
+    """The case-work steps a facilitator may offer from ``case``, by action name, in the
+    order a case takes them. A gate on the records (``preparation_blockers``) or on consent
+    is checked when the step is taken; its refusal says what is missing."""
+    steps = {
+        "begin_assessment": may_move_case(case, C.ASSESSING),
+        "begin_preparation": may_move_case(case, C.PREPARING),
+        "start_communication": may_move_case(case, C.ACTIVE),
+        "find_unsuitable": may_find_unsuitable(case),
+    }
+    return [name for name, allowed in steps.items() if allowed]
+
+
+def clean_facts(kind: str, facts: dict[str, Any]) -> dict[str, Any]:
+    """The clear facts of a record of ``kind``, checked; anything else is refused, so no
+    words can slip into the clear part of a record."""
+    def one_of(name: str, choices: Sequence[str]) -> str:
+        value = facts.get(name)
+        if value not in choices:
+            raise InvalidRequest(f"Give {name} as one of: {', '.join(choices)}.")
+        return str(value)
+
+    allowed: set[str]
+    if kind == RecordKind.SUITABILITY:
+        allowed = set(SUITABILITY_CRITERIA)
+        for name in SUITABILITY_CRITERIA:
+            if not isinstance(facts.get(name), bool):
+                raise InvalidRequest(f"Say whether {SUITABILITY_CRITERIA[name]} (true or false).")
+        cleaned: dict[str, Any] = {name: facts[name] for name in SUITABILITY_CRITERIA}
+    elif kind == RecordKind.RISK_ASSESSMENT:
+        allowed = {"level"}
+        cleaned = {"level": one_of("level", RISK_LEVELS)}
+    elif kind == RecordKind.APPROACH:
+        allowed = {"response"}
+        cleaned = {"response": one_of("response", APPROACH_RESPONSES)}
+    elif kind == RecordKind.CONTACT_ATTEMPT:
+        allowed = {"side", "method", "reached"}
+        if not isinstance(facts.get("reached"), bool):
+            raise InvalidRequest("Say whether the person was reached (true or false).")
+        cleaned = {
+            "side": one_of("side", ("harmed", "responsible")),
+            "method": one_of("method", CONTACT_METHODS),
+            "reached": facts["reached"],
+        }
+    else:
+        allowed, cleaned = set(), {}
+    if set(facts) - allowed:
+        raise InvalidRequest(
+            "A record holds only its listed facts; write anything else in its note."
+        )
+    return cleaned
+
+
+SUPPORTER_TRANSITIONS: dict[str, frozenset[str]] = {
+    "requested": frozenset({"approved", "ended"}),
+    "approved": frozenset({"ended"}),
+    "ended": frozenset(),
+}
+
+
+def check_supporter_transition(current: str, new: str) -> None:
+    if new not in SUPPORTER_TRANSITIONS[current]:
+        raise IllegalTransition(f"A supporter cannot move from {current} to {new}.")

@@ -12,12 +12,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from relay.accounts.models import Role
-from relay.accounts.selectors import current_keys_by_user, key_wire
+from relay.accounts.selectors import current_key, current_keys_by_user, key_wire
 from relay.cases import hooks
 from relay.cases.access import access_case_as_member
 from relay.cases.models import Case, CaseState, Participation, ParticipationState, Side
-from relay.cases.selectors import current_facilitators, is_communicating, is_safety_paused
+from relay.cases.selectors import (
+    consented_supporters,
+    current_facilitators,
+    hold_wire,
+    is_communicating,
+    is_safety_paused,
+    may_hold,
+)
 from relay.cases.states import (
+    case_steps,
     may_be_written_to,
     may_move_case,
     may_pause_participation,
@@ -161,6 +169,18 @@ def ending_for_facilitators(case: Case, participations: list[Participation]) -> 
     }
 
 
+def supporters_wire(participation: Participation, *, case_id: Any) -> list[dict[str, Any]]:
+    """A participant's consented supporters as a client encrypts to them."""
+    return [
+        {
+            "user_id": str(user.pk),
+            "display_name": user.display_name or "Supporter",
+            "key": key_wire(current_key(user), case_id=case_id),
+        }
+        for user in consented_supporters(participation)
+    ]
+
+
 def case_summary(user: User, case_id: Any) -> dict[str, Any]:
     """What a member of the case may know about it. Participants never see the other
     person's account: only that there is one, whether it is communicating, and the keys to
@@ -201,6 +221,7 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
         summary["may_safety_pause"] = view.may_safety_pause
         summary["may_resume_safety_pause"] = view.may_resume_safety_pause
         summary["may_send_note_to"] = list(view.may_send_note_to)
+        summary["case_steps"] = case_steps(case.state)
         summary.update(ending_for_facilitators(case, participations))
         summary["participants"] = [
             {
@@ -213,6 +234,12 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
                 # own rule (the other side).
                 "forward_to": Side(p.side).other.value,
                 "key": key_wire(keys.get(p.user_id), case_id=case.pk),
+                # Keys an envelope from or to this participant may also name.
+                "supporters": supporters_wire(p, case_id=case.pk),
+                # Held for a person with no device (relay.cases.held): how and when they
+                # agreed; and whether a facilitator may hold it now.
+                "held": hold_wire(p),
+                "may_hold": may_hold(p, case.state),
             }
             for p in participations
         ]
@@ -226,6 +253,9 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
             "label": own.other_party_label,
             "withdrawn": own.other_withdrawn,
         }
+        # Your consented supporters: keys your messages may also be sealed to. The other
+        # party's are never shown.
+        summary["supporters"] = supporters_wire(mine, case_id=case.pk)
         summary["may_pause"] = own.may_pause
         summary["may_resume"] = own.may_resume
         summary["may_withdraw"] = own.may_withdraw
@@ -237,6 +267,8 @@ def case_summary(user: User, case_id: Any) -> dict[str, Any]:
             if own.may_write_to_other_party
             else []
         )
+        # The sender's messages still waiting for a decision: "Take it back" on each.
+        summary["may_retract"] = [str(pk) for pk in hooks.retractable(case, user)]
         # Which kinds go to the other party (through moderation) and which to the
         # facilitators only: the server's list, so no client keeps its own copy.
         summary["kinds"] = {

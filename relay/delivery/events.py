@@ -37,24 +37,35 @@ class MessageEvent(Payload):
     TYPE: ClassVar[EventType] = EventType.MESSAGE
     message: Any
     side: str
+    # Sent to a participant only: the forward is the version passed on of this message of
+    # theirs (``version_of`` in the wire data).
+    version_of: Any = None
 
     def data(self) -> dict[str, Any]:
-        return {"side": self.side}
+        data: dict[str, Any] = {"side": self.side}
+        if self.version_of is not None:
+            data["version_of"] = str(self.version_of.pk)
+        return data
 
 
 @dataclass(frozen=True)
 class MessageStateEvent(Payload):
-    """A message changed state; ``note`` is the return note or rejection reason, if any."""
+    """A message changed state; ``note`` is the return note or rejection reason, if any;
+    ``forward`` the facilitator's forward that approved it, if any."""
 
     TYPE: ClassVar[EventType] = EventType.MESSAGE_STATE
     message: Any
     state: str
     note: Any = None
+    forward: Any = None
 
     def data(self) -> dict[str, Any]:
-        data = {"message_id": str(self.message.pk), "state": self.state}
+        data: dict[str, Any] = {"message_id": str(self.message.pk), "state": self.state}
         if self.note is not None:
             data["note_id"] = str(self.note.pk)
+        if self.forward is not None:
+            data["forward_id"] = str(self.forward.pk)
+            data["edited"] = bool(self.forward.edited)
         return data
 
 
@@ -111,6 +122,31 @@ class CaseStateEvent(Payload):
 
 
 @dataclass(frozen=True)
+class CaseRecordEvent(Payload):
+    """A case-work record was added (docs/casework.md): its kind and id, never its words."""
+
+    TYPE: ClassVar[EventType] = EventType.CASE
+    kind: str
+    record_id: str
+
+    def data(self) -> dict[str, Any]:
+        return {"change": "record", "kind": self.kind, "record_id": self.record_id}
+
+
+@dataclass(frozen=True)
+class SupporterEvent(Payload):
+    """A supporter of one participant was asked for, approved or ended: told to that
+    participant and the facilitators only, never the other party."""
+
+    TYPE: ClassVar[EventType] = EventType.CASE
+    supporter_id: str
+    state: str
+
+    def data(self) -> dict[str, Any]:
+        return {"change": "supporter", "supporter_id": self.supporter_id, "state": self.state}
+
+
+@dataclass(frozen=True)
 class FacilitatorsChanged(Payload):
     """The case's facilitators changed: clients refresh the keys they encrypt to."""
 
@@ -145,6 +181,22 @@ class KeyResetEvent(Payload):
     def data(self) -> dict[str, Any]:
         return {"user_id": self.user_id, "key_id": None,
                 "previous_key_id": self.previous_key_id, "reset": True}
+
+
+@dataclass(frozen=True)
+class MeetingEvent(Payload):
+    """A meeting you are invited to or host changed (``proposed``, ``answered``,
+    ``confirmed``, ``rescheduled``, ``cancelled``, ``details``), is coming up
+    (``reminder``), or — to facilitators — was shut by a pause or withdrawal while its room
+    is open (``shut``). ``starts_at`` is the confirmed start (UTC, ISO 8601) or None."""
+
+    TYPE: ClassVar[EventType] = EventType.MEETING
+    meeting_id: str
+    change: str
+    starts_at: str | None = None
+
+    def data(self) -> dict[str, Any]:
+        return {"meeting_id": self.meeting_id, "change": self.change, "starts_at": self.starts_at}
 
 
 def message_of(payload: Payload) -> Any:

@@ -14,6 +14,7 @@ class EventType(models.TextChoices):
     PARTICIPATION = "participation", "A participation changed state"
     CASE = "case", "The case changed state"
     KEY = "key", "A key you rely on changed"
+    MEETING = "meeting", "A meeting changed, or is coming up"
 
 
 class Event(models.Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -24,21 +25,29 @@ from relay.audit.models import AuditEventType
 from relay.cases.access import access_case_as_facilitator, access_case_as_participant
 from relay.cases.actions import lock_case
 from relay.cases.audience import case_audience
-from relay.cases.models import Case, Participation, ParticipationState, Side
+from relay.cases.consent import require_consent
+from relay.cases.held import held_participation, is_held
+from relay.cases.models import Case, CommunicationMode, Participation, ParticipationState, Side
 from relay.cases.selectors import is_communicating
 from relay.cases.states import (
     may_be_written_to,
     may_write_to_facilitators,
     may_write_to_other_party,
 )
+from relay.cases.supporters import access_as_supporter
 from relay.delivery.events import MessageEvent, MessageStateEvent
 from relay.delivery.streams import append_events
-from relay.envelopes import FOR_OTHER_PARTY, PARTICIPANT_KINDS, Envelope, Kind
+from relay.envelopes import FOR_OTHER_PARTY, PARTICIPANT_KINDS, SUPPORTER_KINDS, Envelope, Kind
 from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition
 from relay.moderation.access import access_own_message
 from relay.moderation.models import Audience, Message, MessageKey, MessageState
-from relay.moderation.recipients import facilitator_key_ids, recipient_set
-from relay.moderation.selectors import revisable_messages
+from relay.moderation.recipients import (
+    facilitator_key_ids,
+    held_recipient_set,
+    recipient_set,
+    supporter_key_ids,
+)
+from relay.moderation.selectors import held_target, revisable_messages
 from relay.moderation.states import check_message_transition
 
 
@@ -86,6 +95,7 @@ def _store(
     audience: str,
     state: str,
     derived_from: Message | None = None,
+    entered_by: User | None = None,
 ) -> Message:
     header = envelope.header
     keys = {k.key_id: k for k in PublicKey.objects.filter(key_id__in=header.recipient_key_ids)}
@@ -94,6 +104,7 @@ def _store(
         case=case,
         sender=sender,
         sender_key=sender_key,
+        entered_by=entered_by,
         kind=header.kind.value,
         audience=audience,
         state=state,
@@ -120,6 +131,47 @@ def _check_case_and_header(envelope: Envelope, case: Case) -> None:
         raise EnvelopeRejected("The envelope belongs to another case.", code="wrong_case")
 
 
+def _participant_message_rules(
+    envelope: Envelope,
+    case: Case,
+    participation: Participation,
+    *,
+    withdrawn: str,
+    no_other_party: Callable[[str | None], str],
+    not_revisable: str,
+) -> tuple[bool, Message | None]:
+    """The rules every participant's message obeys, whoever typed it (the participant, or a
+    facilitator for a held person): a participant's kind, never marked edited, not after
+    withdrawing, only while the case is open; for the other party, only while both may
+    write and with consent to ``messages``; a new version only of a returned message of
+    theirs, once. The words of each refusal are the caller's. Returns whether it is for the
+    other party, and the message it is a new version of."""
+    header = envelope.header
+    if header.kind not in PARTICIPANT_KINDS:
+        raise EnvelopeRejected("Participants cannot send that kind of message.", code="bad_kind")
+    if header.edited:
+        raise EnvelopeRejected("Only a facilitator's forward can be marked edited.")
+    if participation.state == ParticipationState.WITHDRAWN:
+        raise IllegalTransition(withdrawn)
+    if not may_write_to_facilitators(case.state, participation.state):
+        raise IllegalTransition("This case is no longer open for messages.")
+    for_other_party = header.kind in FOR_OTHER_PARTY
+    if for_other_party:
+        other = Participation.objects.filter(case=case).exclude(pk=participation.pk).first()
+        other_state = other.state if other is not None else None
+        if not may_write_to_other_party(case.state, participation.state, other_state):
+            raise IllegalTransition(no_other_party(other_state))
+        require_consent(participation, CommunicationMode.MESSAGES)
+    revision_of = None
+    if header.derived_from is not None:
+        revision_of = (
+            revisable_messages(case, participation.user).filter(pk=header.derived_from).first()
+        )
+        if revision_of is None or not for_other_party:
+            raise EnvelopeRejected(not_revisable, code="bad_kind")
+    return for_other_party, revision_of
+
+
 @transaction.atomic
 def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
     """A participant sends a message: for the other party (held for moderation) or for the
@@ -139,37 +191,23 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
     if existing is not None:
         return Submitted(existing, created=False)
     sender_key = _sender_key(actor, envelope)
-    if header.kind not in PARTICIPANT_KINDS:
-        raise EnvelopeRejected("Participants cannot send that kind of message.", code="bad_kind")
-    if header.edited:
-        raise EnvelopeRejected("Only a facilitator's forward can be marked edited.")
-    if participation.state == ParticipationState.WITHDRAWN:
-        raise IllegalTransition("You have withdrawn from this case, so you cannot send messages.")
-    if not may_write_to_facilitators(case.state, participation.state):
-        raise IllegalTransition("This case is no longer open for messages.")
-    for_other_party = header.kind in FOR_OTHER_PARTY
-    if for_other_party:
-        other = Participation.objects.filter(case=case).exclude(pk=participation.pk).first()
-        other_state = other.state if other is not None else None
-        if not may_write_to_other_party(case.state, participation.state, other_state):
-            raise IllegalTransition(
-                "The other person has withdrawn, so nothing more can be passed on to them. "
-                "You can still write to your facilitator."
-                if other_state == ParticipationState.WITHDRAWN
-                else "Messages for the other person can be sent once your facilitator has "
-                "started the conversation. You can write to your facilitator now."
-            )
-    revision_of = None
-    if header.derived_from is not None:
-        revision_of = revisable_messages(case, actor).filter(pk=header.derived_from).first()
-        if revision_of is None or not for_other_party:
-            raise EnvelopeRejected(
-                "A message can only be a new version of one of your returned messages, once: "
-                "this one was not returned to you, or has a new version already.",
-                code="bad_kind",
-            )
+    for_other_party, revision_of = _participant_message_rules(
+        envelope, case, participation,
+        withdrawn="You have withdrawn from this case, so you cannot send messages.",
+        no_other_party=lambda other_state: (
+            "The other person has withdrawn, so nothing more can be passed on to them. "
+            "You can still write to your facilitator."
+            if other_state == ParticipationState.WITHDRAWN
+            else "Messages for the other person can be sent once your facilitator has "
+            "started the conversation. You can write to your facilitator now."
+        ),
+        not_revisable="A message can only be a new version of one of your returned messages, "
+        "once: this one was not returned to you, or has a new version already.",
+    )
     _check_case_and_header(envelope, case)
-    recipient_set(case, sender_key=sender_key).check(envelope)
+    recipient_set(
+        case, sender_key=sender_key, supporters=supporter_key_ids(participation)
+    ).check(envelope)
     message = _store(
         envelope,
         case=case,
@@ -234,9 +272,13 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
 
     Who: a current facilitator of the case. Refused unless the case is communicating: both
     participations active, nobody paused, no safety pause (invariant 3, under the case lock).
-    Recipients: exactly the other participant's key and the facilitators' keys.
-    Audits: MESSAGE_FORWARDED. Emits: ``message`` to the other participant and facilitators,
-    ``message_state`` (approved) to the original sender.
+    Recipients: exactly the other participant's key and the facilitators' keys; the other
+    participant's consented supporters and the original sender's current key may be named
+    too (``recipient_set``), so the sender can read what was passed on of their words.
+    Audits: MESSAGE_FORWARDED. Emits: ``message`` to the other participant and facilitators
+    (and to the original sender, marked ``version_of`` the original, when their key is
+    named), ``message_state`` (approved, with
+    the forward's id and whether it was edited) to the original sender.
     """
     case_id = envelope.header.case_id
     access_case_as_facilitator(actor, case_id)
@@ -256,13 +298,25 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
     target = Participation.objects.select_related("user").get(
         case=case, side=Side(sender_participation.side).other
     )
-    blocked = forward_block_reason(case=case, participant=target.user)
-    if blocked:
-        raise IllegalTransition(blocked, code="key_unverified")
-    target_key = current_key(target.user)
-    if target_key is None:
-        raise IllegalTransition("The other person has no key yet.")
-    recipient_set(case, sender_key=key, to=target_key).check(envelope)
+    writer_key = current_key(sender_participation.user)
+    if is_held(target):
+        # The other person has no device: the forward is sealed to the facilitators only,
+        # who read it to them (invariant 1, the held case).
+        held_recipient_set(case, sender_key=key, original_sender=writer_key).check(envelope)
+    else:
+        blocked = forward_block_reason(case=case, participant=target.user)
+        if blocked:
+            raise IllegalTransition(blocked, code="key_unverified")
+        target_key = current_key(target.user)
+        if target_key is None:
+            raise IllegalTransition("The other person has no key yet.")
+        recipient_set(
+            case, sender_key=key, to=target_key, supporters=supporter_key_ids(target),
+            original_sender=writer_key,
+        ).check(envelope)
+    writer_reads_it = (
+        writer_key is not None and writer_key.key_id in envelope.header.recipient_key_ids
+    )
     forwarded = _store(
         envelope,
         case=case,
@@ -285,10 +339,15 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
         forwarded=str(forwarded.pk),
         edited=forwarded.edited,
     )
+    writer_copy = MessageEvent(forwarded, "facilitator", version_of=original)
     append_events(
         [
             (MessageEvent(forwarded, "facilitator"), case_audience(case, target.user_id)),
-            (MessageStateEvent(original, original.state), case_audience(case, original.sender_id)),
+            *([(writer_copy, [original.sender_id])] if writer_reads_it else []),
+            (
+                MessageStateEvent(original, original.state, forward=forwarded),
+                case_audience(case, original.sender_id),
+            ),
         ],
         case=case,
     )
@@ -308,7 +367,14 @@ def _decide_with_note(
         actor=actor, case=case, envelope=envelope, kind=kind, derived_from=original.pk
     )
     sender = User.objects.get(pk=original.sender_id)
-    recipient_set(case, sender_key=key, to=current_key(sender)).check(envelope)
+    sender_participation = _participation_of(case, sender.pk)
+    if is_held(sender_participation):
+        held_recipient_set(case, sender_key=key).check(envelope)
+    else:
+        recipient_set(
+            case, sender_key=key, to=current_key(sender),
+            supporters=supporter_key_ids(sender_participation),
+        ).check(envelope)
     note = _store(
         envelope,
         case=case,
@@ -396,7 +462,13 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
     key = _facilitator_envelope_checks(
         actor=actor, case=case, envelope=envelope, kind=Kind.FACILITATOR_NOTE, derived_from=None
     )
-    named = set(envelope.header.recipient_key_ids) - facilitator_key_ids(case)
+    participations = list(Participation.objects.filter(case=case))
+    supporting = {p.pk: supporter_key_ids(p) for p in participations}
+    named = (
+        set(envelope.header.recipient_key_ids)
+        - facilitator_key_ids(case)
+        - set().union(*supporting.values())
+    )
     participant_keys = {
         k.key_id: k
         for k in PublicKey.objects.filter(
@@ -410,8 +482,11 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
         )
     participant_key = next(iter(participant_keys.values()))
     participant = participant_key.user
-    recipient_set(case, sender_key=key, to=participant_key).check(envelope)
-    if not may_be_written_to(_participation_of(case, participant.pk).state):
+    to = _participation_of(case, participant.pk)
+    recipient_set(
+        case, sender_key=key, to=participant_key, supporters=supporting[to.pk]
+    ).check(envelope)
+    if not may_be_written_to(to.state):
         raise IllegalTransition("This person has withdrawn; they can no longer be written to.")
     note = _store(
         envelope, case=case, sender=actor, sender_key=key, audience=Audience.PARTICIPANT,
@@ -422,6 +497,55 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
         [(MessageEvent(note, "facilitator"), case_audience(case, participant.pk))], case=case
     )
     return note
+
+
+@transaction.atomic
+def submit_supporter_message(*, actor: User, envelope: Envelope) -> Message:
+    """A supporter writes to the facilitators: a draft for their participant
+    (``supporter_draft``) or a note of their own (``note_to_facilitator``). Nothing a
+    supporter writes reaches the other party: a draft goes to the facilitators (and, if the
+    supporter chooses, their participant), who may pass its words on only as a participant's
+    own message or a facilitator's new envelope.
+
+    Who: a supporter whose participant still consents to them, in an open case.
+    Recipients: exactly the case's current facilitators and the supporter's own key, and
+    optionally their participant's key; never the other party or another supporter.
+    Audits: MESSAGE_SUBMITTED (marked ``supporter``). Emits: ``message`` to the facilitators
+    and the supporter (and their participant, if named).
+    """
+    header = envelope.header
+    supporter = access_as_supporter(actor, header.case_id)
+    case = lock_case(supporter.participation.case_id)
+    supporter = access_as_supporter(actor, case.pk)  # again, under the lock
+    participation = supporter.participation
+    if _existing(envelope, actor) is not None:
+        raise EnvelopeRejected("This message id has already been used.", code="duplicate_id")
+    sender_key = _sender_key(actor, envelope)
+    if header.kind not in SUPPORTER_KINDS or header.derived_from is not None or header.edited:
+        raise EnvelopeRejected(
+            "A supporter writes drafts and notes for the facilitators only.", code="bad_kind"
+        )
+    if not may_write_to_facilitators(case.state, participation.state):
+        raise IllegalTransition("This case is no longer open for messages.")
+    _check_case_and_header(envelope, case)
+    participant_key = current_key(participation.user)
+    recipient_set(
+        case, sender_key=sender_key,
+        supporters=[participant_key.key_id] if participant_key is not None else [],
+    ).check(envelope)
+    message = _store(
+        envelope, case=case, sender=actor, sender_key=sender_key,
+        audience=Audience.FACILITATORS, state=MessageState.DELIVERED,
+    )
+    record(
+        AuditEventType.MESSAGE_SUBMITTED, actor=actor, case=case, message=str(message.pk),
+        kind=message.kind, state=message.state, supporter=True, side=participation.side,
+    )
+    told = case_audience(case, actor.pk)
+    if participant_key is not None and participant_key.key_id in header.recipient_key_ids:
+        told.append(participation.user_id)
+    append_events([(MessageEvent(message, "supporter"), told)], case=case)
+    return message
 
 
 def void_pending_messages(case: Case, sender: User) -> list[Message]:
@@ -442,3 +566,101 @@ def void_pending_messages(case: Case, sender: User) -> list[Message]:
         message.decided_at = now
     Message.objects.bulk_update(pending, ["state", "decided_at"])
     return pending
+
+
+@transaction.atomic
+def enter_for_held(*, actor: User, side: str, envelope: Envelope) -> Submitted:
+    """A facilitator enters a held participant's letter, answer or note (from paper or a
+    call) on their behalf: sealed with the facilitator's own key to exactly the case's
+    current facilitators (the held person has no key), stored as that participant's message
+    and marked ``entered_by`` the facilitator. Every rule of ``submit_message`` holds: the
+    participant must not have withdrawn, a message for the other party needs the case active,
+    the other person still taking part and the held person's consent to ``messages``; it
+    waits in the queue for a facilitator's forward (any facilitator of the case, the one who
+    entered it included), and a note to the facilitators is delivered at once. A new version
+    of a returned message names it in ``derived_from``.
+
+    Who: a current facilitator of the case. Audits: MESSAGE_SUBMITTED (with ``entered_by``
+    and the side). Emits: ``message`` to the facilitators.
+    """
+    header = envelope.header
+    access_case_as_facilitator(actor, header.case_id)
+    case = lock_case(header.case_id)
+    participation = held_participation(case, side)
+    held = participation.user
+    existing = Message.objects.filter(pk=header.message_id).first()
+    if existing is not None:
+        if (
+            existing.sender_id == held.pk
+            and existing.entered_by_id == actor.pk
+            and existing.header == header.wire()
+            and bytes(existing.ciphertext) == envelope.ciphertext_bytes
+        ):
+            return Submitted(existing, created=False)
+        raise EnvelopeRejected(
+            "This message id has already been used for a different message.", code="duplicate_id"
+        )
+    key = _sender_key(actor, envelope)
+    for_other_party, revision_of = _participant_message_rules(
+        envelope, case, participation,
+        withdrawn="This person has withdrawn, so nothing more can be sent for them.",
+        no_other_party=lambda other_state: (
+            "Nothing can be passed on to the other person now: the conversation has not "
+            "started, or they have withdrawn. Enter it as a note to the facilitators."
+        ),
+        not_revisable="A message can only be a new version of one of this person's returned "
+        "messages, once.",
+    )
+    _check_case_and_header(envelope, case)
+    held_recipient_set(case, sender_key=key).check(envelope)
+    message = _store(
+        envelope, case=case, sender=held, sender_key=key,
+        audience=Audience.OTHER_PARTY if for_other_party else Audience.FACILITATORS,
+        state=MessageState.SUBMITTED if for_other_party else MessageState.DELIVERED,
+        derived_from=revision_of, entered_by=actor,
+    )
+    record(
+        AuditEventType.MESSAGE_SUBMITTED, actor=actor, case=case, message=str(message.pk),
+        kind=message.kind, state=message.state, side=side, entered_by=str(actor.pk),
+    )
+    append_events([(MessageEvent(message, side), case_audience(case))], case=case)
+    return Submitted(message, created=True)
+
+
+@transaction.atomic
+def record_read_out(*, actor: User, message_id: uuid.UUID) -> Message:
+    """A facilitator records that they read a held participant what was sent to them (a
+    forward, a facilitator's note, a return note or a rejection reason): who read it, and
+    when. Recorded once; a second time is refused.
+
+    Who: a current facilitator of the case. Refused (409 ``not_held``) for a message to a
+    participant who is not held, or one not addressed to a participant.
+    Audits: HELD_MESSAGE_READ_OUT. Emits: ``message_state`` (``delivered``, with
+    ``read_out``) to the facilitators.
+    """
+    found = Message.objects.filter(pk=message_id).first()
+    if found is None:
+        raise AccessDenied()
+    access_case_as_facilitator(actor, found.case_id)
+    case = lock_case(found.case_id)
+    message = Message.objects.select_for_update().get(pk=found.pk)
+    target = held_target(case, message)
+    if target is None:
+        raise IllegalTransition(
+            "Only what was sent to a person whose participation is held is read to them.",
+            code="not_held",
+        )
+    if message.read_out_at is not None:
+        raise IllegalTransition("This was recorded as read to them already.")
+    message.read_out_at = timezone.now()
+    message.read_out_by = actor
+    message.save(update_fields=["read_out_at", "read_out_by"])
+    record(
+        AuditEventType.HELD_MESSAGE_READ_OUT, actor=actor, case=case, message=str(message.pk),
+        side=target.side,
+    )
+    append_events(
+        [(MessageStateEvent(message, message.state), case_audience(case))], case=case
+    )
+    return message
+

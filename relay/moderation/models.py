@@ -45,6 +45,16 @@ class Message(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A held participant's message (relay.cases.held): the facilitator who entered it on
+    # their behalf. ``sender`` is the held participant; the envelope is the facilitator's.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A message to a held participant: when a facilitator read it to them, and who.
+    read_out_at = models.DateTimeField(null=True, blank=True)
+    read_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["case", "state"])]

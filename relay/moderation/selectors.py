@@ -8,7 +8,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from relay.accounts.models import User
-from relay.cases.models import Case
+from relay.cases.models import Case, Participation, Side
+from relay.cases.selectors import is_held
 from relay.moderation.models import Audience, Message, MessageKey, MessageState
 
 
@@ -48,6 +49,45 @@ def message_wire(message: Message, *, viewer: User) -> dict[str, Any]:
         "from_you": message.sender_id == viewer.pk,
         "at": message.created_at.isoformat(),
         "envelope": envelope_wire(message),
+        # A held participant's words (relay.cases.held), or a forward of them: entered by
+        # a facilitator on the person's behalf. Who entered it only for facilitators.
+        "entered_by_facilitator": entered_for_held(message),
+        **held_details(message, viewer=viewer),
+    }
+
+
+def entered_for_held(message: Message) -> bool:
+    """Whether the words were entered by a facilitator for a held participant: the message
+    itself, or the message it forwards."""
+    if message.entered_by_id is not None:
+        return True
+    original = message.derived_from
+    return (
+        original is not None
+        and message.kind not in ("return_note", "rejection_reason")
+        and original.entered_by_id is not None
+    )
+
+
+def held_details(message: Message, *, viewer: User) -> dict[str, Any]:
+    """For the case's facilitators only: who entered a held participant's message, and who
+    read a message to a held participant, and when."""
+    if viewer.role != "facilitator":
+        return {}
+    entered_for = None
+    if message.entered_by_id is not None:
+        entered_for = (
+            Participation.objects.filter(case_id=message.case_id, user_id=message.sender_id)
+            .values_list("side", flat=True).first()
+        )
+    return {
+        "entered_by": str(message.entered_by_id) if message.entered_by_id else None,
+        # The side whose words they are (the envelope's writer is the facilitator).
+        "entered_for": entered_for,
+        # A message sent to a held participant, to be read to them: their side.
+        "to_held": _to_held(message),
+        "read_out_at": message.read_out_at.isoformat() if message.read_out_at else None,
+        "read_out_by": str(message.read_out_by_id) if message.read_out_by_id else None,
     }
 
 
@@ -76,6 +116,17 @@ def revisable_message_ids(case: Case, sender: User) -> list[Any]:
     return list(revisable_messages(case, sender).values_list("pk", flat=True))
 
 
+def retractable_message_ids(case: Case, sender: User) -> list[Any]:
+    """The ids of the sender's messages in ``case`` that ``retract_message`` accepts: to the
+    other party and still waiting for a decision (the only state the transitions table lets
+    become ``retracted``), for the case summary's ``may_retract``."""
+    return list(
+        Message.objects.filter(
+            case=case, sender=sender, audience=Audience.OTHER_PARTY, state=MessageState.SUBMITTED
+        ).values_list("pk", flat=True)
+    )
+
+
 def message_for_recipient(viewer: User, message_id: Any) -> Message | None:
     """A message the viewer holds a wrapped key for, or None."""
     return (
@@ -84,3 +135,39 @@ def message_for_recipient(viewer: User, message_id: Any) -> Message | None:
         .distinct()
         .first()
     )
+
+
+def messages_sealed_to(viewer: User, case_id: Any) -> list[Message]:
+    """Every message of the case holding a wrapped key for one of ``viewer``'s keys, oldest
+    first: for a supporter, exactly their participant's side, as the recipient rule lets it
+    be sealed to them while consent lasted."""
+    return list(
+        Message.objects.filter(case_id=case_id, keys__recipient_key__user=viewer)
+        .prefetch_related("keys")
+        .distinct()
+        .order_by("created_at", "pk")
+    )
+
+
+def held_target(case: Case, message: Message) -> Participation | None:
+    """The held participation a message was sent to (a forward to them, or a facilitator's
+    note, return note or rejection reason for them), or None."""
+    if message.audience != Audience.PARTICIPANT:
+        return None
+    if message.derived_from_id is not None:
+        original = Message.objects.get(pk=message.derived_from_id)
+        author = Participation.objects.filter(case=case, user_id=original.sender_id).first()
+        if author is None:
+            return None
+        if message.kind in ("return_note", "rejection_reason"):
+            target = author
+        else:
+            target = Participation.objects.get(case=case, side=Side(author.side).other)
+    else:
+        return None
+    return target if is_held(target) else None
+
+
+def _to_held(message: Message) -> str | None:
+    target = held_target(message.case, message)
+    return target.side if target is not None else None

@@ -17,12 +17,18 @@ from pydantic import Field, ValidationError
 
 from relay.accounts import operations as accounts
 from relay.accounts.access import require_usable
+from relay.attachments import operations as attachments
 from relay.cases import operations as cases
 from relay.delivery.selectors import latest_seq
 from relay.errors import InvalidRequest
+from relay.hub import operations as hub
 from relay.moderation import operations as moderation
+from relay.notifications import operations as notifications
 from relay.operations.catch_up import events_after
 from relay.recovery import operations as recovery
+from relay.referrals import operations as referrals
+from relay.retention import operations as retention
+from relay.scheduling import operations as scheduling
 from relay.statistics import operations as statistics
 from relay.surface import Caller, Input, Operation, Route
 
@@ -59,6 +65,12 @@ OPERATIONS: dict[str, Operation] = merged(
     accounts.OPERATIONS,
     recovery.OPERATIONS,
     statistics.OPERATIONS,
+    retention.OPERATIONS,
+    notifications.OPERATIONS,
+    hub.OPERATIONS,
+    referrals.OPERATIONS,
+    scheduling.OPERATIONS,
+    attachments.OPERATIONS,
     OWN,
 )
 

@@ -25,7 +25,10 @@ if _missing:
     )
 
 from relay.settings import *  # noqa: E402, F403
-from relay.settings import env_bool  # noqa: E402
+from relay.settings import SMTP_BACKEND, env_bool, mailer  # noqa: E402
+
+# Notifications go by SMTP (RELAY_EMAIL_HOST, …) unless RELAY_EMAIL_BACKEND names another.
+MAILERS = {"default": mailer(os.environ.get("RELAY_EMAIL_BACKEND", SMTP_BACKEND))}
 
 RELAY_PRODUCTION = True
 # Only the origins listed in RELAY_ALLOWED_ORIGINS may open a WebSocket (relay.origins).

@@ -3,6 +3,8 @@
 ``DATABASE_URL`` and ``REDIS_URL`` still choose PostgreSQL and Redis (CI sets both).
 """
 
+from os import environ as _os_env
+
 from relay.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,6 +16,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The pytest process itself closes its connections after each call: its many short-lived
+# threads (in-process sockets) would otherwise keep connections the test database's teardown
+# waits for. The Daphne processes tests start keep theirs, as in production (tests/conftest.py).
+DATABASES["default"]["CONN_MAX_AGE"] = int(_os_env.get("RELAY_DB_CONN_MAX_AGE", "0"))
 # A file, not memory, so a Daphne started by a test shares the test database; one per test
 # run, so two runs on one machine never share (or delete) each other's database.
 DATABASES["default"].setdefault("TEST", {})
@@ -45,3 +51,13 @@ if "CACHES" in globals() and CACHES["default"]["BACKEND"].endswith("RedisCache")
     CACHES["default"]["KEY_PREFIX"] = _os.environ.setdefault(
         "RELAY_TEST_CACHE_PREFIX", f"t{_os.getpid()}"
     )
+# Text messages are kept in memory (relay.notifications.sms.LocmemBackend.outbox).
+RELAY_SMS_BACKEND = "relay.notifications.sms.LocmemBackend"
+# A cheap proof of work for self-referrals, so tests and the browser walk stay quick.
+RELAY_REFERRAL_PROOF_BITS = 8
+# Attachment blobs go to this test run's own temporary directory (inherited by its Daphnes).
+RELAY_ATTACHMENT_DIR = _os.environ.setdefault(
+    "RELAY_ATTACHMENT_DIR",
+    _os.path.join(_tempfile.gettempdir(), f"relay-test-attachments-{_os.getpid()}"),
+)
+STORAGES["attachments"] = attachment_storage(RELAY_ATTACHMENT_STORAGE, RELAY_ATTACHMENT_DIR)  # noqa: F405

@@ -18,7 +18,15 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from relay.audit.models import AuditEvent, AuditEventType
-from relay.cases.models import Case, CaseState, CommunicationMode, Participation, Side
+from relay.cases.models import (
+    Case,
+    CaseRecord,
+    CaseState,
+    CommunicationMode,
+    Participation,
+    RecordKind,
+    Side,
+)
 from relay.errors import InvalidRequest
 from relay.moderation.models import Message, MessageState
 from relay.outcomes.models import (
@@ -31,6 +39,8 @@ from relay.outcomes.models import (
     SurveyResponse,
 )
 from relay.outcomes.states import QUESTIONS
+from relay.referrals.models import ReferralSource
+from relay.referrals.selectors import referrals_by_source_and_month
 from relay.statistics.suppression import (
     Grid,
     Protected,
@@ -248,9 +258,12 @@ def compute(period: Period) -> Statistics:
         "cases_by_month", "Cases opened, by month", "cases opened from a referral in each month",
         by_month, month_keys,
     ))
-    stats.waiting.append(Waiting(
+    stats.figures.append(cross_figure(
         "referrals_by_source", "Referrals by source and month",
-        "Relay does not record where referrals come from yet.",
+        "referrals received in each month, by who referred",
+        Counter({(source, month.isoformat()): n for month, source, n
+                 in referrals_by_source_and_month(period.first, period.last)}),
+        ReferralSource.choices, month_keys,
     ))
     stats.figures.append(list_figure(
         "cases_by_stage", "Cases by stage",
@@ -360,11 +373,14 @@ def _medians(stats: Statistics, opened: Iterable[Case]) -> None:
         .values("case_id").annotate(at=Min("decided_at")).values_list("case_id", "at")
     )
     closed = dict(Closure.objects.filter(case_id__in=cases).values_list("case_id", "closed_at"))
-    stats.waiting.append(Waiting(
-        "time_to_first_contact", "Time from referral to first contact",
-        "Relay does not record contact attempts yet.",
-    ))
+    reached = dict(
+        CaseRecord.objects.filter(
+            case_id__in=cases, kind=RecordKind.CONTACT_ATTEMPT, facts__reached=True
+        ).values("case_id").annotate(at=Min("created_at")).values_list("case_id", "at")
+    )
     stats.medians.extend([
+        _median("time_to_first_contact", "From referral to first contact",
+                [_days(reached.get(pk), at) for pk, at in cases.items()]),
         _median("time_to_assessment", "From referral to the end of assessment",
                 [_days(assessed.get(pk), at) for pk, at in cases.items()]),
         _median("time_to_first_forward", "From referral to the first message passed on",

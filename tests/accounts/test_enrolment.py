@@ -57,9 +57,10 @@ def test_participant_enrols_with_the_code_their_facilitator_gave_them(invited, f
     # The code holder learns the display name only, never the username (docs/api.md).
     assert check["display_name"] == "Harmed"
     assert set(check) == {"display_name", "salt", "opslimit", "memlimit"}
-    assert invited.harmed.username not in json_post(
-        person, "/api/enrol/check", {"code": code}
-    ).content.decode()
+    assert (
+        invited.harmed.username
+        not in json_post(person, "/api/enrol/check", {"code": code}).content.decode()
+    )
     body, keypair = enrolment_body(check, code)
     response = json_post(person, "/api/enrol", body)
     assert response.status_code == 201, response.content

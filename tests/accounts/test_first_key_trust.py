@@ -17,7 +17,8 @@ from relay.errors import IllegalTransition
 from relay_client import crypto
 from relay_client.crypto import KeyPair
 from tests.accounts.conftest import make_invited_case
-from tests.factories import Person, ShuttleCase, make_person, password_keys
+from tests.factories import Person, ShuttleCase, make_person, password_keys, record_assessment
+from tests.migrations import back_to_latest, latest, migrate  # noqa: F401 (a fixture)
 from tests.moderation.helpers import forward, submit
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,7 @@ def case_a_with_a_key_enrolled_through_case_b() -> tuple[ShuttleCase, Person, uu
 
     f = a.facilitator.user
     case_actions.begin_assessment(actor=f, case_id=a.case.pk)
+    record_assessment(actor=f, case_id=a.case.pk)
     case_actions.record_suitability(actor=f, case_id=a.case.pk, suitable=True)
     for side in ("harmed", "responsible"):
         case_actions.record_consent(actor=f, case_id=a.case.pk, side=side, modes=["messages"])
@@ -112,43 +114,25 @@ def test_a_key_enrolled_with_a_reset_code_is_trusted_in_no_case():
     assert blocked.value.code == "key_unverified"
 
 
-def _migrate(targets):
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
 def test_the_upgrade_gives_first_keys_the_case_whose_code_enrolled_them():
     """Existing keys and codes get their case from the audit log where it tells; a key whose
     enrolling code is unknown, or that replaced another, is trusted in no case."""
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
     from django.utils import timezone
 
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    before = [
-        *(n for n in latest if n[0] not in {"accounts", "audit"}),
-        ("accounts", "0003_trust_per_case"),
-        ("audit", "0004_auditevent_mac"),
-    ]
-    old = _migrate(before)
+    old = migrate([("accounts", "0003_trust_per_case"), ("audit", "0004_auditevent_mac")])
     User, PublicKey = old.get_model("accounts", "User"), old.get_model("accounts", "PublicKey")
-    Invitation, AuditEvent = old.get_model("accounts", "Invitation"), old.get_model(
-        "audit", "AuditEvent"
+    Invitation, AuditEvent = (
+        old.get_model("accounts", "Invitation"),
+        old.get_model("audit", "AuditEvent"),
     )
     Case, Participation = old.get_model("cases", "Case"), old.get_model("cases", "Participation")
 
     def user(prefix):
         return User.objects.create(username=f"{prefix}-{uuid.uuid4().hex[:6]}")
 
-    facilitator, person, unknown, changed, invited = (
-        user(p) for p in ("f", "p", "u", "c", "i")
-    )
+    facilitator, person, unknown, changed, invited = (user(p) for p in ("f", "p", "u", "c", "i"))
     case_a, case_b = (Case.objects.create(reference=f"RJ-U{uuid.uuid4().hex[:6]}") for _ in "ab")
     for case in (case_a, case_b):
         Participation.objects.create(case=case, user=person, side="harmed")
@@ -160,8 +144,14 @@ def test_the_upgrade_gives_first_keys_the_case_whose_code_enrolled_them():
 
     def audit(event_type, actor, case, **data):
         AuditEvent.objects.create(
-            seq=next(seq), created_at=timezone.now(), event_type=event_type, actor_id=actor.pk,
-            case_id=case.pk if case else None, data=data, prev_hash="0" * 64, hash="1" * 64,
+            seq=next(seq),
+            created_at=timezone.now(),
+            event_type=event_type,
+            actor_id=actor.pk,
+            case_id=case.pk if case else None,
+            data=data,
+            prev_hash="0" * 64,
+            hash="1" * 64,
         )
 
     audit(46, facilitator, case_b, side="harmed")  # a code of case B, replaced by the next
@@ -170,15 +160,20 @@ def test_the_upgrade_gives_first_keys_the_case_whose_code_enrolled_them():
     audit(41, changed, None, user=str(changed.pk), key="c" * 32, replaced="d" * 32)
     audit(46, facilitator, case_b, side="responsible")
     Invitation.objects.create(
-        user=invited, code_hash="e" * 64, created_by=facilitator,
+        user=invited,
+        code_hash="e" * 64,
+        created_by=facilitator,
         expires_at=timezone.now() + timedelta(days=1),
     )
 
-    new = _migrate(latest)
-    PublicKey, Invitation = new.get_model("accounts", "PublicKey"), new.get_model(
-        "accounts", "Invitation"
+    new = migrate(latest())
+    PublicKey, Invitation = (
+        new.get_model("accounts", "PublicKey"),
+        new.get_model("accounts", "Invitation"),
     )
     assert dict(PublicKey.objects.values_list("key_id", "enrolled_in_id")) == {
-        "a" * 32: case_a.pk, "b" * 32: None, "c" * 32: None
+        "a" * 32: case_a.pk,
+        "b" * 32: None,
+        "c" * 32: None,
     }
     assert Invitation.objects.get(user_id=invited.pk).case_id == case_b.pk

@@ -129,6 +129,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "REDIS_URL": "redis://redis.internal:6379/0",
         "RELAY_ALLOWED_HOSTS": "relay.example.org",
         "RELAY_ALLOWED_ORIGINS": "https://relay.example.org",
+        "RELAY_SITE_URL": "https://relay.example.org",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v}
@@ -213,6 +214,8 @@ GOOD = {
     "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "relay"}},
     "RELAY_ALLOWED_ORIGINS": ["https://relay.example.org"],
     "RELAY_ACCEPT_OWN_ORIGIN": False,
+    # The test settings' cheap proof of work would be refused in production (relay.E010).
+    "RELAY_REFERRAL_PROOF_BITS": 18,
 }
 
 

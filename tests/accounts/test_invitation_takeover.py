@@ -107,7 +107,9 @@ def test_a_code_that_is_not_a_reset_cannot_re_enrol_an_enrolled_person():
     code = "ABCD-EFGH-JKMN-PQRS"
     # Stored as such a code was: the state this test guards against cannot be made any more.
     Invitation.objects.create(
-        user=sc.harmed.user, code_hash=code_hash(code), created_by=sc.facilitator.user,
+        user=sc.harmed.user,
+        code_hash=code_hash(code),
+        created_by=sc.facilitator.user,
         expires_at=sc.case.created_at.replace(year=sc.case.created_at.year + 1),
     )
     before = account_state(sc.harmed)
@@ -159,7 +161,9 @@ def test_a_reset_is_a_key_change_every_facilitator_of_every_case_of_the_person_s
     body, new = enrolment_body(check, code)
     assert json_post(Client(), "/api/enrol", body).status_code == 201
     assert key_events(sc.facilitator)[-1] == {
-        "user_id": sc.harmed.id, "key_id": new.key_id, "previous_key_id": old_key
+        "user_id": sc.harmed.id,
+        "key_id": new.key_id,
+        "previous_key_id": old_key,
     }
     participants.verify_key(actor=facilitator_b.user, case_id=case_b.pk, key_id=new.key_id)
     sc.harmed.keypair = new

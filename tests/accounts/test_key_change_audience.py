@@ -41,7 +41,9 @@ def test_a_key_change_is_audited_and_announced_naming_the_key_it_replaced():
     assert audit.data == {"user": sc.harmed.id, "key": new.key_id, "replaced": old.key_id}
     event = Event.objects.get(user=sc.facilitator.user, event_type=EventType.KEY)
     assert event.data == {
-        "user_id": sc.harmed.id, "key_id": new.key_id, "previous_key_id": old.key_id
+        "user_id": sc.harmed.id,
+        "key_id": new.key_id,
+        "previous_key_id": old.key_id,
     }
     # Registering the same key again changes nothing and tells no one.
     actions.register_key(actor=sc.harmed.user, public_key=new.public)

@@ -41,6 +41,8 @@ def test_participant_history_opens_with_the_new_key_and_not_the_old_one(daphne):
     assert sorted(before.values()) == sorted(
         [
             "Why did you choose our house?",
+            # The version passed on, sealed to its writer too (docs/protocol.md).
+            "Why did you choose our house?",
             "I am nervous about this.",
             "It looked empty. I am sorry.",
             "Take your time before you reply.",

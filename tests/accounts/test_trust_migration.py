@@ -8,31 +8,15 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-
-def latest() -> list[tuple[str, str]]:
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
-
-
-def before_trust_per_case() -> list[tuple[str, str]]:
-    """Every app at its latest migration, except accounts just before per-case trust."""
-    others = [node for node in latest() if node[0] != "accounts"]
-    return [*others, ("accounts", "0002_invitation_recoverywrap")]
-
-
-def migrate(targets: list[tuple[str, str]]):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
+from tests.migrations import back_to_latest, latest, migrate  # noqa: F401 (a fixture)
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
 def test_verifications_keep_their_case_and_reset_codes_keep_working():
-    old = migrate(before_trust_per_case())
+    old = migrate([("accounts", "0002_invitation_recoverywrap")])
     User = old.get_model("accounts", "User")
     PublicKey = old.get_model("accounts", "PublicKey")
     KeyVerification = old.get_model("accounts", "KeyVerification")
@@ -45,16 +29,20 @@ def test_verifications_keep_their_case_and_reset_codes_keep_working():
     unkeyed = User.objects.create(username=f"u-{uuid.uuid4().hex[:6]}")
     case = Case.objects.create(reference=f"RJ-M{uuid.uuid4().hex[:6]}")
     known = PublicKey.objects.create(key_id="a" * 32, user=person, public_key=b"k" * 32)
-    orphan = PublicKey.objects.create(
-        key_id="b" * 32, user=facilitator, public_key=b"o" * 32
-    )
+    orphan = PublicKey.objects.create(key_id="b" * 32, user=facilitator, public_key=b"o" * 32)
     KeyVerification.objects.create(key=known, verified_by=facilitator)
     KeyVerification.objects.create(key=orphan, verified_by=facilitator)
     AuditEvent.objects.create(
-        seq=10**6, chain=f"case:{case.pk}", chain_seq=1,
-        created_at=timezone.now(), event_type=11, actor_id=facilitator.pk,
-        case_id=case.pk, data={"key": known.key_id, "method": "in_person"},
-        prev_hash="0" * 64, hash="1" * 64,
+        seq=10**6,
+        chain=f"case:{case.pk}",
+        chain_seq=1,
+        created_at=timezone.now(),
+        event_type=11,
+        actor_id=facilitator.pk,
+        case_id=case.pk,
+        data={"key": known.key_id, "method": "in_person"},
+        prev_hash="0" * 64,
+        hash="1" * 64,
     )
     expires = timezone.now() + timedelta(days=1)
     Invitation.objects.create(user=person, code_hash="c" * 64, expires_at=expires)

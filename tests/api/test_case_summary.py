@@ -12,8 +12,9 @@ import pytest
 from django.db import transaction
 
 from relay.cases import actions as case_actions
+from relay.cases.models import Case
 from relay.cases.visibility import case_summary
-from relay.errors import EnvelopeRejected, IllegalTransition
+from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition
 from relay.moderation import actions as moderation
 from relay.moderation.models import Message
 from tests.envelopes import parsed, seal_from
@@ -51,8 +52,12 @@ def outcome(call: Callable[[], Any]) -> bool:
 def returned(sc: ShuttleCase, sender: Person) -> Message:
     message = submit(sc, sender, "Please rephrase me")
     note = seal_from(
-        sc.facilitator, sc, "return_note", "Could you say it another way?",
-        to=[*sc.facilitators(), sender], derived_from=str(message.pk),
+        sc.facilitator,
+        sc,
+        "return_note",
+        "Could you say it another way?",
+        to=[*sc.facilitators(), sender],
+        derived_from=str(message.pk),
     )
     moderation.return_message(actor=sc.facilitator.user, message_id=message.pk, note=parsed(note))
     return message
@@ -98,7 +103,7 @@ def participant_actions(
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("viewer", ["harmed", "responsible"])
 def test_a_participants_may_fields_match_what_the_actions_allow(state: str, viewer: str) -> None:
-    sc, to_revise, _ = in_state(state)
+    sc, to_revise, waiting = in_state(state)
     me = getattr(sc, viewer)
     summary = case_summary(me.user, sc.case.pk)
     for flag, call in participant_actions(sc, me, to_revise[viewer]).items():
@@ -106,20 +111,24 @@ def test_a_participants_may_fields_match_what_the_actions_allow(state: str, view
         if flag == "may_revise":
             said = str(to_revise[viewer].pk) in said
         assert said is outcome(call), (state, viewer, flag)
+    mine = waiting[viewer].pk
+    said = str(mine) in summary["may_retract"]
+    retract = lambda: moderation.retract_message(actor=me.user, message_id=mine)  # noqa: E731
+    assert said is outcome(retract), (state, viewer, "may_retract")
 
 
 def test_the_participant_flags_in_each_state_are_the_expected_ones() -> None:
     """A readable table of the same facts, so a change of rule shows up here by name."""
     expected = {
         "active": {"may_pause", "may_withdraw", "may_write_to_other_party",
-                   "may_write_to_facilitators", "may_revise"},
+                   "may_write_to_facilitators", "may_revise", "may_retract"},
         "harmed paused": {"may_resume", "may_withdraw", "may_write_to_other_party",
-                          "may_write_to_facilitators", "may_revise"},
+                          "may_write_to_facilitators", "may_revise", "may_retract"},
         "responsible paused": {"may_pause", "may_withdraw", "may_write_to_other_party",
-                               "may_write_to_facilitators", "may_revise"},
+                               "may_write_to_facilitators", "may_revise", "may_retract"},
         "safety paused": {"may_pause", "may_withdraw", "may_write_to_other_party",
-                          "may_write_to_facilitators", "may_revise"},
-        "responsible withdrawn": {"may_withdraw", "may_write_to_facilitators"},
+                          "may_write_to_facilitators", "may_revise", "may_retract"},
+        "responsible withdrawn": {"may_withdraw", "may_write_to_facilitators", "may_retract"},
         "harmed withdrawn": set(),
     }
     for state, flags in expected.items():
@@ -216,3 +225,38 @@ def test_nothing_is_paused_before_the_conversation_has_started() -> None:
     assert mine["may_pause"] is False and mine["may_write_to_other_party"] is False
     assert mine["may_write_to_facilitators"] is True
     assert outcome(lambda: case_actions.pause(actor=sc.harmed.user, case_id=sc.case.pk)) is False
+
+
+def test_may_retract_lists_exactly_what_the_sender_can_take_back() -> None:
+    sc = make_case()
+    waiting = submit(sc, sc.harmed, "Take me back")
+    decided = submit(sc, sc.harmed, "Pass me on")
+    forward(sc, decided)
+    note = submit(sc, sc.harmed, "Just for you", kind="note_to_facilitator")
+    listed = case_summary(sc.harmed.user, sc.case.pk)["may_retract"]
+    assert listed == [str(waiting.pk)]
+    assert case_summary(sc.responsible.user, sc.case.pk)["may_retract"] == []
+    for message in (decided, note):
+        with pytest.raises((IllegalTransition, AccessDenied)):
+            moderation.retract_message(actor=sc.harmed.user, message_id=message.pk)
+    moderation.retract_message(actor=sc.harmed.user, message_id=waiting.pk)
+    assert case_summary(sc.harmed.user, sc.case.pk)["may_retract"] == []
+
+
+@pytest.mark.parametrize(
+    ("state", "steps"),
+    [
+        ("referred", ["begin_assessment"]),
+        ("assessing", ["begin_preparation", "find_unsuitable"]),
+        ("preparing", ["start_communication", "find_unsuitable"]),
+        ("active", []),
+        ("closed", []),
+    ],
+)
+def test_a_facilitator_is_offered_the_case_work_steps_its_state_allows(
+    state: str, steps: list[str]
+) -> None:
+    sc = make_case(active=False)
+    Case.objects.filter(pk=sc.case.pk).update(state=state)
+    assert case_summary(sc.facilitator.user, sc.case.pk)["case_steps"] == steps
+    assert "case_steps" not in case_summary(sc.harmed.user, sc.case.pk)

@@ -156,9 +156,9 @@ def test_http_catch_up_leaves_out_a_case_the_facilitator_was_removed_from() -> N
         after = page[0]["seq"]
     assert seen == kept
     # The facilitator still in the case keeps the whole history.
-    assert [e["seq"] for e in via_http(http_client(sc.facilitator), "events", limit=500)[1][
-        "events"
-    ]] == stored_seqs(sc.facilitator)
+    assert [
+        e["seq"] for e in via_http(http_client(sc.facilitator), "events", limit=500)[1]["events"]
+    ] == stored_seqs(sc.facilitator)
 
 
 def test_socket_replay_and_the_python_client_leave_it_out_too(daphne) -> None:

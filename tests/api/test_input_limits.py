@@ -34,8 +34,12 @@ def deep_object(depth: int) -> bytes:
 @pytest.mark.parametrize(
     "body",
     [nested(100_000), deep_object(40_000), nested(MAX_JSON_DEPTH + 1), deep_object(200)],
-    ids=["list-overflowing-the-parser", "object-overflowing-the-parser", "list-just-too-deep",
-         "object-too-deep"],
+    ids=[
+        "list-overflowing-the-parser",
+        "object-overflowing-the-parser",
+        "list-just-too-deep",
+        "object-too-deep",
+    ],
 )
 def test_deeply_nested_json_gets_a_json_400(body: bytes) -> None:
     sc = make_case()
@@ -108,8 +112,7 @@ def test_a_declared_huge_body_is_refused_at_once_through_daphne(daphne: DaphnePr
         started = time.monotonic()
         sock.sendall(
             b"POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"
-            + b"{" * 1000
+            b"Content-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n" + b"{" * 1000
         )
         raw = read_response(sock, timeout=5)
         elapsed = time.monotonic() - started
@@ -216,8 +219,12 @@ def test_the_proxy_applies_the_same_body_limit_and_a_header_timeout() -> None:
 def test_the_caddyfile_is_valid() -> None:
     result = subprocess.run(
         ["caddy", "validate", "--config", "deploy/Caddyfile", "--adapter", "caddyfile"],
-        cwd=ROOT, env={**os.environ, "RELAY_DOMAIN": "relay.example.org"},
-        capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env={**os.environ, "RELAY_DOMAIN": "relay.example.org"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "Valid configuration" in result.stdout + result.stderr

@@ -85,13 +85,24 @@ def build_legacy_log(checkpoint_dir: Path, count: int) -> int:
         at = timezone.now()
         data = {"step": seq}
         digest = _event_digest(
-            prev_hash=prev, seq=seq, created_at=at, event_type=AuditEventType.CASE_PAUSED,
-            actor_id=None, case_id=case_id, data=data,
+            prev_hash=prev,
+            seq=seq,
+            created_at=at,
+            event_type=AuditEventType.CASE_PAUSED,
+            actor_id=None,
+            case_id=case_id,
+            data=data,
         )
         AuditEvent.objects.create(
-            seq=seq, chain="legacy", chain_seq=seq, created_at=at,
-            event_type=AuditEventType.CASE_PAUSED, case_id=case_id, data=data,
-            prev_hash=prev, hash=digest,
+            seq=seq,
+            chain="legacy",
+            chain_seq=seq,
+            created_at=at,
+            event_type=AuditEventType.CASE_PAUSED,
+            case_id=case_id,
+            data=data,
+            prev_hash=prev,
+            hash=digest,
             mac=keys.link_mac(seq=seq, prev_hash=prev, hash=digest),
         )
         stamp = at.isoformat()

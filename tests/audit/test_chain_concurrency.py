@@ -74,9 +74,10 @@ def test_a_write_in_one_case_commits_while_another_case_holds_its_audit_record()
         holder.join(20)
     assert not errors
     assert took < 1.0, f"the pause in case B waited {took:.2f} s for case A"
-    assert AuditEvent.objects.filter(
-        case_id=b.case.pk, event_type=AuditEventType.CASE_PAUSED
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(case_id=b.case.pk, event_type=AuditEventType.CASE_PAUSED).count()
+        == 1
+    )
     from relay.audit.chain import verify_chain
 
     assert verify_chain().ok
@@ -132,11 +133,13 @@ class Stress:
 
 def toggler(sc: ShuttleCase) -> Any:
     """Pause if communicating, resume if paused by this person: whichever the case allows."""
+
     def step() -> None:
         try:
             case_actions.pause(actor=sc.responsible.user, case_id=sc.case.pk)
         except IllegalTransition:
             case_actions.resume(actor=sc.responsible.user, case_id=sc.case.pk)
+
     return step
 
 
@@ -150,14 +153,17 @@ def key_verifier(sc: ShuttleCase) -> Any:
 
     def step() -> None:
         verify_key(actor=sc.facilitator.user, case_id=sc.case.pk, key_id=key.key_id)
+
     return step
 
 
 def key_changer(sc: ShuttleCase) -> Any:
     """The person harmed registers a new key: told to the facilitators of their case,
     which the other case's actions lock too."""
+
     def step() -> None:
         account_actions.register_key(actor=sc.harmed.user, public_key=KeyPair.generate().public)
+
     return step
 
 
@@ -172,9 +178,7 @@ def test_actions_in_two_cases_from_several_threads_never_deadlock(
     key_changes: bool, verifications: bool, record_property: Any
 ) -> None:
     a, b = shared_facilitator_cases()
-    before = Counter(
-        (e.case_id, e.event_type) for e in AuditEvent.objects.exclude(case_id=None)
-    )
+    before = Counter((e.case_id, e.event_type) for e in AuditEvent.objects.exclude(case_id=None))
     keys_before = AuditEvent.objects.filter(event_type=AuditEventType.KEY_REGISTERED).count()
     checks_before = AuditEvent.objects.filter(event_type=AuditEventType.KEY_VERIFIED).count()
     stress = Stress()

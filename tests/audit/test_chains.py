@@ -90,8 +90,7 @@ def test_a_whole_chain_deleted_with_its_checkpoint_lines_is_caught_by_the_anchor
     call_command("audit_checkpoint")
     path = checkpoint_dir / CHECKPOINT_FILE
     kept = [
-        line for line in path.read_text().splitlines()
-        if f"case:{b}" not in line or "heads" in line
+        line for line in path.read_text().splitlines() if f"case:{b}" not in line or "heads" in line
     ]
     path.write_text("\n".join(kept) + "\n")
     call_command("verify_audit_log")  # the lines alone prove nothing missing yet
@@ -125,18 +124,22 @@ def test_an_event_moved_and_rehashed_without_the_key_fails_its_mac(checkpoint_di
     moved = chain_events(b)[-1]  # the last event of all, moved to the end of a's chain
     target = chain_events(a)[-1]
     digest = _event_digest(
-        prev_hash=target.hash, seq=moved.seq, created_at=moved.created_at,
-        event_type=moved.event_type, actor_id=moved.actor_id, case_id=moved.case_id,
-        data=moved.data, chain=target.chain, chain_seq=target.chain_seq + 1,
+        prev_hash=target.hash,
+        seq=moved.seq,
+        created_at=moved.created_at,
+        event_type=moved.event_type,
+        actor_id=moved.actor_id,
+        case_id=moved.case_id,
+        data=moved.data,
+        chain=target.chain,
+        chain_seq=target.chain_seq + 1,
     )
     AuditEvent.objects.filter(seq=moved.seq).update(
         chain=target.chain, chain_seq=target.chain_seq + 1, prev_hash=target.hash, hash=digest
     )
     AuditChain.objects.filter(chain=target.chain).update(seq=target.chain_seq + 1, hash=digest)
     previous = chain_events(b)[-1]
-    AuditChain.objects.filter(chain=moved.chain).update(
-        seq=previous.chain_seq, hash=previous.hash
-    )
+    AuditChain.objects.filter(chain=moved.chain).update(seq=previous.chain_seq, hash=previous.hash)
     message = verify_fails()
     assert f"event #{moved.seq}" in message and "MAC" in message
 
@@ -207,7 +210,7 @@ def test_a_forged_anchor_line_fails(checkpoint_dir: Path) -> None:
         '{"v":2,"heads":[["case:x",0,"ab"]],"at":"x","sig":"x"}',
         '{"v":2,"chain":"case:x","n":1,"seq":"1","hash":"ab","at":"x","sig":"x"}',
         '{"v":3,"seq":1,"hash":"ab","at":"x","sig":"x"}',
-        '[1, 2]',
+        "[1, 2]",
     ],
     ids=["empty anchor", "link zero", "seq not a number", "unknown version", "not an object"],
 )
@@ -260,15 +263,10 @@ def test_a_legacy_event_renumbered_fails(checkpoint_dir: Path) -> None:
 def test_the_upgrade_keeps_a_verified_single_chain_log_verifying(checkpoint_dir: Path) -> None:
     """0005 run on a log as 0004 left it (one chain, one head row, v1 checkpoints): it
     verifies after, new events go to chains beside it, and tampering with it still shows."""
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
+    from tests.migrations import latest, migrate
 
-
-    before, latest = [("audit", "0004_auditevent_mac")], [("audit", "0005_chains")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
+    old = migrate([("audit", "0004_auditevent_mac")])
     try:
-        old = executor.loader.project_state(before[0]).apps
         Event, Head = old.get_model("audit", "AuditEvent"), old.get_model("audit", "AuditChainHead")
         keys, prev, lines = audit_keys(), "0" * 64, []
         from django.utils import timezone
@@ -276,32 +274,37 @@ def test_the_upgrade_keeps_a_verified_single_chain_log_verifying(checkpoint_dir:
         for seq in range(1, 8):
             at = timezone.now()
             digest = _event_digest(
-                prev_hash=prev, seq=seq, created_at=at, event_type=AuditEventType.CASE_PAUSED,
-                actor_id=None, case_id=None, data={"n": seq},
+                prev_hash=prev,
+                seq=seq,
+                created_at=at,
+                event_type=AuditEventType.CASE_PAUSED,
+                actor_id=None,
+                case_id=None,
+                data={"n": seq},
             )
             Event.objects.create(
-                seq=seq, created_at=at, event_type=AuditEventType.CASE_PAUSED, data={"n": seq},
-                prev_hash=prev, hash=digest,
+                seq=seq,
+                created_at=at,
+                event_type=AuditEventType.CASE_PAUSED,
+                data={"n": seq},
+                prev_hash=prev,
+                hash=digest,
                 mac=keys.link_mac(seq=seq, prev_hash=prev, hash=digest),
             )
             sig = keys.sign_checkpoint(seq=seq, hash=digest, at=at.isoformat())
             stamp = at.isoformat()
-            lines.append(
-                json.dumps({"v": 1, "seq": seq, "hash": digest, "at": stamp, "sig": sig})
-            )
+            lines.append(json.dumps({"v": 1, "seq": seq, "hash": digest, "at": stamp, "sig": sig}))
             prev = digest
         Head.objects.create(id=1, seq=7, hash=prev)
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         (checkpoint_dir / CHECKPOINT_FILE).write_text("\n".join(lines) + "\n")
     finally:
-        MigrationExecutor(connection).migrate(latest)
+        migrate(latest())
     assert verify_log().ok
     assert AuditChain.objects.get(chain="legacy").seq == 7
     a, _ = two_cases()
     assert min(e.seq for e in chain_events(a)) > 7  # the sequence carries on after the log
     call_command("verify_audit_log")
     AuditEvent.objects.filter(seq=7).delete()
-    AuditChain.objects.filter(chain="legacy").update(
-        seq=6, hash=AuditEvent.objects.get(seq=6).hash
-    )
+    AuditChain.objects.filter(chain="legacy").update(seq=6, hash=AuditEvent.objects.get(seq=6).hash)
     assert "event #7" in verify_fails()

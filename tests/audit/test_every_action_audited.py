@@ -21,7 +21,7 @@ from relay.accounts.actions import enrolment, keys, password, second_factor, sus
 from relay.accounts.models import Role
 from relay.audit.models import AuditEvent
 from relay.cases import actions as case_actions
-from relay.cases import participants, survey
+from relay.cases import assessment, held, participants, supporters, survey
 from relay.moderation import actions as moderation
 from relay.recovery import actions as recovery
 from relay_client.crypto import KeyPair
@@ -33,7 +33,13 @@ from tests.cases.endings import (
     outcome_note,
 )
 from tests.envelopes import parsed, seal_from
-from tests.factories import make_case, make_person, password_keys
+from tests.factories import (
+    make_case,
+    make_held_case,
+    make_person,
+    password_keys,
+    record_assessment,
+)
 from tests.moderation.helpers import forward_envelope, submit
 
 # Modules whose every public, transactional function must have a scenario below.
@@ -42,6 +48,9 @@ STRICT_MODULES: tuple[ModuleType, ...] = (
     case_actions,
     participants,
     survey,
+    assessment,
+    supporters,
+    held,
     enrolment,
     keys,
     password,
@@ -69,7 +78,14 @@ NOT_ACTIONS = {
     "cases.lock_case",
     "cases.communication_events",
     "cases.announce_communication",
+    "cases.check_may_prepare",
+    "cases.close_as_unsuitable",
+    "cases.access_as_supporter",
+    "cases.supporters_of_case",
+    "cases.supporting",
     "moderation.void_pending_messages",
+    "moderation.held_target",
+    "cases.held_participation",
 }
 
 
@@ -212,6 +228,7 @@ def _assessed(sc) -> None:
     """Assessed as suitable; both participants enrolled with the case's codes already."""
     f = sc.facilitator.user
     case_actions.begin_assessment(actor=f, case_id=sc.case.pk)
+    record_assessment(actor=f, case_id=sc.case.pk)
     case_actions.record_suitability(actor=f, case_id=sc.case.pk, suitable=True)
 
 
@@ -281,9 +298,7 @@ def scenario_decline_survey() -> Callable[[], Any]:
 def scenario_offer_survey() -> Callable[[], Any]:
     sc = make_case()
     case_actions.withdraw(actor=sc.harmed.user, case_id=sc.case.pk)
-    return lambda: survey.offer_survey(
-        actor=sc.facilitator.user, case_id=sc.case.pk, side="harmed"
-    )
+    return lambda: survey.offer_survey(actor=sc.facilitator.user, case_id=sc.case.pk, side="harmed")
 
 
 def scenario_create_account() -> Callable[[], Any]:
@@ -410,7 +425,158 @@ def scenario_confirm_totp() -> Callable[[], Any]:
     )
 
 
+def scenario_give_consent() -> Callable[[], Any]:
+    sc = make_case()
+    return lambda: case_actions.give_consent(
+        actor=sc.harmed.user, case_id=sc.case.pk, modes=["conference"]
+    )
+
+
+def scenario_withdraw_consent() -> Callable[[], Any]:
+    sc = make_case()
+    return lambda: case_actions.withdraw_consent(
+        actor=sc.facilitator.user,
+        case_id=sc.case.pk,
+        modes=["messages"],
+        side="harmed",
+        how="phone",
+    )
+
+
+def scenario_case_record() -> Callable[[], Any]:
+    sc = _fresh()
+    raw = seal_from(sc.facilitator, sc, "case_note", "note", to=[sc.facilitator])
+    return lambda: assessment.add_case_record(
+        actor=sc.facilitator.user, case_id=sc.case.pk, kind="case_note", envelope=parsed(raw)
+    )
+
+
+def scenario_begin_preparation() -> Callable[[], Any]:
+    sc = _fresh()
+    case_actions.begin_assessment(actor=sc.facilitator.user, case_id=sc.case.pk)
+    record_assessment(actor=sc.facilitator.user, case_id=sc.case.pk)
+    return lambda: assessment.begin_preparation(actor=sc.facilitator.user, case_id=sc.case.pk)
+
+
+def scenario_find_unsuitable() -> Callable[[], Any]:
+    sc = _fresh()
+    f = sc.facilitator
+    case_actions.begin_assessment(actor=f.user, case_id=sc.case.pk)
+    reason = seal_from(f, sc, "unsuitable_reason", "why", to=[f])
+    notices = [
+        parsed(seal_from(f, sc, "unsuitable_notice", "sorry", to=[f, p]))
+        for p in (sc.harmed, sc.responsible)
+    ]
+    return lambda: assessment.find_unsuitable(
+        actor=f.user, case_id=sc.case.pk, reason=parsed(reason), notices=notices, signposting=[]
+    )
+
+
+def scenario_request_supporter() -> Callable[[], Any]:
+    sc = make_case()
+    return lambda: supporters.request_supporter(actor=sc.harmed.user, case_id=sc.case.pk)
+
+
+def scenario_approve_supporter() -> Callable[[], Any]:
+    sc = make_case()
+    asked = supporters.request_supporter(actor=sc.harmed.user, case_id=sc.case.pk)
+    return lambda: supporters.approve_supporter(
+        actor=sc.facilitator.user, supporter_id=asked.pk, username=f"friend-{sc.id}"
+    )
+
+
+def scenario_end_supporter() -> Callable[[], Any]:
+    sc = make_case()
+    asked = supporters.request_supporter(actor=sc.harmed.user, case_id=sc.case.pk)
+    return lambda: supporters.end_supporter(actor=sc.harmed.user, supporter_id=asked.pk)
+
+
+def scenario_supporter_message() -> Callable[[], Any]:
+    from tests.cases.test_supporters import with_supporter
+
+    sc = make_case()
+    friend, _ = with_supporter(sc)
+    raw = seal_from(friend, sc, "supporter_draft", "d", to=[sc.facilitator, friend])
+    return lambda: moderation.submit_supporter_message(actor=friend.user, envelope=parsed(raw))
+
+
+def scenario_hold() -> Callable[[], Any]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    sc = make_case(active=False)
+    newcomer = make_person(Role.PARTICIPANT, with_key=False)
+    case = case_actions.create_case(actor=sc.manager.user, reference=f"RJ-HA{sc.case.reference}")
+    case_actions.assign_facilitator(
+        actor=sc.manager.user, case_id=case.pk, facilitator=sc.facilitator.user
+    )
+    case_actions.add_participant(
+        actor=sc.manager.user, case_id=case.pk, user=newcomer.user, side="responsible"
+    )
+    return lambda: held.hold_participation(
+        actor=sc.facilitator.user, case_id=case.pk, side="responsible", consent_how="phone",
+        consent_given_at=timezone.now() - timedelta(hours=1),
+    )
+
+
+def scenario_pause_held() -> Callable[[], Any]:
+    sc = make_held_case()
+    return lambda: held.pause_held(
+        actor=sc.facilitator.user, case_id=sc.case.pk, side="responsible"
+    )
+
+
+def scenario_resume_held() -> Callable[[], Any]:
+    sc = make_held_case()
+    held.pause_held(actor=sc.facilitator.user, case_id=sc.case.pk, side="responsible")
+    return lambda: held.resume_held(
+        actor=sc.facilitator.user, case_id=sc.case.pk, side="responsible"
+    )
+
+
+def scenario_withdraw_held() -> Callable[[], Any]:
+    sc = make_held_case()
+    return lambda: held.withdraw_held(
+        actor=sc.facilitator.user, case_id=sc.case.pk, side="responsible"
+    )
+
+
+def scenario_enter_for_held() -> Callable[[], Any]:
+    sc = make_held_case()
+    raw = seal_from(sc.facilitator, sc, "answer", "a", to=[sc.facilitator])
+    return lambda: moderation.enter_for_held(
+        actor=sc.facilitator.user, side="responsible", envelope=parsed(raw)
+    )
+
+
+def scenario_read_out() -> Callable[[], Any]:
+    sc = make_held_case()
+    question = submit(sc, sc.harmed)
+    raw = seal_from(sc.facilitator, sc, "question", "q", to=[sc.facilitator],
+                    derived_from=str(question.pk))
+    forwarded = moderation.forward_message(
+        actor=sc.facilitator.user, message_id=question.pk, envelope=parsed(raw)
+    )
+    return lambda: moderation.record_read_out(actor=sc.facilitator.user, message_id=forwarded.pk)
+
+
 SCENARIOS: dict[str, Callable[[], Callable[[], Any]]] = {
+    "cases.hold_participation": scenario_hold,
+    "cases.pause_held": scenario_pause_held,
+    "cases.resume_held": scenario_resume_held,
+    "cases.withdraw_held": scenario_withdraw_held,
+    "moderation.enter_for_held": scenario_enter_for_held,
+    "moderation.record_read_out": scenario_read_out,
+    "cases.request_supporter": scenario_request_supporter,
+    "cases.approve_supporter": scenario_approve_supporter,
+    "cases.end_supporter": scenario_end_supporter,
+    "moderation.submit_supporter_message": scenario_supporter_message,
+    "cases.give_consent": scenario_give_consent,
+    "cases.withdraw_consent": scenario_withdraw_consent,
+    "cases.add_case_record": scenario_case_record,
+    "cases.begin_preparation": scenario_begin_preparation,
+    "cases.find_unsuitable": scenario_find_unsuitable,
     "moderation.submit_message": scenario_submit,
     "moderation.forward_message": scenario_forward,
     "moderation.return_message": scenario_return,

@@ -21,8 +21,16 @@ from tests.factories import make_case
 from tests.moderation.helpers import forward, submit
 
 FIELDS = (
-    "chain", "chain_seq", "created_at", "event_type", "actor_id", "case_id", "data",
-    "prev_hash", "hash", "mac",
+    "chain",
+    "chain_seq",
+    "created_at",
+    "event_type",
+    "actor_id",
+    "case_id",
+    "data",
+    "prev_hash",
+    "hash",
+    "mac",
 )
 
 

@@ -51,24 +51,32 @@ def _orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# The flags every browser test's Chromium runs with; a test needing more adds its own.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
 # Package scope: Chromium and Playwright's loop end with the last browser test, so no other
 # test of the suite runs beside them.
 @pytest.fixture(scope="package")
-def browser() -> Iterator[object]:
+def playwright_driver() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.fail("CI=true but /usr/bin/chromium is missing: apt-get install chromium")
     build_frontend()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield playwright
+
+
+@pytest.fixture(scope="package")
+def browser(playwright_driver) -> Iterator[object]:  # noqa: ANN001 - Playwright's own type
+    chromium = playwright_driver.chromium.launch(  # type: ignore[attr-defined]
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    )
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.fixture

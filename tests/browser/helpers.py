@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import Person, ShuttleCase, otp_token
@@ -76,7 +76,7 @@ def sign_in(
     if token is not None:
         page.get_by_label("Code", exact=True).fill(token)
         page.get_by_role("button", name="Confirm").click()
-    page.wait_for_url(re.compile(r"/(conversation|cases|statistics)$"))
+    page.wait_for_url(re.compile(r"/(conversation|cases|statistics|referrals)$"))
 
 
 def both_parties_and_staff(
@@ -112,6 +112,18 @@ def check_page(page: Page, name: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
     if original:
         page.set_viewport_size(original)
+
+
+def box_of(locator: Locator, attempts: int = 50) -> dict[str, float]:
+    """The visible element's box. Pages redraw lists when a push arrives, so the element found
+    a moment ago may be detached by the time its box is asked for: ask again, briefly."""
+    expect(locator).to_be_visible()
+    for _ in range(attempts):
+        box = locator.bounding_box()
+        if box is not None:
+            return box
+        locator.page.wait_for_timeout(100)
+    raise AssertionError(f"{locator} has no box: it is not visible")
 
 
 def message_items(page: Page):

@@ -9,7 +9,13 @@ from django.test import Client
 from relay.accounts.models import Role
 from relay.cases import actions as case_actions
 from relay.cases.models import Case, Participation, ParticipationState
-from tests.factories import Person, enrol_with_code_of, make_person, verified_session
+from tests.factories import (
+    Person,
+    enrol_with_code_of,
+    make_person,
+    record_assessment,
+    verified_session,
+)
 
 # Typed into every field whose content must never leave the browser in clear.
 SENTINEL = "S3NT1N3L"
@@ -49,6 +55,7 @@ def start_communication(scenario: Scenario) -> None:
     f = scenario.facilitator.user
     case_id = scenario.case.pk
     case_actions.begin_assessment(actor=f, case_id=case_id)
+    record_assessment(actor=f, case_id=case_id)
     case_actions.record_suitability(actor=f, case_id=case_id, suitable=True)
     for p in Participation.objects.filter(case_id=case_id):
         if p.state == ParticipationState.INVITED:

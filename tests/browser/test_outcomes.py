@@ -23,9 +23,11 @@ COMMENT = "Survey comment canary 91c2: it helped me sleep again"
 
 
 def row_values(page, figure: str, row: str) -> list[str]:
-    cells = page.locator(f"#figure-{figure} table tbody tr").filter(
-        has=page.get_by_role("rowheader", name=row, exact=True)
-    ).locator("td")
+    cells = (
+        page.locator(f"#figure-{figure} table tbody tr")
+        .filter(has=page.get_by_role("rowheader", name=row, exact=True))
+        .locator("td")
+    )
     return cells.all_inner_texts()
 
 
@@ -51,6 +53,7 @@ def test_conclude_survey_and_the_commissioners_figures(browser, relay) -> None:
     staff = new_page(browser, relay.url, sent, phone=False)
     sign_in(staff, sc.facilitator, token=otp_token(sc.facilitator))
     staff.goto(f"/cases/{sc.id}")
+    expect(staff.locator("#case-retention")).to_contain_text("kept while the case is open")
     form = staff.locator("#conclude-form")
     form.get_by_label("Questions were answered").check()
     form.get_by_label("An apology was offered").check()
@@ -65,6 +68,8 @@ def test_conclude_survey_and_the_commissioners_figures(browser, relay) -> None:
     expect(staff.locator("#outcome-recorded")).to_contain_text("Reparation")
     expect(staff.locator("#outcome-note-text")).to_have_text(NOTE)
     expect(staff.locator("#close-form")).to_be_visible()
+    # Concluded is an end: the facilitator sees the day its content will be deleted.
+    expect(staff.locator("#case-retention")).to_contain_text("will be deleted on")
 
     # The person harmed answers the survey, with a comment sealed to the hub managers.
     manager = make_person(Role.HUB_MANAGER)

@@ -79,7 +79,9 @@ def test_whole_shuttle_in_three_browsers(browser, relay) -> None:
     check_page(staff, "case-review")
     staff.get_by_role("button", name="Pass it on", exact=True).click()
     expect(staff.locator("#queue-empty")).to_be_visible()
-    expect(mine).to_contain_text("Passed on by your facilitator")
+    # It was edited: the writer is told so and reads the version passed on.
+    expect(mine).to_contain_text("Passed on with changes by your facilitator")
+    expect(mine.locator(".passed-on-version blockquote")).to_have_text(EDITED)
 
     # The person responsible reads the edited question and answers.
     responsible = new_page(browser, relay.url, sent)

@@ -33,11 +33,17 @@ def outcome_note(sc: ShuttleCase, text: str, *, by: Person | None = None) -> dic
     return seal_from(writer, sc, "outcome_note", text, to=sc.facilitators())
 
 
-def concluded_case(*, outcome: OutcomeInput = AGREEMENT_OUTCOME, note: str | None = None,
-                   co_facilitator: bool = False) -> ShuttleCase:
+def concluded_case(
+    *,
+    outcome: OutcomeInput = AGREEMENT_OUTCOME,
+    note: str | None = None,
+    co_facilitator: bool = False,
+) -> ShuttleCase:
     sc = make_case(co_facilitator=co_facilitator)
     case_actions.conclude_case(
-        actor=sc.facilitator.user, case_id=sc.case.pk, outcome=outcome,
+        actor=sc.facilitator.user,
+        case_id=sc.case.pk,
+        outcome=outcome,
         note=parsed(outcome_note(sc, note)) if note else None,
     )
     sc.case.refresh_from_db()
@@ -47,8 +53,11 @@ def concluded_case(*, outcome: OutcomeInput = AGREEMENT_OUTCOME, note: str | Non
 def case_with_follow_up_due() -> tuple[ShuttleCase, uuid.UUID]:
     """A concluded case whose one follow-up is today."""
     today = timezone.localdate()
-    sc = concluded_case(outcome=OutcomeInput(
-        agreement=(AgreementItemInput("behaviour", today),), delivery_modes=("conference",),
-    ))
+    sc = concluded_case(
+        outcome=OutcomeInput(
+            agreement=(AgreementItemInput("behaviour", today),),
+            delivery_modes=("conference",),
+        )
+    )
     item = AgreementItem.objects.get(outcome__case=sc.case)
     return sc, item.pk

@@ -61,8 +61,12 @@ def test_each_rule_lets_in_exactly_its_roles(rule: str) -> None:
 @pytest.mark.parametrize("rule", sorted(RULES))
 def test_an_unknown_or_malformed_case_id_is_refused_like_another_persons(rule: str) -> None:
     sc = make_case()
-    allowed = {"participant": sc.harmed, "facilitator": sc.facilitator, "member": sc.harmed,
-               "manager": sc.manager}[rule].user
+    allowed = {
+        "participant": sc.harmed,
+        "facilitator": sc.facilitator,
+        "member": sc.harmed,
+        "manager": sc.manager,
+    }[rule].user
     for case_id in ("not-a-uuid", None, "00000000-0000-0000-0000-000000000000"):
         with pytest.raises(AccessDenied):
             RULES[rule](allowed, case_id)

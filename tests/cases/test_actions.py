@@ -18,7 +18,13 @@ from relay.cases.models import Case, CaseState, Participation, ParticipationStat
 from relay.cases.states import SAFETY_PAUSE_TRANSITIONS, check_safety_pause_transition
 from relay.delivery.models import Event, EventType
 from relay.errors import IllegalTransition, InvalidRequest
-from tests.factories import SIMPLE_OUTCOME, ShuttleCase, make_case, make_person
+from tests.factories import (
+    SIMPLE_OUTCOME,
+    ShuttleCase,
+    make_case,
+    make_person,
+    record_assessment,
+)
 from tests.moderation.helpers import counts, submit
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +85,7 @@ def ids(*values: Any) -> list[str]:
 def test_a_case_moves_through_its_states_with_one_audit_event_each_told_to_everyone() -> None:
     sc = make_case(active=False)
     f = sc.facilitator.user
+    record_assessment(actor=f, case_id=sc.case.pk)  # records, not state changes
     steps: list[tuple[Callable[[], Any], str]] = [
         (lambda: case_actions.begin_assessment(actor=f, case_id=sc.case.pk), CaseState.ASSESSING),
         (
@@ -131,6 +138,7 @@ def test_bad_consent_changes_nothing() -> None:
     sc = make_case(active=False)
     f = sc.facilitator.user
     case_actions.begin_assessment(actor=f, case_id=sc.case.pk)
+    record_assessment(actor=f, case_id=sc.case.pk)
     case_actions.record_suitability(actor=f, case_id=sc.case.pk, suitable=True)
     for modes in ([], ["telepathy"]):
         refused(
@@ -344,8 +352,10 @@ def test_a_facilitator_below_the_cases_training_level_is_refused_with_the_reason
 ) -> None:
     manager = make_person(Role.HUB_MANAGER)
     case = case_actions.create_case(
-        actor=manager.user, reference=f"RJ-T-{category}-{complexity}",
-        offence_category=category, complexity=complexity,
+        actor=manager.user,
+        reference=f"RJ-T-{category}-{complexity}",
+        offence_category=category,
+        complexity=complexity,
     )
     levels = ["foundation", "advanced", "specialist"]
     for level in levels:

@@ -13,7 +13,13 @@ from relay.cases import actions as case_actions
 from relay.cases import participants
 from relay.cases.models import Case, Participation, ParticipationState
 from relay.errors import IllegalTransition, InvalidRequest
-from tests.factories import ShuttleCase, enrol_with_code_of, make_case, make_person
+from tests.factories import (
+    ShuttleCase,
+    enrol_with_code_of,
+    make_case,
+    make_person,
+    record_assessment,
+)
 from tests.moderation.helpers import forward, http_call, http_client, submit
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +46,8 @@ def added_audits(case: Case) -> list[AuditEvent]:
     return list(
         AuditEvent.objects.filter(case_id=case.pk).filter(
             event_type__in=[
-                AuditEventType.PARTICIPANT_ADDED, AuditEventType.PARTICIPATION_STATE_CHANGED
+                AuditEventType.PARTICIPANT_ADDED,
+                AuditEventType.PARTICIPATION_STATE_CHANGED,
             ]
         )
     )
@@ -54,7 +61,8 @@ def test_an_enrolled_person_added_to_a_further_case_is_enrolled_there_in_one_aud
     audits = added_audits(sc.case)
     assert [a.event_type for a in audits] == [AuditEventType.PARTICIPANT_ADDED] * 2
     assert {a.data["side"]: a.data["state"] for a in audits} == {
-        "harmed": "enrolled", "responsible": "invited"
+        "harmed": "enrolled",
+        "responsible": "invited",
     }
     # A code is still refused for them: their one key and password serve every case.
     with pytest.raises(InvalidRequest) as refused:
@@ -81,6 +89,7 @@ def test_the_facilitator_goes_on_and_forwards_once_they_verified_the_key_in_this
     enrol_with_code_of(sc.case, sc.facilitator, sc.responsible, "responsible")
     f = sc.facilitator.user
     case_actions.begin_assessment(actor=f, case_id=sc.case.pk)
+    record_assessment(actor=f, case_id=sc.case.pk)
     case_actions.record_suitability(actor=f, case_id=sc.case.pk, suitable=True)
     for side in ("harmed", "responsible"):
         case_actions.record_consent(actor=f, case_id=sc.case.pk, side=side, modes=["messages"])
@@ -103,7 +112,9 @@ def test_the_facilitator_goes_on_and_forwards_once_they_verified_the_key_in_this
         forward(sc, message)
     assert still.value.code == "key_unverified"
     status, body = http_call(
-        http_client(sc.facilitator), "POST", f"/api/cases/{sc.id}/keys/{key_id}/verify",
+        http_client(sc.facilitator),
+        "POST",
+        f"/api/cases/{sc.id}/keys/{key_id}/verify",
         {"method": "in_person"},
     )
     assert (status, body) == (200, {"key_id": key_id, "verified": True})

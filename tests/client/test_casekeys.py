@@ -49,8 +49,7 @@ class Case:
             "facilitators": self.facilitators if facilitators is None else facilitators,
             "participants": [
                 {"side": "harmed", "user_id": H_ID, "display_name": "Jo", "key": wire(self.h)},
-                {"side": "responsible", "user_id": R_ID, "display_name": "Al",
-                 "key": wire(self.r)},
+                {"side": "responsible", "user_id": R_ID, "display_name": "Al", "key": wire(self.r)},
             ],
         }
 
@@ -59,11 +58,19 @@ class Case:
 
     def seal(self, sender: KeyPair, sender_id: str, to: list[KeyPair], body: str = "hi") -> dict:
         envelope = crypto.seal(
-            sender=sender, sender_id=sender_id, case_id=CASE, kind="question",
-            recipients=[recipient(k) for k in to], payload={"body": body},
+            sender=sender,
+            sender_id=sender_id,
+            case_id=CASE,
+            kind="question",
+            recipients=[recipient(k) for k in to],
+            payload={"body": body},
         )
-        return {"case_id": CASE, "message_id": envelope["header"]["message_id"],
-                "kind": "question", "envelope": envelope}
+        return {
+            "case_id": CASE,
+            "message_id": envelope["header"]["message_id"],
+            "kind": "question",
+            "envelope": envelope,
+        }
 
 
 def rewrapped(message: dict, wrapper: KeyPair, sender: KeyPair, target: KeyPair) -> dict:
@@ -111,9 +118,13 @@ def test_the_client_refuses_a_lying_header_without_reading_the_keys_again(case):
 
 def test_the_client_reads_the_keys_again_once_for_an_unknown_key(case):
     new_co = KeyPair.generate()
-    later = {**case.participant_summary(), "facilitators": [
-        case.facilitators[0], {"user_id": CO_ID, "display_name": "Kim", "key": wire(new_co)},
-    ]}
+    later = {
+        **case.participant_summary(),
+        "facilitators": [
+            case.facilitators[0],
+            {"user_id": CO_ID, "display_name": "Kim", "key": wire(new_co)},
+        ],
+    }
     reader, reads = offline_client(case.h, H_ID, [case.participant_summary(), later])
     assert reader.open(case.seal(new_co, CO_ID, [case.f, new_co, case.h]))["body"] == "hi"
     assert reads == [f"/api/cases/{CASE}"] * 2
@@ -165,8 +176,10 @@ def test_a_re_encrypted_message_whose_writer_is_still_listed_must_name_that_writ
 def test_which_side_wrote_it_is_the_owner_of_its_key(case):
     staff = trusted_keys(CaseKeys.from_summary(case.staff_summary()), case.f, F_ID)
     for key, user_id, party in [
-        (case.f, F_ID, "me"), (case.co, CO_ID, "facilitator"),
-        (case.h, H_ID, "harmed"), (case.r, R_ID, "responsible"),
+        (case.f, F_ID, "me"),
+        (case.co, CO_ID, "facilitator"),
+        (case.h, H_ID, "harmed"),
+        (case.r, R_ID, "responsible"),
     ]:
         message = case.seal(key, user_id, [case.f, case.co, key])
         assert open_message(message, staff, case.f).author.party == party
@@ -197,15 +210,21 @@ def test_recipients_of_a_participant_send_and_of_a_facilitator_forward(case):
     keys = CaseKeys.from_summary(case.staff_summary())
     facilitators = [recipient(case.f), recipient(case.co)]
     assert recipients(CaseKeys.from_summary(case.participant_summary()), me=case.h) == [
-        *facilitators, recipient(case.h)
+        *facilitators,
+        recipient(case.h),
     ]
     assert recipients(keys, to="responsible") == [*facilitators, recipient(case.r)]
     assert recipients(keys, to="harmed") == [*facilitators, recipient(case.h)]
-    without_key = {**case.staff_summary(), "facilitators": [
-        *case.facilitators, {"user_id": "new", "display_name": "New", "key": None}
-    ]}
+    without_key = {
+        **case.staff_summary(),
+        "facilitators": [
+            *case.facilitators,
+            {"user_id": "new", "display_name": "New", "key": None},
+        ],
+    }
     assert recipients(CaseKeys.from_summary(without_key), to="harmed") == [
-        *facilitators, recipient(case.h)
+        *facilitators,
+        recipient(case.h),
     ]
 
 

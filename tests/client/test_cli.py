@@ -88,7 +88,21 @@ def test_the_whole_shuttle_through_the_command_line(daphne, monkeypatch):
         "The person responsible sent you an answer, passed on by your facilitator: "
         "\u201cNo, I thought the house was empty.\u201d" in harmed_inbox.out
     )
-    assert f"Your message {question.pk} was passed on to the other person." in harmed_inbox.out
+    # The question was edited: its writer is told so and reads the version passed on, which
+    # the Python client's forward seals to them too.
+    assert (
+        f"Your message {question.pk} was passed on with changes by your facilitator."
+        in harmed_inbox.out
+    )
+    assert (
+        f"Your facilitator passed on your message {question.pk} with changes. The person "
+        "responsible received: \u201cDid you know we were home?\u201d" in harmed_inbox.out
+    )
+    responsible_inbox = cli(sc.responsible, "inbox")
+    assert (
+        f"Your facilitator passed on your message {second.pk} as you wrote it. The person "
+        "harmed received: \u201cNo, I thought the house was empty.\u201d" in responsible_inbox.out
+    )
     assert "\u201cNo.\u201d" not in harmed_inbox.out
 
     note = cli(

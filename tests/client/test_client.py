@@ -60,7 +60,9 @@ def test_only_a_facilitator_of_the_case_may_have_re_encrypted_a_message():
     case_id = "00000000-0000-4000-8000-00000000000c"
     harmed_id = "00000000-0000-4000-8000-000000000001"
     envelope = crypto.seal(
-        sender=harmed, sender_id=harmed_id, case_id=case_id,
+        sender=harmed,
+        sender_id=harmed_id,
+        case_id=case_id,
         kind="question",
         recipients=[Recipient(k.key_id, k.public) for k in (facilitator, harmed, responsible)],
         payload={"body": "history"},

@@ -16,14 +16,16 @@ ORIGIN = "http://127.0.0.1:8000"
 
 def post(client: Client, path: str, token: str, body: dict | None = None):
     return client.post(
-        path, json.dumps(body or {}), content_type="application/json",
-        headers={"X-CSRFToken": token, "Origin": ORIGIN}, HTTP_HOST="127.0.0.1:8000",
+        path,
+        json.dumps(body or {}),
+        content_type="application/json",
+        headers={"X-CSRFToken": token, "Origin": ORIGIN},
+        HTTP_HOST="127.0.0.1:8000",
     )
 
 
 def sign_in_body(person) -> dict:
-    return {"username": person.user.username,
-            "login_key": password_keys(person.user).login_key_b64}
+    return {"username": person.user.username, "login_key": password_keys(person.user).login_key_b64}
 
 
 @pytest.fixture
@@ -45,8 +47,10 @@ def test_the_token_comes_from_get_csrf_and_its_cookie(browser):
     later = other.get("/api/csrf").json()["csrf_token"]
     assert later != token  # a new form of the same secret: the earlier one still works
     assert post(other, "/api/session", token, sign_in_body(person)).status_code == 200
-    assert post(Client(enforce_csrf_checks=True), "/api/session", "",
-                sign_in_body(person)).status_code == 403
+    assert (
+        post(Client(enforce_csrf_checks=True), "/api/session", "", sign_in_body(person)).status_code
+        == 403
+    )
 
 
 @pytest.mark.django_db
@@ -67,9 +71,7 @@ def test_signing_in_replaces_the_token(browser):
     assert verified.status_code == 200
     assert "csrftoken" not in verified.cookies  # the second factor keeps the token
     again = browser.get("/api/csrf").json()["csrf_token"]
-    signed_out = browser.delete(
-        "/api/session", headers={"X-CSRFToken": again, "Origin": ORIGIN}
-    )
+    signed_out = browser.delete("/api/session", headers={"X-CSRFToken": again, "Origin": ORIGIN})
     assert signed_out.status_code == 200
     assert "csrftoken" not in signed_out.cookies  # signing out keeps it too
     assert post(browser, "/api/session", new_cookie, sign_in_body(staff)).status_code == 200

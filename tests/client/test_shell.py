@@ -36,7 +36,8 @@ def sessions_of(person) -> int:
     """How many server sessions this person has: each sign-in makes one (the client never
     signs out, so none of them ends during a test)."""
     return sum(
-        1 for stored in Session.objects.all()
+        1
+        for stored in Session.objects.all()
         if stored.get_decoded().get(SESSION_KEY) == str(person.user.pk)
     )
 
@@ -65,8 +66,10 @@ def three_waiting_messages(daphne, sc, monkeypatch) -> dict[str, Message]:
         ("statement", "You should not have been there."),
         ("letter", "I want you to know what it did to us."),
     ):
-        assert run_cli(daphne.url, sc.harmed, "send", sc.id, kind, text,
-                       monkeypatch=monkeypatch).code == 0
+        assert (
+            run_cli(daphne.url, sc.harmed, "send", sc.id, kind, text, monkeypatch=monkeypatch).code
+            == 0
+        )
         sent[kind] = Message.objects.get(case=sc.case, kind=kind)
     return sent
 
@@ -75,9 +78,18 @@ def shell(daphne, sc, stdin, monkeypatch) -> tuple[int, str, str]:
     monkeypatch.setenv("RELAY_PASSWORD", sc.facilitator.password)
     out, err = io.StringIO(), io.StringIO()
     code = main(
-        ["--server", daphne.url, "--kdf-floor", kdf_floor_arg(),
-         "-u", sc.facilitator.user.username, "shell"],
-        out=out, err=err, stdin=stdin,
+        [
+            "--server",
+            daphne.url,
+            "--kdf-floor",
+            kdf_floor_arg(),
+            "-u",
+            sc.facilitator.user.username,
+            "shell",
+        ],
+        out=out,
+        err=err,
+        stdin=stdin,
     )
     return code, out.getvalue(), err.getvalue()
 
@@ -91,23 +103,28 @@ def test_one_sign_in_and_one_code_serve_a_facilitators_session(daphne, shuttle, 
     monkeypatch.setenv("RELAY_OTP", otp_token(sc.facilitator))
     assert sessions_of(sc.facilitator) == 0
 
-    code, out, err = shell(daphne, sc, ScriptedInput(
-        "cases",
-        f"queue {sc.case.reference}",
-        f'forward {str(question.pk)[:8]} --edit "Did you know we were home?"',
-        f'return {letter.pk} "Could you say a little more?"',
-        f"reject {statement.pk} 'It blames the other person.'",
-        "frobnicate",
-        "forward",
-        'return x "unclosed',
-        "",
-        "help",
-        "help forward",
-        "forward --help",
-        f"queue {sc.case.reference}",
-        "quit",
-        "pause " + sc.id,  # after quit: never run
-    ), monkeypatch)
+    code, out, err = shell(
+        daphne,
+        sc,
+        ScriptedInput(
+            "cases",
+            f"queue {sc.case.reference}",
+            f'forward {str(question.pk)[:8]} --edit "Did you know we were home?"',
+            f'return {letter.pk} "Could you say a little more?"',
+            f"reject {statement.pk} 'It blames the other person.'",
+            "frobnicate",
+            "forward",
+            'return x "unclosed',
+            "",
+            "help",
+            "help forward",
+            "forward --help",
+            f"queue {sc.case.reference}",
+            "quit",
+            "pause " + sc.id,  # after quit: never run
+        ),
+        monkeypatch,
+    )
 
     assert code == 0, err
     assert out.startswith(f"Signed in as {sc.facilitator.user.username} (facilitator).")
@@ -140,12 +157,17 @@ def test_the_shell_ends_when_the_session_does(daphne, shuttle, monkeypatch):
     sc = shuttle
     three_waiting_messages(daphne, sc, monkeypatch)
     monkeypatch.setenv("RELAY_OTP", otp_token(sc.facilitator))
-    code, out, err = shell(daphne, sc, ScriptedInput(
-        "cases",
-        lambda: end_sessions(sc.facilitator.user.pk),
-        f"queue {sc.case.reference}",
-        "cases",
-    ), monkeypatch)
+    code, out, err = shell(
+        daphne,
+        sc,
+        ScriptedInput(
+            "cases",
+            lambda: end_sessions(sc.facilitator.user.pk),
+            f"queue {sc.case.reference}",
+            "cases",
+        ),
+        monkeypatch,
+    )
     assert code == 1
     assert "(not_signed_in)" in err
     assert "your session has ended; run 'relay-client shell' again to sign in." in err
@@ -202,14 +224,17 @@ def test_in_a_terminal_the_password_and_code_are_asked_once(daphne, shuttle, mon
     script = Path(sys.executable).parent / "relay-client"
     env = {k: v for k, v in os.environ.items() if k not in ("RELAY_PASSWORD", "RELAY_OTP")}
     env.update(
-        {"RELAY_SERVER": daphne.url, "RELAY_USERNAME": sc.facilitator.user.username,
-         "TERM": "dumb"}
+        {"RELAY_SERVER": daphne.url, "RELAY_USERNAME": sc.facilitator.user.username, "TERM": "dumb"}
     )
     parent, child = os.openpty()
     proc = subprocess.Popen(  # noqa: S603 - our own installed command
         [str(script), "--kdf-floor", kdf_floor_arg(), "shell"],
-        stdin=child, stdout=child, stderr=child, env=env,
-        start_new_session=True, preexec_fn=_take_the_terminal,  # noqa: PLW1509
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_take_the_terminal,  # noqa: PLW1509
     )
     os.close(child)
     term = Terminal(parent)
@@ -264,7 +289,9 @@ def test_the_code_seed_demo_points_to_signs_the_demo_facilitator_in(daphne, monk
     out, err = io.StringIO(), io.StringIO()
     status = main(
         ["--server", daphne.url, "--kdf-floor", kdf_floor_arg(), "-u", person.username, "shell"],
-        out=out, err=err, stdin=ScriptedInput("queue RJ-DEMO-0001", "quit"),
+        out=out,
+        err=err,
+        stdin=ScriptedInput("queue RJ-DEMO-0001", "quit"),
     )
     assert status == 0, err.getvalue()
     assert out.getvalue().startswith("Signed in as demo-facilitator (facilitator).")
@@ -281,11 +308,17 @@ def test_demo_code_knows_no_other_account():
 def test_the_readmes_commands_are_ones_the_client_takes():
     """Every relay-client line and every 'relay>' line of the README parses as written."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme[readme.index("### The command-line client"):readme.index("### Other targets")]
-    run_lines = [line.split("#")[0] for line in section.splitlines()
-                 if line.startswith(".venv/bin/relay-client ")]
-    shell_lines = [line.removeprefix("relay> ") for line in section.splitlines()
-                   if line.startswith("relay> ")]
+    section = readme[
+        readme.index("### The command-line client") : readme.index("### Other targets")
+    ]
+    run_lines = [
+        line.split("#")[0]
+        for line in section.splitlines()
+        if line.startswith(".venv/bin/relay-client ")
+    ]
+    shell_lines = [
+        line.removeprefix("relay> ") for line in section.splitlines() if line.startswith("relay> ")
+    ]
     assert len(run_lines) >= 6 and len(shell_lines) >= 4
     for line in run_lines:
         build_parser().parse_args(shlex.split(line)[1:])

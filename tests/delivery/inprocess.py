@@ -33,9 +33,13 @@ class Device:
 
     async def connect(self) -> None:
         self.comm = WebsocketCommunicator(
-            application, "/ws/",
-            headers=[(b"origin", settings.RELAY_ALLOWED_ORIGINS[0].encode()),
-                     (b"cookie", self.cookie.encode()), (b"host", b"127.0.0.1")],
+            application,
+            "/ws/",
+            headers=[
+                (b"origin", settings.RELAY_ALLOWED_ORIGINS[0].encode()),
+                (b"cookie", self.cookie.encode()),
+                (b"host", b"127.0.0.1"),
+            ],
         )
         connected, code = await self.comm.connect(timeout=10)
         assert connected, code

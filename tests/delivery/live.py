@@ -46,7 +46,8 @@ class RedisMonitor:
         handle = self.out.open("wb")
         self.proc = subprocess.Popen(
             ["redis-cli", "-h", self.host, "-p", str(self.port), "MONITOR"],
-            stdout=handle, stderr=subprocess.STDOUT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and b"OK" not in self.out.read_bytes():
@@ -69,8 +70,15 @@ def dump_database() -> str:
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         command = [
-            "pg_dump", "--no-owner", "-h", db.get("HOST") or "127.0.0.1",
-            "-p", str(db.get("PORT") or 5432), "-U", db.get("USER") or "postgres", db["NAME"],
+            "pg_dump",
+            "--no-owner",
+            "-h",
+            db.get("HOST") or "127.0.0.1",
+            "-p",
+            str(db.get("PORT") or 5432),
+            "-U",
+            db.get("USER") or "postgres",
+            db["NAME"],
         ]
         env = {"PATH": "/usr/bin:/bin", "PGPASSWORD": db.get("PASSWORD") or ""}
         result = subprocess.run(command, capture_output=True, env=env, check=True, timeout=60)

@@ -74,8 +74,9 @@ def test_lost_group_membership_is_repaired_without_reconnecting(daphne: DaphnePr
     while len(message_ids(listener.events)) < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert store.delete(group_key) == 1, "the socket was a member of its group"
-    sent = [first] + [harmed.send(sc.id, "question", f"lost push {i}")["message_id"]
-                      for i in range(3)]
+    sent = [first] + [
+        harmed.send(sc.id, "question", f"lost push {i}")["message_id"] for i in range(3)
+    ]
     deadline = time.monotonic() + 15
     while len(message_ids(listener.events)) < len(sent) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -123,9 +124,21 @@ def test_redis_restart_mid_stream_loses_nothing(
 
     def start_redis() -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(tmp_path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -148,8 +161,7 @@ def test_redis_restart_mid_stream_loses_nothing(
         store.terminate()
         store.wait(10)
         began = time.monotonic()
-        sent += [harmed.send(sc.id, "question", f"redis down {i}")["message_id"]
-                 for i in range(2)]
+        sent += [harmed.send(sc.id, "question", f"redis down {i}")["message_id"] for i in range(2)]
         down_seconds = time.monotonic() - began
         store = start_redis()
         sent += [harmed.send(sc.id, "question", f"after {i}")["message_id"] for i in range(3)]

@@ -81,8 +81,13 @@ def send_over_http(client: RelayClient, envelopes: list[dict[str, Any]], run: Ru
         run.errors.append(exc)
 
 
-def send_over_socket(client: RelayClient, envelopes: list[dict[str, Any]], run: Run,
-                     events: list[dict[str, Any]], done: Callable[[], bool]) -> None:
+def send_over_socket(
+    client: RelayClient,
+    envelopes: list[dict[str, Any]],
+    run: Run,
+    events: list[dict[str, Any]],
+    done: Callable[[], bool],
+) -> None:
     try:
         attempts: Counter[str] = Counter()
         queue = list(envelopes)
@@ -116,8 +121,10 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         listener = client_for(server, sc.harmed)
         senders = [client_for(server, sc.harmed) for _ in range(HTTP_SENDERS + SOCKET_SENDERS)]
         plan = [
-            [s.compose(sc.id, "question", f"question {n}.{i}", message_id=str(uuid.uuid4()))
-             for i in range(PER_SENDER)]
+            [
+                s.compose(sc.id, "question", f"question {n}.{i}", message_id=str(uuid.uuid4()))
+                for i in range(PER_SENDER)
+            ]
             for n, s in enumerate(senders)
         ]
         intended = [e["header"]["message_id"] for batch in plan for e in batch]
@@ -141,17 +148,19 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         threads: list[threading.Thread] = list(listeners.values())
         for i in range(SOCKET_SENDERS):
             name = f"socket sender {i}"
-            threads.append(threading.Thread(
-                target=send_over_socket,
-                args=(senders[i], plan[i], run, streams[name], complete(name)),
-            ))
+            threads.append(
+                threading.Thread(
+                    target=send_over_socket,
+                    args=(senders[i], plan[i], run, streams[name], complete(name)),
+                )
+            )
         for i in range(SOCKET_SENDERS, len(senders)):
             threads.append(threading.Thread(target=send_over_http, args=(senders[i], plan[i], run)))
         for each in listeners.values():
             each.start()
         for each in listeners.values():  # the listeners are connected before the first send
             assert each.connected.wait(10)
-        for thread in threads[len(listeners):]:
+        for thread in threads[len(listeners) :]:
             thread.start()
 
         deadline = time.monotonic() + 60
@@ -189,7 +198,9 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
 
 
 def assert_nothing_lost_or_duplicated(
-    case_pk: Any, plan: list[list[dict[str, Any]]], run: Run,
+    case_pk: Any,
+    plan: list[list[dict[str, Any]]],
+    run: Run,
     streams: dict[str, list[dict[str, Any]]],
 ) -> None:
     """Every message of ``plan`` acknowledged and stored once (and audited once), and every

@@ -191,9 +191,14 @@ def to_original_sender(sc: ShuttleCase, pending: Message) -> tuple[Person, dict[
     )
 
 
-def to_both_parties(sc: ShuttleCase, pending: Message) -> tuple[Person, dict[str, Any]]:
+def to_the_other_party_of_a_return(
+    sc: ShuttleCase, pending: Message
+) -> tuple[Person, dict[str, Any]]:
+    # Naming the writer is allowed only on a forward of their own message: not on any
+    # other decision. This is a forward of the harmed person's message that also names a
+    # stranger's key in the writer's place.
     return sc.facilitator, forward_envelope(
-        sc, sc.facilitator, pending, to=[*sc.facilitators(), sc.harmed, sc.responsible]
+        sc, sc.facilitator, pending, to=[*sc.facilitators(), sc.responsible, stranger()]
     )
 
 
@@ -230,8 +235,9 @@ def wrong_kind(sc: ShuttleCase, pending: Message) -> tuple[Person, dict[str, Any
 FORWARD_REFUSALS: dict[
     str, tuple[Callable[[ShuttleCase, Message], tuple[Person, dict[str, Any]]], str]
 ] = {
-    "names the original sender instead of the target": (to_original_sender, "recipients_forbidden"),
-    "names both parties": (to_both_parties, "recipients_forbidden"),
+    # The writer may be named too (their own words, as passed on), but the target is required.
+    "names the original sender instead of the target": (to_original_sender, "recipients_missing"),
+    "names a stranger beside the target": (to_the_other_party_of_a_return, "recipients_forbidden"),
     "omits the co-facilitator": (without_co_facilitator, "recipients_missing"),
     "comes from another case's facilitator": (by_another_case_facilitator, "not_found"),
     "names the wrong derived_from": (wrong_derived_from, "bad_kind"),

@@ -55,8 +55,9 @@ class ProxiedDaphne(DaphneProcess):
     """A Daphne behind the proxy, started as production starts it (``--proxy-headers``),
     accepting pages and WebSockets from the proxy's origin only."""
 
-    def __init__(self, origin: str, port: int | None = None,
-                 extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, origin: str, port: int | None = None, extra_env: dict[str, str] | None = None
+    ) -> None:
         super().__init__(port)
         self.origin = origin
         self.extra_env = extra_env or {}
@@ -85,9 +86,7 @@ def replace_once(text: str, old: str, new: str) -> str:
 def loopback_caddyfile(port: int, upstreams: list[str]) -> str:
     """deploy/Caddyfile for a loopback proxy on ``port`` in front of ``upstreams``."""
     text = PRODUCTION_CADDYFILE.read_text()
-    text = replace_once(
-        text, "{\n\tservers {", "{\n\tadmin off\n\tauto_https off\n\tservers {"
-    )
+    text = replace_once(text, "{\n\tservers {", "{\n\tadmin off\n\tauto_https off\n\tservers {")
     text = replace_once(text, "{$RELAY_DOMAIN} {", f"http://127.0.0.1:{port} {{")
     match = re.search(r"\n\thandle \{\n\t\treverse_proxy app1:8000 app2:8000 \{\n", text)
     if match is None:
@@ -104,7 +103,7 @@ def loopback_caddyfile(port: int, upstreams: list[str]) -> str:
         for n, upstream in enumerate(upstreams)
     )
     balanced = f"\n\thandle {{\n{served_by}\t\treverse_proxy {' '.join(upstreams)} {{\n"
-    return text[: match.start()] + pinned + balanced + text[match.end():]
+    return text[: match.start()] + pinned + balanced + text[match.end() :]
 
 
 class CaddyProxy:
@@ -128,17 +127,20 @@ class CaddyProxy:
         config.write_text(loopback_caddyfile(self.port, upstreams))
         # Caddy keeps its data and autosaved config under HOME / XDG: this run's directory.
         env = {
-            "PATH": "/usr/bin:/bin", "HOME": str(self.home),
-            "XDG_DATA_HOME": str(self.home / "data"), "XDG_CONFIG_HOME": str(self.home / "config"),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(self.home),
+            "XDG_DATA_HOME": str(self.home / "data"),
+            "XDG_CONFIG_HOME": str(self.home / "config"),
         }
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(caddy), "run", "--adapter", "caddyfile", "--config", str(config)],
-                cwd=self.home, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.home,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
-        wait_until_listening(
-            self.proc, self.port, name="Caddy", log_path=self.log_path, seconds=15
-        )
+        wait_until_listening(self.proc, self.port, name="Caddy", log_path=self.log_path, seconds=15)
         return self
 
     def stop(self) -> None:
@@ -187,7 +189,10 @@ class Cluster:
 
 @contextmanager
 def socket_through(
-    client: RelayClient, *, pin: int | None = None, origin: str | None = None,
+    client: RelayClient,
+    *,
+    pin: int | None = None,
+    origin: str | None = None,
     hello: bool = True,
 ) -> Iterator[RelaySocket]:
     """``client.socket()`` through the proxy, optionally pinned to process ``pin``, with
@@ -197,11 +202,13 @@ def socket_through(
     if pin is not None:
         headers[UPSTREAM_HEADER] = str(pin)
     with connect(
-        ws_url, origin=Origin(origin or client.origin), additional_headers=headers,
-        open_timeout=10, max_size=2**21,
+        ws_url,
+        origin=Origin(origin or client.origin),
+        additional_headers=headers,
+        open_timeout=10,
+        max_size=2**21,
     ) as conn:
         sock = RelaySocket(conn, client)
         if hello:
             sock.hello()
         yield sock
-

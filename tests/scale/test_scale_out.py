@@ -35,7 +35,10 @@ from tests.factories import make_case
 from tests.scale.cluster import Cluster, socket_through
 
 pytestmark = [
-    pytest.mark.live, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(180),
+    pytest.mark.live,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.timeout(180),
 ]
 
 ClusterOf = Callable[..., Cluster]
@@ -81,8 +84,7 @@ def test_a_message_sent_through_one_process_reaches_sockets_held_by_the_others(
     for client in (harmed, facilitator, responsible):
         client.catch_up()
 
-    with socket_through(facilitator, pin=1) as f_sock, \
-            socket_through(responsible, pin=2) as r_sock:
+    with socket_through(facilitator, pin=1) as f_sock, socket_through(responsible, pin=2) as r_sock:
         sent, ack_ms, push_ms = [], [], []
         for i in range(5):
             envelope = harmed.compose(sc.id, "question", f"question {i}")
@@ -141,7 +143,9 @@ def test_the_proxy_path_signs_in_checks_csrf_and_origin_and_upgrades(
     no_token = facilitator.http.post(pause, json={}, headers={"Origin": cluster.url})
     upstream = cluster.processes[1].url
     wrong_origin = facilitator.http.post(
-        pause, json={}, headers={"X-CSRFToken": token, "Origin": upstream, "Referer": upstream},
+        pause,
+        json={},
+        headers={"X-CSRFToken": token, "Origin": upstream, "Referer": upstream},
     )
     assert (no_token.status_code, wrong_origin.status_code) == (403, 403)
     assert AuditEvent.objects.count() == before
@@ -178,8 +182,10 @@ def test_a_pause_through_one_process_reaches_the_case_on_every_process_within_a_
     assert sc.co_facilitator is not None
     # Each member's socket on its own process (the co-facilitator shares process 0).
     members = {
-        "harmed": (sc.harmed, 0), "responsible": (sc.responsible, 1),
-        "facilitator": (sc.facilitator, 2), "co-facilitator": (sc.co_facilitator, 0),
+        "harmed": (sc.harmed, 0),
+        "responsible": (sc.responsible, 1),
+        "facilitator": (sc.facilitator, 2),
+        "co-facilitator": (sc.co_facilitator, 0),
     }
     clients = {name: cluster.client(person, pin=pin) for name, (person, pin) in members.items()}
     for client in clients.values():
@@ -227,7 +233,8 @@ def test_a_pause_through_one_process_reaches_the_case_on_every_process_within_a_
     after_ms = {name: 1000 * (at - began) for name, at in arrived.items()}
     print(  # noqa: T201 — the figure docs/architecture.md quotes
         f"\npause acknowledged after {1000 * (acked - began):.0f} ms; on every socket after "
-        + ", ".join(f"{name} {ms:.0f}" for name, ms in after_ms.items()) + " ms"
+        + ", ".join(f"{name} {ms:.0f}" for name, ms in after_ms.items())
+        + " ms"
     )
     assert max(after_ms.values()) < 1000
 
@@ -273,8 +280,9 @@ class ProxiedListener(Listener):
             self.errors.append(exc)
 
 
-def send_through_proxy(client: RelayClient, envelopes: list[dict[str, Any]], run: Run,
-                       failover: Failover) -> None:
+def send_through_proxy(
+    client: RelayClient, envelopes: list[dict[str, Any]], run: Run, failover: Failover
+) -> None:
     """Send each envelope through Caddy's balancer, retrying the same envelope after a lost
     connection or a proxy error until it is acknowledged."""
     try:
@@ -307,8 +315,10 @@ def test_a_process_killed_under_connected_sockets_loses_and_duplicates_nothing(
     assert sc.co_facilitator is not None
     senders = [cluster.client(sc.harmed) for _ in range(4)]
     plan = [
-        [s.compose(sc.id, "question", f"question {n}.{i}", message_id=str(uuid.uuid4()))
-         for i in range(6)]
+        [
+            s.compose(sc.id, "question", f"question {n}.{i}", message_id=str(uuid.uuid4()))
+            for i in range(6)
+        ]
         for n, s in enumerate(senders)
     ]
     total = sum(len(batch) for batch in plan)
@@ -319,8 +329,10 @@ def test_a_process_killed_under_connected_sockets_loses_and_duplicates_nothing(
     failover = Failover()
     # Three sockets on process 0 (to be killed), one on process 1.
     placed = {
-        "facilitator": (sc.facilitator, 0), "co-facilitator": (sc.co_facilitator, 0),
-        "harmed listener": (sc.harmed, 0), "facilitator, second device": (sc.facilitator, 1),
+        "facilitator": (sc.facilitator, 0),
+        "co-facilitator": (sc.co_facilitator, 0),
+        "harmed listener": (sc.harmed, 0),
+        "facilitator, second device": (sc.facilitator, 1),
     }
     listeners = {}
     for name, (person, pin) in placed.items():
@@ -367,8 +379,14 @@ def test_a_process_killed_under_connected_sockets_loses_and_duplicates_nothing(
     # names no client: no address, no port, no headers (DESIGN §9).
     caddy_log = cluster.proxy.log_path.read_text()
     assert "connect: connection refused" not in caddy_log
-    for field in ('"remote_ip"', '"client_ip"', '"remote_port"', '"headers"', "X-Csrftoken",
-                  '"uri"'):
+    for field in (
+        '"remote_ip"',
+        '"client_ip"',
+        '"remote_port"',
+        '"headers"',
+        "X-Csrftoken",
+        '"uri"',
+    ):
         assert field not in caddy_log, field
     print(  # noqa: T201 — the figures docs/architecture.md quotes
         f"\n{total} messages, {acked_at_kill} acknowledged at the kill; every socket had every "
@@ -385,12 +403,21 @@ def test_signing_out_through_one_process_closes_the_sockets_on_the_others(
     sc = make_case()
     phone = cluster.client(sc.harmed, pin=0)
     laptop = cluster.client(sc.harmed, pin=1)
-    with socket_through(phone, pin=1) as on_1, socket_through(phone, pin=2) as on_2, \
-            socket_through(laptop, pin=2) as laptop_on_2:
+    with (
+        socket_through(phone, pin=1) as on_1,
+        socket_through(phone, pin=2) as on_2,
+        socket_through(laptop, pin=2) as laptop_on_2,
+    ):
         began = time.monotonic()
         phone.sign_out()  # through process 0, which holds none of these sockets
-        closed = {name: wait_closed(sock, began + 5) for name, sock in
-                  (("phone on 1", on_1), ("phone on 2", on_2), ("laptop on 2", laptop_on_2))}
+        closed = {
+            name: wait_closed(sock, began + 5)
+            for name, sock in (
+                ("phone on 1", on_1),
+                ("phone on 2", on_2),
+                ("laptop on 2", laptop_on_2),
+            )
+        }
     assert {name: code for name, (code, _at) in closed.items()} == dict.fromkeys(closed, 4001)
     # The signed-out session is refused on every process; the laptop's session still works.
     for pin in (1, 2):
@@ -400,7 +427,8 @@ def test_signing_out_through_one_process_closes_the_sockets_on_the_others(
     after_ms = {name: 1000 * (at - began) for name, (_code, at) in closed.items()}
     print(  # noqa: T201
         "\nsigned out through process 0; sockets closed after "
-        + ", ".join(f"{name} {ms:.0f}" for name, ms in after_ms.items()) + " ms"
+        + ", ".join(f"{name} {ms:.0f}" for name, ms in after_ms.items())
+        + " ms"
     )
     assert max(after_ms.values()) < 1000
 
@@ -416,7 +444,8 @@ def test_the_sign_in_throttle_counts_the_client_behind_caddy_not_caddy(
     sc = make_case()
     elsewhere = weak_floor_client(cluster)
     elsewhere.http = httpx.Client(
-        base_url=cluster.url, timeout=10,
+        base_url=cluster.url,
+        timeout=10,
         transport=httpx.HTTPTransport(local_address="127.0.0.2"),
     )
     try:

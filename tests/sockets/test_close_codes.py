@@ -37,9 +37,7 @@ def reopens(server, client) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def server(tuned_daphne):  # type: ignore[no-untyped-def]
-    return tuned_daphne(
-        RELAY_MAX_FRAME_BYTES=str(FRAME_LIMIT), RELAY_MAX_SOCKETS_PER_SESSION="1"
-    )
+    return tuned_daphne(RELAY_MAX_FRAME_BYTES=str(FRAME_LIMIT), RELAY_MAX_SOCKETS_PER_SESSION="1")
 
 
 def test_an_oversized_frame_closes_with_4413(server) -> None:  # type: ignore[no-untyped-def]

@@ -22,9 +22,7 @@ def known_range(published: Protected, cell: Cell, ceiling: int) -> tuple[int, in
     return 0, ceiling
 
 
-def solve(
-    published: Protected, fixed: dict[Cell, int], ceiling: int
-) -> dict[Cell, int] | None:
+def solve(published: Protected, fixed: dict[Cell, int], ceiling: int) -> dict[Cell, int] | None:
     """Some whole-number values for every figure that agree with what is published, with
     ``fixed`` ones as given; None if there are none (with values up to ``ceiling``)."""
     relations = published.grid.relations()

@@ -21,9 +21,13 @@ from tests.statistics.attacker import derivable, solve
 # Small hubs: mostly small counts, with zeros and a few larger ones.
 count = st.one_of(st.integers(0, 6), st.integers(0, 30))
 lists = st.lists(count, min_size=1, max_size=6).map(Grid.of_list)
-crosses = st.integers(1, 4).flatmap(
-    lambda cols: st.lists(st.lists(count, min_size=cols, max_size=cols), min_size=1, max_size=4)
-).map(Grid.of_cross)
+crosses = (
+    st.integers(1, 4)
+    .flatmap(
+        lambda cols: st.lists(st.lists(count, min_size=cols, max_size=cols), min_size=1, max_size=4)
+    )
+    .map(Grid.of_cross)
+)
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

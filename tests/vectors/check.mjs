@@ -168,7 +168,19 @@ if (mode === "verify") {
     payload: { body: `${opened.body} (and back)` },
   });
   process.stdout.write(JSON.stringify({ opened: opened.body, sealed: back }));
+} else if (mode === "intake") {
+  // Python made an intake key, sealed its private half to the holder and a referral to it:
+  // open both, seal a referral back, and solve a proof of work for Python to check.
+  const holder = crypto.keyPairFromSecret(crypto.unb64(vectors.holder_secret));
+  const intake = crypto.openSealedSecret(crypto.unb64(vectors.sealed_secret), holder);
+  const opened = crypto.openReferral(vectors.referral, intake);
+  assert.throws(() => crypto.openReferral(vectors.referral, holder), crypto.EnvelopeOpenError);
+  assert.throws(() => crypto.openComment(vectors.referral, intake), crypto.EnvelopeOpenError);
+  const back = crypto.sealReferral({ intakePublicKey: intake.public, payload: { ...opened, back: true } });
+  const sealedSecret = crypto.b64(crypto.sealSecretTo(intake.secret, holder.public));
+  const nonce = await crypto.solveProof(vectors.challenge, vectors.difficulty);
+  process.stdout.write(JSON.stringify({ opened, referral: back, sealed_secret: sealedSecret, nonce }));
 } else {
-  process.stderr.write("usage: node check.mjs verify|seal|rewrapped|comment FILE\n");
+  process.stderr.write("usage: node check.mjs verify|seal|rewrapped|comment|intake FILE\n");
   process.exit(2);
 }

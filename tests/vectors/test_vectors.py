@@ -7,6 +7,7 @@ seals envelopes and Python opens them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -153,3 +154,39 @@ def test_sealed_comments_open_on_the_other_side(tmp_path: Path) -> None:
     assert crypto.open_comment(result["sealed"], me=reader) == {"body": "Thank you (and back)"}
     with pytest.raises(crypto.EnvelopeOpenError):
         crypto.open_comment(result["sealed"], me=KeyPair.generate())
+
+
+def test_referrals_and_the_intake_key_open_on_the_other_side(tmp_path: Path) -> None:
+    """An intake key sealed to a holder and a referral sealed to it by one side open on the
+    other; the browser's proof of work is the one the server checks; the server's structure
+    check accepts both referrals."""
+    from relay.envelopes import parse_sealed_comment
+    from relay.referrals.proof import leading_zero_bits
+
+    holder, intake = KeyPair.generate(), KeyPair.generate()
+    payload = {"what_happened": "My bike was taken", "reported_to_police": "yes"}
+    referral = crypto.seal_referral(intake_public_key=intake.public, payload=payload)
+    parse_sealed_comment(referral, max_ciphertext=1 << 16, kind="referral")
+    case = tmp_path / "intake.json"
+    challenge = "v1.12.00112233445566778899aabbccddeeff.1700000000.0123456789abcdef"
+    case.write_text(
+        json.dumps(
+            {
+                "holder_secret": crypto.b64(holder.secret),
+                "sealed_secret": crypto.b64(crypto.seal_secret_to(intake.secret, holder.public)),
+                "referral": referral,
+                "challenge": challenge,
+                "difficulty": 12,
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = node("intake", case)
+    assert result["opened"] == payload
+    parse_sealed_comment(result["referral"], max_ciphertext=1 << 16, kind="referral")
+    assert crypto.open_referral(result["referral"], intake_key=intake) == {**payload, "back": True}
+    reopened = crypto.open_sealed_secret(crypto.unb64(result["sealed_secret"]), me=holder)
+    assert reopened.secret == intake.secret
+    digest = hashlib.sha256(f"{challenge}:{result['nonce']}".encode()).digest()
+    assert leading_zero_bits(digest) >= 12
+    assert result["nonce"] == crypto.solve_proof(challenge, 12)

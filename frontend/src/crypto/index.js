@@ -265,19 +265,21 @@ export function seal({
 // in the comment names its writer. A participant's survey comment to the hub managers.
 
 const COMMENT_KIND = "survey_comment";
+// A referral sealed to the hub's intake key (docs/protocol.md, "The intake key").
+const REFERRAL_KIND = "referral";
 
-function commentHeader(ids) {
-  return { v: PROTOCOL_VERSION, kind: COMMENT_KIND, recipient_key_ids: ids };
+function commentHeader(ids, kind = COMMENT_KIND) {
+  return { v: PROTOCOL_VERSION, kind, recipient_key_ids: ids };
 }
 
-export function sealComment({ recipients, payload }) {
+export function sealComment({ recipients, payload, kind = COMMENT_KIND }) {
   const byId = new Map(recipients.map((r) => [r.keyId, r]));
   const ids = [...byId.keys()].sort();
   const key = sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
   const n = sodium.randombytes_buf(24);
   const ciphertext = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
     pad(canonicalJson(payload)),
-    canonicalJson(commentHeader(ids)),
+    canonicalJson(commentHeader(ids, kind)),
     null,
     n,
     key,
@@ -286,26 +288,80 @@ export function sealComment({ recipients, payload }) {
     key_id: keyId,
     box: b64(sodium.crypto_box_seal(key, byId.get(keyId).publicKey)),
   }));
-  return { v: PROTOCOL_VERSION, kind: COMMENT_KIND, nonce: b64(n), ciphertext: b64(ciphertext), keys };
+  return { v: PROTOCOL_VERSION, kind, nonce: b64(n), ciphertext: b64(ciphertext), keys };
 }
 
-// Open a sealed comment addressed to `me` ({ public, secret, keyId? }).
-export function openComment(sealed, me) {
+// Open a sealed comment of `kind` addressed to `me` ({ public, secret, keyId? }).
+export function openComment(sealed, me, kind = COMMENT_KIND) {
   const myId = me.keyId ?? keyIdFor(me.public);
   try {
+    if (sealed.kind !== kind) throw new Error("not of the kind expected");
     const mine = sealed.keys.find((k) => k.key_id === myId);
     const key = sodium.crypto_box_seal_open(unb64(mine.box), me.public, me.secret);
     const ids = sealed.keys.map((k) => k.key_id);
     const padded = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
       null,
       unb64(sealed.ciphertext),
-      canonicalJson(commentHeader(ids)),
+      canonicalJson(commentHeader(ids, kind)),
       unb64(sealed.nonce),
       key,
     );
     return JSON.parse(sodium.to_string(unpad(padded)));
   } catch {
     throw new EnvelopeOpenError("The comment did not open: it was altered or is not for you.");
+  }
+}
+
+// --- the intake key (docs/protocol.md, "The intake key") ------------------------------------
+
+// A referral's content sealed to the hub's intake key (public key bytes).
+export function sealReferral({ intakePublicKey, payload }) {
+  const recipient = { keyId: keyIdFor(intakePublicKey), publicKey: intakePublicKey };
+  return sealComment({ recipients: [recipient], payload, kind: REFERRAL_KIND });
+}
+
+export function openReferral(sealed, intakeKey) {
+  return openComment(sealed, intakeKey, REFERRAL_KIND);
+}
+
+// The intake key's private half sealed to a holder's public key (crypto_box_seal, 80 bytes).
+export function sealSecretTo(secret, publicKey) {
+  return sodium.crypto_box_seal(secret, publicKey);
+}
+
+// The intake key pair from its private half sealed to `me`.
+export function openSealedSecret(box, me) {
+  try {
+    return keyPairFromSecret(sodium.crypto_box_seal_open(box, me.public, me.secret));
+  } catch {
+    throw new EnvelopeOpenError("The intake key did not open: it is not for this key.");
+  }
+}
+
+function leadingZeroBits(digest) {
+  let bits = 0;
+  for (const byte of digest) {
+    if (byte) return bits + Math.clz32(byte) - 24;
+    bits += 8;
+  }
+  return bits;
+}
+
+// The proof of work before a self-referral (docs/intake.md): the first decimal nonce for
+// which SHA-256 of "<challenge>:<nonce>" starts with `difficulty` zero bits. Yields to the
+// page every few thousand tries so it stays responsive.
+export async function solveProof(challenge, difficulty) {
+  if (!(difficulty >= 0 && difficulty <= 32)) throw new CryptoError("That proof of work is too hard.");
+  const prefix = sodium.from_string(`${challenge}:`);
+  // One buffer: the prefix, then the nonce's ASCII digits written in place.
+  const buffer = new Uint8Array(prefix.length + 20);
+  buffer.set(prefix);
+  for (let nonce = 0; ; nonce += 1) {
+    const digits = String(nonce);
+    for (let i = 0; i < digits.length; i += 1) buffer[prefix.length + i] = digits.charCodeAt(i);
+    const digest = sodium.crypto_hash_sha256(buffer.subarray(0, prefix.length + digits.length));
+    if (leadingZeroBits(digest) >= difficulty) return digits;
+    if (nonce % 5000 === 4999) await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
 

@@ -12,13 +12,26 @@ import {
   reopenFailed,
   trustedKeys,
 } from "../casekeys.js";
-import { SIDE_WORDS, caseState, facilitatorView, foldEvent, waitingIds, withOpened, withSummary } from "../casestate.js";
+import { SIDE_WORDS, caseState, facilitatorView, foldEvent, participationWords, retentionWords, waitingIds, withOpened, withSummary } from "../casestate.js";
 import { wordDiff } from "../diff.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { followEvents } from "../socket.js";
 import { oneAtATime } from "../oneatatime.js";
 import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
+import { installScheduling } from "./meetings.js";
 import { installEnding } from "./ending.js";
+import { installCasework } from "./casework.js";
+import { attachmentsBlock, showFilesAfter } from "./attach.js";
+import { forwardedFiles } from "../attachments.js";
+import { installNotesQueue } from "./facilitatornotes.js";
+import { clearActionProblem, clearFieldProblems, isOffline, showActionProblem, showFieldProblems } from "../problems.js";
+import { t } from "../i18n/messages.js";
+import { installCaseSupporters } from "./caseSupporters.js";
+import { installHeld } from "./caseHeld.js";
+
+// The review's fields: a problem shows beside its field and in the summary at the top.
+const REVIEW = { summaryId: "review-problems", fieldIds: ["review-edit", "review-return-note", "review-reject-reason"] };
+const REVIEW_BUTTONS = ["review-forward", "review-return", "review-reject"];
 
 export async function casePage() {
   const device = await signedInDevice();
@@ -32,6 +45,7 @@ export async function casePage() {
   let reviewing = null;
   const view = () => facilitatorView(state);
   const participantBySide = (side) => state.summary.participants.find((p) => p.side === side);
+  const notesQueue = installNotesQueue({ userId: device.me.user_id });
 
   function open(wire) {
     if (record.has(wire.message_id)) return record.get(wire.message_id);
@@ -43,11 +57,27 @@ export async function casePage() {
   // The newest wire the state holds for a message (its state may have moved on).
   const wireOf = (id) => state.messages.get(id)?.wire || record.get(id)?.wire;
 
+  const renderMeetings = installScheduling({
+    caseId, device, getSummary: () => state.summary,
+  });
+  renderMeetings().catch((error) => showError(error.message));
   const renderEnding = installEnding({
     caseId, device, getState: () => state, getKeys: () => keys, refresh: () => rereadCase(),
   });
 
+  const casework = installCasework({
+    caseId, device, getSummary: () => state.summary, refresh: () => rereadCase(),
+  });
+  casework.renderTimeline().catch((error) => showError(error.message));
+  const caseSupporters = installCaseSupporters({ caseId });
+  caseSupporters.render().catch((error) => showError(error.message));
+  const caseHeld = installHeld({
+    caseId, device, getSummary: () => state.summary, refresh: () => rereadCase(),
+  });
+
   function renderAll() {
+    casework.render();
+    caseHeld.render();
     renderEnding();
     renderParticipants();
     renderState();
@@ -67,11 +97,24 @@ export async function casePage() {
     return rereadCase().catch((error) => showError(error.message));
   }
 
+  // When the case's content will be deleted: read again whenever the case's state changes.
+  let retentionFor = null;
+  const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
+  const day = (iso) => dayFormat.format(new Date(iso));
+  function renderRetention(stateWords) {
+    if (retentionFor === stateWords) return;
+    retentionFor = stateWords;
+    get(`/api/cases/${caseId}/retention`)
+      .then((retention) => { $("case-retention").textContent = retentionWords(retention, day); })
+      .catch(() => { retentionFor = null; });
+  }
+
   function renderState() {
     const shown = view();
     $("case-reference").textContent = shown.reference;
     document.title = `Case ${shown.reference} – Relay`;
     $("case-state").textContent = shown.stateWords;
+    renderRetention(shown.stateWords);
     const toggle = $("safety-pause-toggle");
     toggle.textContent = shown.safetyToggle.label;
     toggle.hidden = !shown.safetyToggle.shown;
@@ -88,7 +131,7 @@ export async function casePage() {
       ...people.map((p) => {
         const item = el("li", { class: "participant" },
           el("h3", {}, `${p.display_name || "Participant"} (${SIDE_WORDS[p.side]})`),
-          el("p", {}, `Taking part: ${p.state}.`));
+          el("p", {}, participationWords(p, state.summary)));
         if (p.key) {
           item.append(el("p", {}, "Key fingerprint: ", el("span", { class: "fingerprint" }, p.key.fingerprint)));
           if (p.key.verified) {
@@ -141,7 +184,7 @@ export async function casePage() {
   function renderQueue() {
     queued = waitingIds(state, queued);
     const shown = view();
-    $("queue-empty").hidden = queued.length > 0;
+    $("queue-empty").hidden = queued.length > 0 || notesQueue.count() > 0;
     $("queue").replaceChildren(
       ...queued.map((id) => record.get(id)).filter(Boolean).map((entry) => el("li", { class: "queue-item" },
         el("p", {}, shown.queueLine(entry.wire), when(entry.wire.at)),
@@ -158,7 +201,8 @@ export async function casePage() {
         return el("li", { class: "message" },
           el("h3", { class: "message-heading" }, item.heading),
           el("p", { class: "message-time" }, when(item.at), item.meta),
-          entry.error ? el("p", { class: "error" }, entry.error) : el("p", { class: "message-body" }, entry.text ?? ""));
+          entry.error ? el("p", { class: "error" }, entry.error) : el("p", { class: "message-body" }, entry.text ?? ""),
+          entry.error ? null : attachmentsBlock(entry.payload, { place: `record-${item.id}`, review: true }));
       }),
     );
   }
@@ -183,10 +227,13 @@ export async function casePage() {
     reviewing = entry;
     $("review-meta").textContent = view().describe(entry.wire);
     $("review-original").textContent = entry.text;
+    showFilesAfter($("review-original"), entry.payload, { place: "review", review: true });
     $("review-edit").value = entry.text;
     $("review-return-note").value = "";
     $("review-reject-reason").value = "";
     $("review").hidden = false;
+    clearFieldProblems(REVIEW);
+    for (const id of REVIEW_BUTTONS) clearActionProblem(id);
     renderDiff();
     renderState();
     focusHeading("review-heading");
@@ -197,14 +244,14 @@ export async function casePage() {
     $("review").hidden = true;
   }
 
-  function facilitatorEnvelope({ kind, body, derivedFrom, to, edited = false }) {
+  function facilitatorEnvelope({ kind, body, derivedFrom, to, edited = false, files = {} }) {
     return crypto.seal({
       sender: me,
       senderId: device.me.user_id,
       caseId,
       kind,
       recipients: [...facilitatorRecipients(state.summary), ...recipientsOf(to)],
-      payload: { body },
+      payload: { body, ...files },
       derivedFrom,
       edited,
     });
@@ -216,8 +263,10 @@ export async function casePage() {
       kind,
       body,
       derivedFrom: entry.wire.message_id,
-      to: [to],
+      to: [to].flat(),
       edited: action === "forward" && body !== entry.text,
+      // A forward carries the files on, their keys re-sealed to the other party.
+      files: action === "forward" ? forwardedFiles(entry.payload) : {},
     });
     await post(`/api/messages/${entry.wire.message_id}/${action}`, { envelope });
     queued = queued.filter((id) => id !== entry.wire.message_id);
@@ -230,23 +279,32 @@ export async function casePage() {
   $("queue-heading").setAttribute("tabindex", "-1");
   $("review-edit").addEventListener("input", renderDiff);
   $("review-close").addEventListener("click", closeReview);
-  $("review-forward").addEventListener("click", (event) => busy(event.currentTarget, async () => {
+  // A decision on the message in review: the words it needs are checked first (a problem
+  // beside the field and in the summary); what the server or the network says goes beside
+  // the button that was pressed.
+  function decideFrom(buttonId, field, missing, act, mayBeEmpty = () => false) {
+    $(buttonId).addEventListener("click", (event) => busy(event.currentTarget, async () => {
+      const words = $(field).value;
+      const empty = !words.trim() && !mayBeEmpty();
+      if (showFieldProblems(REVIEW, empty ? { [field]: t(missing) } : {})) return;
+      for (const id of REVIEW_BUTTONS) clearActionProblem(id);
+      try {
+        await act(words);
+      } catch (error) {
+        showActionProblem(buttonId, isOffline(error) ? t("offline") : error.message);
+      }
+    }));
+  }
+  decideFrom("review-forward", "review-edit", "review.nothing", async (body) => {
     const target = view().forwardTargetOf(wireOf(reviewing.wire.message_id));
     if (!target) throw new Error("This message is not from a participant of this case.");
-    const body = $("review-edit").value;
-    if (!body.trim()) throw new Error("There is nothing left to pass on. Return it or explain why not instead.");
-    await decide("forward", reviewing.wire.kind, body, target);
-  }));
-  $("review-return").addEventListener("click", (event) => busy(event.currentTarget, async () => {
-    const note = $("review-return-note").value;
-    if (!note.trim()) throw new Error("Write a note saying what to change.");
-    await decide("return", "return_note", note, view().senderOf(reviewing.wire));
-  }));
-  $("review-reject").addEventListener("click", (event) => busy(event.currentTarget, async () => {
-    const reason = $("review-reject-reason").value;
-    if (!reason.trim()) throw new Error("Write the reason it will not be passed on.");
-    await decide("reject", "rejection_reason", reason, view().senderOf(reviewing.wire));
-  }));
+    // Sealed to its writer too, so they can read what was passed on of their words.
+    await decide("forward", reviewing.wire.kind, body, [target, view().senderOf(wireOf(reviewing.wire.message_id))]);
+  }, () => "attachments" in forwardedFiles(reviewing.payload)); // a file may go on without words
+  decideFrom("review-return", "review-return-note", "review.note.missing", (note) =>
+    decide("return", "return_note", note, view().senderOf(reviewing.wire)));
+  decideFrom("review-reject", "review-reject-reason", "review.reason.missing", (reason) =>
+    decide("reject", "rejection_reason", reason, view().senderOf(reviewing.wire)));
 
   $("safety-pause-toggle").addEventListener("click", (event) => busy(event.currentTarget, async () => {
     withSummary(state, await post(`/api/cases/${caseId}/${view().safetyToggle.action}`));
@@ -272,6 +330,8 @@ export async function casePage() {
   installSignOut();
 
   function onEvent(event, live) {
+    if (live) caseSupporters.onEvent(event);
+    caseHeld.onEvent(event);
     if (event.type === "message" && event.message && event.case_id === caseId) {
       const entry = open(event.message);
       if (live && entry.unknownKey) state.stale = true;
@@ -282,6 +342,13 @@ export async function casePage() {
       && !queued.includes(event.message.message_id)) {
       queued.push(event.message.message_id);
     }
+    // A participant's note to the facilitators waits in the queue until read.
+    const writer = event.type === "message" && event.message?.kind === "note_to_facilitator" ? view().senderOf(event.message) : null;
+    const note = writer ? record.get(event.message.message_id) : null;
+    if (note && !note.error) {
+      notesQueue.add(event.message.message_id, { from: SIDE_WORDS[writer.side], at: event.message.at, text: note.text }, live);
+      if (!live) $("queue-empty").hidden = true;
+    }
     if (!live) return;
     if (event.type === "message_state" && reviewing && reviewing.wire.message_id === event.data.message_id) {
       closeReview();
@@ -291,6 +358,8 @@ export async function casePage() {
       showError("A key in this case has changed. Check the new fingerprint with its owner before anything is passed on to them.");
     }
     if (result.news) announce(result.news);
+    casework.render();
+    caseHeld.render();
     renderState();
     renderQueue();
     renderRecord();

@@ -2,13 +2,30 @@
 
 import { get } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
-import { $, el } from "../ui.js";
+import { $, announce, el, showError } from "../ui.js";
+import { followEvents } from "../socket.js";
+import { oneAtATime } from "../oneatatime.js";
 import { caseStateWords } from "../casestate.js";
 import { AGREEMENT_KINDS } from "./ending.js";
 
 export async function casesPage() {
   if (!(await signedInDevice())) return;
   installSignOut();
+  await showCases();
+  // The list follows the live stream: a new message, a decision, a pause or a change of
+  // case reads the list again (one read at a time), and says so.
+  const reread = oneAtATime(showCases, () => {});
+  await followEvents({
+    onEvent: (event, live) => {
+      if (!live || !LIST_EVENTS.includes(event.type)) return;
+      reread().then(() => announce("Your cases have been updated.")).catch((error) => showError(error.message));
+    },
+  });
+}
+
+const LIST_EVENTS = ["message", "message_state", "communication", "participation", "case"];
+
+async function showCases() {
   const { cases } = await get("/api/cases");
   $("cases-empty").hidden = cases.length > 0;
   const items = await Promise.all(

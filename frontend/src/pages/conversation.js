@@ -5,14 +5,30 @@
 
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
-import { facilitatorRecipients, openMessage, reopenFailed, trustedKeys } from "../casekeys.js";
+import { facilitatorRecipients, openMessage, recipientsOf, reopenFailed, trustedKeys } from "../casekeys.js";
 import { caseState, conversationView, foldEvent, withOpened, withSummary } from "../casestate.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { FINAL_CLOSES, followEvents } from "../socket.js";
 import { oneAtATime } from "../oneatatime.js";
-import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
+import { $, announce, busy, el, focusHeading, loading, showError, when } from "../ui.js";
+import { clearActionProblem, clearFieldProblems, connectionBack, isOffline, showActionProblem, showFieldProblems } from "../problems.js";
+import { t } from "../i18n/messages.js";
+import { installSignposting } from "./signposting.js";
+import { attachmentsBlock, installAttach } from "./attach.js";
 
 export async function conversationPage() {
+  // On a slow network the conversation takes a while: say so rather than show a blank page.
+  loading(true);
+  try {
+    await showConversation();
+  } finally {
+    loading(false);
+  }
+}
+
+const COMPOSE = { summaryId: "compose-problems", fieldIds: ["compose-body"] };
+
+async function showConversation() {
   const device = await signedInDevice();
   if (!device) return;
   const me = device.keyPair;
@@ -23,6 +39,10 @@ export async function conversationPage() {
   }
   const state = caseState(cases[0], device.me.user_id);
   const caseId = state.summary.case_id;
+  // The participant's own case pages (consent, supporters): supporters.js and consent.js.
+  $("consent-link").href = `/cases/${caseId}/consent`;
+  $("supporters-link").href = `/cases/${caseId}/supporters`;
+  $("case-links").hidden = false;
   let keys = trustedKeys(state.summary, me, device.me.user_id);
   const opened = new Map(); // message_id -> { wire, text, error, unknownKey }
   let revising = null; // the message id a new version is being written for
@@ -38,17 +58,19 @@ export async function conversationPage() {
   function messageItem(message) {
     const entry = opened.get(message.id) || {};
     const mine = message.author === "me";
-    const item = el("li", { class: `message ${mine ? "mine" : "theirs"}`, "data-message-id": message.id });
+    const item = el("li", { class: `message ${mine ? "mine" : "theirs"}`, "data-message-id": message.id, id: `message-${message.id}`, tabindex: "-1" });
     item.append(
       el("h3", { class: "message-heading" }, message.heading),
       el("p", { class: "message-time" }, message.passedOn ? "Passed on " : "", when(message.at)),
       entry.error
         ? el("p", { class: "error" }, `This message could not be opened: ${entry.error}`)
         : el("p", { class: "message-body" }, entry.text ?? ""),
+      entry.error ? null : attachmentsBlock(entry.payload, { place: message.id }),
     );
     if (message.status) {
       item.append(el("p", { class: `message-state state-${message.state}` }, el("strong", {}, "Status: "), message.status));
     }
+    item.append(...messageLinks(message, state.summary.other_party?.label || "the other person"));
     for (const note of message.notes) {
       const opened_ = opened.get(note.id) || {};
       item.append(el("p", { class: "message-note" }, el("strong", {}, `${note.label}: `), opened_.error ? "(could not be opened)" : opened_.text ?? ""));
@@ -57,11 +79,37 @@ export async function conversationPage() {
     if (message.mayRevise && !entry.error) {
       item.append(el("button", { type: "button", class: "secondary", onclick: () => startRevising(message) }, "Write a new version"));
     }
+    if (message.mayRetract) {
+      item.append(el("button", { type: "button", class: "secondary", onclick: (event) => takeBack(event.currentTarget, message) }, "Take it back"));
+    }
     return item;
   }
 
+  // What was passed on of my message, and which message a new version replaces.
+  function messageLinks(message, other) {
+    const parts = [];
+    const link = (id, words) => el("a", { href: `#message-${id}`, onclick: (event) => {
+      event.preventDefault();
+      $(`message-${id}`)?.focus();
+    } }, words);
+    if (message.version) {
+      const version = opened.get(message.version.id) || {};
+      parts.push(el("div", { class: "passed-on-version" },
+        el("p", {}, el("strong", {}, message.changed ? `What ${other} received, with your facilitator’s changes:` : `What ${other} received:`)),
+        version.error ? el("p", {}, "(could not be opened)") : el("blockquote", { class: "message-body" }, version.text ?? "")));
+    } else if (message.changed) {
+      parts.push(el("p", { class: "hint" }, "Your facilitator changed some words before passing it on."));
+    }
+    if (message.replaces) parts.push(el("p", { class: "replaces" }, "This replaces ", link(message.replaces, "the message your facilitator returned"), "."));
+    if (message.replacedBy) parts.push(el("p", { class: "replaces" }, "Replaced by ", link(message.replacedBy, "your new version"), "."));
+    return parts;
+  }
+
+  const renderSignposting = installSignposting({ caseId, getKeys: () => keys, me });
+
   function render() {
     const view = conversationView(state);
+    renderSignposting(view);
     // The server says whether a survey waits for this person (may_answer_survey).
     $("survey-invite").hidden = !state.summary.may_answer_survey;
     $("survey-link").href = `/cases/${caseId}/survey`;
@@ -79,6 +127,7 @@ export async function conversationPage() {
     $("pause-hint").textContent = view.pause.hint;
     $("pause-hint").hidden = toggle.hidden;
     $("withdraw-start").hidden = !view.withdraw;
+    $("compose-hint").textContent = view.composeHint;
     let chosenAllowed = false;
     for (const radio of document.querySelectorAll("input[name=kind]")) {
       radio.disabled = !view.mayWrite(radio.value);
@@ -90,6 +139,18 @@ export async function conversationPage() {
     }
     $("compose-send").disabled = !document.querySelector("input[name=kind]:not(:disabled)");
     if (revising && !view.messages.some((m) => m.id === revising && m.mayRevise)) stopRevising();
+  }
+
+  // Before a facilitator decides, the sender may take a message back: it is then never
+  // passed on. The server's message_state event and a summary read again update the list.
+  function takeBack(button, message) {
+    busy(button, async () => {
+      await post(`/api/messages/${message.id}/retract`);
+      state.summary.may_retract = (state.summary.may_retract || []).filter((id) => id !== message.id);
+      render();
+      announce("Taken back. It will not be passed on.");
+      refreshSummary();
+    });
   }
 
   function startRevising(message) {
@@ -137,32 +198,59 @@ export async function conversationPage() {
     if (state.stale) refreshSummary();
   }
 
+  const attach = installAttach({ form: $("compose-form"), before: $("compose-send"), caseId });
+
   $("compose-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const body = $("compose-body").value;
-    if (!body.trim()) {
-      showError("Write your message first.");
-      return;
-    }
+    const empty = !body.trim() && !attach.pending();
+    if (showFieldProblems(COMPOSE, empty ? { "compose-body": t("compose.empty") } : {})) return;
     const kind = document.querySelector("input[name=kind]:checked").value;
     busy(event.submitter, async () => {
-      const envelope = crypto.seal({
-        sender: me,
-        senderId: device.me.user_id,
-        caseId,
-        kind,
-        recipients: [...facilitatorRecipients(state.summary), { keyId: me.keyId, publicKey: me.public }],
-        payload: { body },
-        derivedFrom: conversationView(state).revisionOf(kind, revising),
-      });
-      await post("/api/messages", { envelope });
-      $("compose-body").value = "";
-      stopRevising();
-      announce("Sent. Your facilitator will read it first.");
-      // Not awaited: the button is free again at once; the new may_revise follows.
-      refreshSummary();
+      try {
+        await send(kind, body);
+      } catch (error) {
+        // Beside Send, where the person is; an offline one clears when the connection is back.
+        showActionProblem("compose-send", isOffline(error) ? t("compose.offline") : error.message, isOffline(error) ? "offline" : "error");
+      }
     });
   });
+
+  async function send(kind, body) {
+    // A file is encrypted and uploaded first; the message names it (docs/attachments.md).
+    const { messageId, attachments } = await attach.upload(crypto.newMessageId());
+    const envelope = crypto.seal({
+      sender: me,
+      senderId: device.me.user_id,
+      caseId,
+      kind,
+      // Their consented supporters read their side too (docs/casework.md, "Supporters").
+      recipients: [
+        ...facilitatorRecipients(state.summary),
+        { keyId: me.keyId, publicKey: me.public },
+        ...recipientsOf(state.summary.supporters),
+      ],
+      payload: attachments.length ? { body, attachments } : { body },
+      messageId,
+      derivedFrom: conversationView(state).revisionOf(kind, revising),
+    });
+    await post("/api/messages", { envelope });
+    $("compose-body").value = "";
+    attach.clear();
+    clearFieldProblems(COMPOSE);
+    clearActionProblem("compose-send");
+    stopRevising();
+    announce("Sent. Your facilitator will read it first.");
+    // Not awaited: the button is free again at once; the new may_revise follows.
+    refreshSummary();
+  }
+
+  // The connection is back (the browser is online again, or the live connection reopened):
+  // an offline error beside Send says so and no longer stands.
+  function backOnline() {
+    if (connectionBack("compose-send", t("compose.back"))) announce(t("compose.back"));
+  }
+  window.addEventListener("online", backOnline);
 
   $("revising-cancel").addEventListener("click", stopRevising);
 
@@ -194,7 +282,11 @@ export async function conversationPage() {
 
   const stream = await followEvents({
     onEvent,
+    onStatus: (status) => {
+      if (status === "connected") backOnline();
+    },
     ready: async () => {
+      loading(false);
       $("conversation").hidden = false;
       // The history replayed: read the case once more, for what it changed.
       if (state.stale) await refreshSummary();

@@ -11,6 +11,7 @@ const MIN_PASSWORD = 10;
 export async function enrolPage() {
   let invitation = null;
   let code = "";
+  let home = "/conversation";
 
   $("enrol-code-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -48,6 +49,10 @@ export async function enrolPage() {
         remember(me, pair);
         $("enrol-username").textContent = me.username;
         $("enrol-fingerprint").textContent = crypto.fingerprintFor(pair.public);
+        if (me.role === "supporter") {
+          home = "/supporting";
+          $("enrol-continue").textContent = "See who you are supporting";
+        }
         nextStep("enrol-password-form", "enrol-done", "enrol-done-heading");
       } finally {
         loading(false);
@@ -55,6 +60,6 @@ export async function enrolPage() {
     });
   });
 
-  $("enrol-continue").addEventListener("click", () => go("/conversation"));
+  $("enrol-continue").addEventListener("click", () => go(home));
   await crypto.ready();
 }

@@ -9,6 +9,8 @@ import { $, busy, go, loading, nextStep, showError } from "../ui.js";
 function homeFor(me) {
   if (me.role === "participant") return "/conversation";
   if (me.role === "commissioner" || me.role === "hub_manager") return "/statistics";
+  if (me.role === "referrer") return "/referrals";
+  if (me.role === "supporter") return "/supporting";
   return "/cases";
 }
 

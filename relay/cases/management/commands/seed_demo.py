@@ -26,11 +26,24 @@ from relay.accounts import actions as account_actions
 from relay.accounts.models import Role, User
 from relay.accounts.second_factor import at_console
 from relay.cases import actions as case_actions
+from relay.cases import assessment
 from relay.cases import participants as case_participants
 from relay.cases.models import Case, CaseState, ParticipationState
 from relay.errors import RelayError
+from relay.hub.actions import create_intake_key, update_hub_settings
+from relay.hub.models import HubSettings
+from relay.hub.selectors import hub, intake_key_holders
 from relay_client import crypto
 from relay_client.demo import DEMO_CASE_REFERENCE, DEMO_PEOPLE, DemoPerson, totp
+
+DEMO_ASSESSMENT: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("suitability", {
+        "reported_to_police": True, "identifiable_parties": True,
+        "responsibility_admitted": True, "both_willing": True,
+    }),
+    ("risk_assessment", {"level": "low"}),
+    ("approach", {"response": "accepted"}),
+)
 
 
 def _password_keys(user: User, password: str) -> crypto.PasswordKeys:
@@ -52,6 +65,51 @@ def _enrol(user: User, code: str, password: str) -> None:
     case_participants.enrol(
         code=code, login_key=keys.login_key_b64, public_key=keypair.public, wrapped=(nonce, box)
     )
+
+
+# The demo hub's public record. The phone number is from Ofcom's range for drama.
+DEMO_HUB: dict[str, Any] = {
+    "name": "Relay demo hub",
+    "phone": "01632 960000",
+    "email": "hub@example.org",
+    "postal_address": "Relay demo hub\nPO Box 000\nExampletown EX1 1AA",
+    "opening_hours": "Monday to Friday, 9am to 5pm",
+    "about": "We offer restorative justice to anyone affected by crime in the demo county, "
+    "free of charge and at any stage of the criminal justice process. Taking part is always "
+    "voluntary, and a trained facilitator makes sure it is safe.",
+    "signposting": [
+        {
+            "key": "victim-support",
+            "name": "Victim Support",
+            "helps_with": "Free, confidential support for anyone affected by crime, whether "
+            "or not it was reported to the police.",
+            "phone": "08 08 16 89 111",
+            "website": "https://www.victimsupport.org.uk",
+        },
+        {
+            "key": "domestic-abuse-helpline",
+            "name": "National Domestic Abuse Helpline",
+            "helps_with": "Support and safety planning for anyone experiencing domestic "
+            "abuse, 24 hours a day.",
+            "phone": "0808 2000 247",
+            "website": "https://www.nationaldahelpline.org.uk",
+        },
+        {
+            "key": "citizens-advice",
+            "name": "Citizens Advice",
+            "helps_with": "Free advice on money, housing, work and legal problems.",
+            "phone": "0800 144 8848",
+            "website": "https://www.citizensadvice.org.uk",
+        },
+        {
+            "key": "samaritans",
+            "name": "Samaritans",
+            "helps_with": "Someone to talk to, day or night, about whatever is getting to you.",
+            "phone": "116 123",
+            "website": "https://www.samaritans.org",
+        },
+    ],
+}
 
 
 class Command(BaseCommand):
@@ -110,8 +168,35 @@ class Command(BaseCommand):
 
     # --- the case ---------------------------------------------------------------------------
 
+    def hub(self) -> None:
+        """The demo hub's public record (docs/intake.md); left alone once set."""
+        if HubSettings.objects.exists():
+            return
+        update_hub_settings(actor=None, changes=DEMO_HUB)
+        self.notes.append(f"Set the hub's settings ({DEMO_HUB['name']}).")
+
+    def intake_key(self, manager: User) -> None:
+        """The hub's intake key, as the hub manager's device would make it: its private
+        half sealed to each hub manager's and admin's key, then forgotten here."""
+        if hub().intake_public_key is not None:
+            return
+        intake = crypto.KeyPair.generate()
+        wraps = [
+            {
+                "key_id": key.key_id,
+                "sealed_secret": crypto.b64(
+                    crypto.seal_secret_to(intake.secret, bytes(key.public_key))
+                ),
+            }
+            for key in intake_key_holders()
+        ]
+        create_intake_key(actor=manager, public_key=intake.public, wraps=wraps)
+        self.notes.append("Made the hub's intake key: the public referral page is open.")
+
     def seed(self) -> dict[str, list[str]]:
+        self.hub()
         manager, manager_codes = self.staff(DEMO_PEOPLE["manager"], None)
+        self.intake_key(manager)
         facilitator, facilitator_codes = self.staff(DEMO_PEOPLE["facilitator"], manager)
         participants = {
             side: self.participant(DEMO_PEOPLE[side], manager) for side in ("harmed", "responsible")
@@ -132,6 +217,11 @@ class Command(BaseCommand):
         case.refresh_from_db()
         if case.state == CaseState.REFERRED:
             case_actions.begin_assessment(actor=facilitator, case_id=case.pk)
+            # The demo's assessment: every criterion met, a low risk, the approach accepted.
+            for kind, facts in DEMO_ASSESSMENT:
+                assessment.add_case_record(
+                    actor=facilitator, case_id=case.pk, kind=kind, facts=facts
+                )
             case_actions.record_suitability(actor=facilitator, case_id=case.pk, suitable=True)
         case.refresh_from_db()
         if case.state == CaseState.PREPARING:

@@ -1,0 +1,51 @@
+"""The consent rule per communication mode (DESIGN §7): one function every app calls
+before anything happens in a mode, so messages, meetings and recordings obey the same rule.
+
+A participant's current consent is ``Participation.consented_modes``; every change to it is
+a ``ConsentChange`` row (the history), written by ``relay.cases.actions.give_consent`` and
+``withdraw_consent``.
+"""
+
+from __future__ import annotations
+
+from relay.cases.models import CommunicationMode, ConsentHow, Participation
+from relay.cases.states import COMMUNICATION_MODES, consents_to
+from relay.errors import IllegalTransition, InvalidRequest
+
+MODE_WORDS = {
+    CommunicationMode.MESSAGES: "messages and letters",
+    CommunicationMode.RECORDED_MEDIA: "recorded audio or video",
+    CommunicationMode.CONFERENCE: "a phone or video conference",
+    CommunicationMode.IN_PERSON: "meeting in person",
+}
+# How a facilitator may say they heard a participant's consent (never "self").
+RECORDED_BY_FACILITATOR = frozenset({ConsentHow.PHONE, ConsentHow.IN_PERSON, ConsentHow.LETTER})
+
+
+def require_consent(participation: Participation, mode: str) -> None:
+    """Refuse (``consent_missing``) unless ``participation`` currently consents to ``mode``.
+
+    The one rule for every mode: ``relay.moderation`` calls it before a message for the
+    other party is accepted or forwarded, and meetings call it with ``conference`` or
+    ``in_person`` before inviting. Call it under the case row lock, on a row read under it.
+    """
+    if not consents_to(participation.consented_modes, mode):
+        raise IllegalTransition(
+            f"There is no current consent to {MODE_WORDS.get(mode, 'this')} "  # type: ignore[call-overload]
+            "for this person, so this cannot happen in that way.",
+            code="consent_missing",
+        )
+
+
+def clean_modes(modes: object) -> list[str]:
+    """The modes asked for, checked: a non-empty list of known communication modes."""
+    if not isinstance(modes, list | tuple | set | frozenset) or not modes:
+        raise InvalidRequest(
+            "Choose at least one of: " + ", ".join(sorted(COMMUNICATION_MODES)) + "."
+        )
+    chosen = sorted({str(m) for m in modes})
+    if not set(chosen) <= COMMUNICATION_MODES:
+        raise InvalidRequest(
+            "Choose at least one of: " + ", ".join(sorted(COMMUNICATION_MODES)) + "."
+        )
+    return chosen
