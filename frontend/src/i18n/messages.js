@@ -1,25 +1,26 @@
-// The browser's own message catalogue: text that script puts on a page, by key. A second
-// language is a second catalogue chosen by <html lang>.
+// The browser's translation machinery. Every word a script puts on a page goes through t():
+// the English text is the message id (as in Django's gettext), `{name}` marks a value filled
+// in at run time, and a second language is a second catalogue, chosen by <html lang>, that
+// maps each English text to its translation. A message missing from a catalogue falls back to
+// English, never to nothing.
+//
+//   t("Passed on by {name}", { name })
+//
+// `npm run messages` lists every message id in frontend/src (frontend/src/i18n/messages.pot.json),
+// which is what a translator starts from. Dates and times go through Intl (ui.js), never t().
 
-const CATALOGUES = {
-  "en-GB": {
-    "password.current.missing": "Enter your current password",
-    "password.current.wrong": "Your current password is not right",
-    "password.new.short": "Your new password needs at least 10 characters",
-    "password.new.same": "Your new password must be different from the current one",
-    "password.confirm.mismatch": "The two new passwords are not the same",
-    "password.done": "Your password has been changed",
-    "compose.empty": "Write your message first",
-    "compose.offline": "Your message was not sent: this device is not connected to the internet. It is still in the box above. Send it again when you are connected.",
-    "compose.back": "You are connected again. You can send your message now.",
-    "review.nothing": "There is nothing left to pass on. Return it or explain why not instead",
-    "review.note.missing": "Write a note saying what to change",
-    "review.reason.missing": "Write the reason it will not be passed on",
-    "offline": "This device is not connected to the internet. Nothing was sent. Try again when you are connected.",
-  },
-};
+import catalogues from "./catalogues.js";
 
-export function t(key) {
-  const lang = document.documentElement.lang || "en-GB";
-  return (CATALOGUES[lang] || CATALOGUES["en-GB"])[key] || CATALOGUES["en-GB"][key] || key;
+function fill(text, vars) {
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+}
+
+export function catalogueFor(lang) {
+  if (!lang) return null;
+  return catalogues[lang] || catalogues[lang.split("-")[0]] || null;
+}
+
+export function t(msgid, vars = {}) {
+  const catalogue = catalogueFor(globalThis.document?.documentElement?.lang);
+  return fill((catalogue && catalogue[msgid]) || msgid, vars);
 }

@@ -286,24 +286,24 @@ export async function casePage() {
     $(buttonId).addEventListener("click", (event) => busy(event.currentTarget, async () => {
       const words = $(field).value;
       const empty = !words.trim() && !mayBeEmpty();
-      if (showFieldProblems(REVIEW, empty ? { [field]: t(missing) } : {})) return;
+      if (showFieldProblems(REVIEW, empty ? { [field]: missing } : {})) return;
       for (const id of REVIEW_BUTTONS) clearActionProblem(id);
       try {
         await act(words);
       } catch (error) {
-        showActionProblem(buttonId, isOffline(error) ? t("offline") : error.message);
+        showActionProblem(buttonId, isOffline(error) ? t("This device is not connected to the internet. Nothing was sent. Try again when you are connected.") : error.message);
       }
     }));
   }
-  decideFrom("review-forward", "review-edit", "review.nothing", async (body) => {
+  decideFrom("review-forward", "review-edit", t("There is nothing left to pass on. Return it or explain why not instead"), async (body) => {
     const target = view().forwardTargetOf(wireOf(reviewing.wire.message_id));
     if (!target) throw new Error("This message is not from a participant of this case.");
     // Sealed to its writer too, so they can read what was passed on of their words.
     await decide("forward", reviewing.wire.kind, body, [target, view().senderOf(wireOf(reviewing.wire.message_id))]);
   }, () => "attachments" in forwardedFiles(reviewing.payload)); // a file may go on without words
-  decideFrom("review-return", "review-return-note", "review.note.missing", (note) =>
+  decideFrom("review-return", "review-return-note", t("Write a note saying what to change"), (note) =>
     decide("return", "return_note", note, view().senderOf(reviewing.wire)));
-  decideFrom("review-reject", "review-reject-reason", "review.reason.missing", (reason) =>
+  decideFrom("review-reject", "review-reject-reason", t("Write the reason it will not be passed on"), (reason) =>
     decide("reject", "rejection_reason", reason, view().senderOf(reviewing.wire)));
 
   $("safety-pause-toggle").addEventListener("click", (event) => busy(event.currentTarget, async () => {

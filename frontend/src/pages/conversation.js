@@ -204,14 +204,14 @@ async function showConversation() {
     event.preventDefault();
     const body = $("compose-body").value;
     const empty = !body.trim() && !attach.pending();
-    if (showFieldProblems(COMPOSE, empty ? { "compose-body": t("compose.empty") } : {})) return;
+    if (showFieldProblems(COMPOSE, empty ? { "compose-body": t("Write your message first") } : {})) return;
     const kind = document.querySelector("input[name=kind]:checked").value;
     busy(event.submitter, async () => {
       try {
         await send(kind, body);
       } catch (error) {
         // Beside Send, where the person is; an offline one clears when the connection is back.
-        showActionProblem("compose-send", isOffline(error) ? t("compose.offline") : error.message, isOffline(error) ? "offline" : "error");
+        showActionProblem("compose-send", isOffline(error) ? t("Your message was not sent: this device is not connected to the internet. It is still in the box above. Send it again when you are connected.") : error.message, isOffline(error) ? "offline" : "error");
       }
     });
   });
@@ -248,7 +248,7 @@ async function showConversation() {
   // The connection is back (the browser is online again, or the live connection reopened):
   // an offline error beside Send says so and no longer stands.
   function backOnline() {
-    if (connectionBack("compose-send", t("compose.back"))) announce(t("compose.back"));
+    if (connectionBack("compose-send", t("You are connected again. You can send your message now."))) announce(t("You are connected again. You can send your message now."));
   }
   window.addEventListener("online", backOnline);
 

@@ -38,10 +38,10 @@ function showProblems(problems) {
 
 function check(current, next, confirm) {
   const problems = {};
-  if (!current) problems.current = t("password.current.missing");
-  if (next.length < MIN_PASSWORD) problems.new = t("password.new.short");
-  else if (next === current) problems.new = t("password.new.same");
-  if (!problems.new && confirm !== next) problems.confirm = t("password.confirm.mismatch");
+  if (!current) problems.current = t("Enter your current password");
+  if (next.length < MIN_PASSWORD) problems.new = t("Your new password needs at least 10 characters");
+  else if (next === current) problems.new = t("Your new password must be different from the current one");
+  if (!problems.new && confirm !== next) problems.confirm = t("The two new passwords are not the same");
   return problems;
 }
 
@@ -72,7 +72,7 @@ export async function passwordPage() {
           });
         } catch (error) {
           if (error.code === "bad_credentials") {
-            showProblems({ current: t("password.current.wrong") });
+            showProblems({ current: t("Your current password is not right") });
             return;
           }
           throw error;
@@ -80,7 +80,7 @@ export async function passwordPage() {
         for (const id of Object.values(FIELDS)) $(id).value = "";
         $("password-form").hidden = true;
         $("password-done").hidden = false;
-        announce(t("password.done"));
+        announce(t("Your password has been changed"));
       } finally {
         loading(false);
       }
