@@ -12,6 +12,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -43,7 +44,7 @@ def notifications_page(request: HttpRequest) -> HttpResponse:
         "same-origin",
         "none",
     ):
-        return HttpResponseForbidden("This form must be sent from Relay's own page.")
+        return HttpResponseForbidden(_("This form must be sent from Relay's own page."))
     try:
         user = require_usable(request.user)
     except NotSignedIn:

@@ -39,30 +39,31 @@ from relay.statistics.export import statistics_csv
 from relay.statistics.figures import Period, compute
 from relay.surface import Caller
 
-# Page name -> (template, title). The title is what a screen reader announces first.
+# Page name -> (template, title). The title is what a screen reader announces first; it is
+# translated when the page is drawn, in the language active for that request.
 PAGES = {
-    "home": ("pages/home.html", "Welcome"),
-    "signin": ("pages/signin.html", "Sign in"),
-    "enrol": ("pages/enrol.html", "Set up your account"),
-    "conversation": ("pages/conversation.html", "Your conversation"),
-    "cases": ("pages/cases.html", "Your cases"),
-    "case": ("pages/case.html", "Case"),
-    "survey": ("pages/survey.html", "How did it go?"),
-    "consent": ("pages/consent.html", "How you take part"),
-    "supporters": ("pages/supporters.html", "Your supporters"),
-    "supporting": ("pages/supporting.html", "Supporting someone"),
-    "statistics": ("pages/statistics.html", "Statistics"),
-    "comments": ("pages/comments.html", "Survey comments"),
+    "home": ("pages/home.html", _("Welcome")),
+    "signin": ("pages/signin.html", _("Sign in")),
+    "enrol": ("pages/enrol.html", _("Set up your account")),
+    "conversation": ("pages/conversation.html", _("Your conversation")),
+    "cases": ("pages/cases.html", _("Your cases")),
+    "case": ("pages/case.html", _("Case")),
+    "survey": ("pages/survey.html", _("How did it go?")),
+    "consent": ("pages/consent.html", _("How you take part")),
+    "supporters": ("pages/supporters.html", _("Your supporters")),
+    "supporting": ("pages/supporting.html", _("Supporting someone")),
+    "statistics": ("pages/statistics.html", _("Statistics")),
+    "comments": ("pages/comments.html", _("Survey comments")),
     # Notifications (relay/pages/notifications.py).
-    "notifications": ("pages/notifications.html", "Notifications"),
-    "unsubscribe": ("pages/unsubscribe.html", "Stop notifications"),
-    "unsubscribed": ("pages/unsubscribed.html", "Notifications stopped"),
-    "refer": ("pages/refer.html", "Restorative justice: refer yourself"),
-    "referral_status": ("pages/referral_status.html", "What was decided"),
-    "intake": ("pages/intake.html", "Referrals"),
-    "referrals": ("pages/referrals.html", "Refer someone"),
-    "meetings": ("pages/meetings.html", "Your meetings"),
-    "meeting": ("pages/meeting.html", "Meeting"),
+    "notifications": ("pages/notifications.html", _("Notifications")),
+    "unsubscribe": ("pages/unsubscribe.html", _("Stop notifications")),
+    "unsubscribed": ("pages/unsubscribed.html", _("Notifications stopped")),
+    "refer": ("pages/refer.html", _("Restorative justice: refer yourself")),
+    "referral_status": ("pages/referral_status.html", _("What was decided")),
+    "intake": ("pages/intake.html", _("Referrals")),
+    "referrals": ("pages/referrals.html", _("Refer someone")),
+    "meetings": ("pages/meetings.html", _("Your meetings")),
+    "meeting": ("pages/meeting.html", _("Meeting")),
     # The hub's public face (docs/frontend.md, "Public pages"): drawn from the hub's record.
     "about": ("pages/about.html", _("About restorative justice")),
     "help": ("pages/help.html", _("Help and other support")),
