@@ -4,13 +4,14 @@
 #   make demo   run the scripted exchange against the running server
 #   make test   the whole test suite
 #   make lint   ruff and mypy
+#   make messages  regenerate the translation catalogue template, relay/locale/django.pot
 UV := python3 -m uv
 VENV := .venv
 PY := $(VENV)/bin/python
 SERVER ?= http://127.0.0.1:8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup frontend chromium migrate seed run demo test lint bench check-deploy clean
+.PHONY: help setup frontend chromium migrate seed run demo test lint messages bench check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/'
@@ -68,6 +69,9 @@ lint: setup ## Check the code with ruff and mypy, and the import layers with imp
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy relay relay_client
 	$(VENV)/bin/lint-imports
+
+messages: setup ## Regenerate the catalogue template relay/locale/django.pot and update each language's django.po from it (needs gettext)
+	cd relay && ../$(PY) ../manage.py makemessages --all --keep-pot --no-obsolete
 
 bench: setup ## Quick benchmark against its own Daphne and two baselines (report in var/bench/)
 	$(PY) -m bench --quick

@@ -159,6 +159,10 @@ if REDIS_URL:
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 
 LANGUAGE_CODE = "en-gb"
+# Every page is drawn in the hub's language, LANGUAGE_CODE; LANGUAGES lists the languages Relay
+# has catalogues for, in relay/locale/<language>/ (docs/frontend.md, "Adding a language").
+LANGUAGES = [("en-gb", "English")]
+LOCALE_PATHS = [BASE_DIR / "relay" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
