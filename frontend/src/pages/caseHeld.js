@@ -8,18 +8,32 @@
 import * as crypto from "../crypto/index.js";
 import { post } from "../api.js";
 import { facilitatorRecipients, openMessage, trustedKeys } from "../casekeys.js";
-import { SIDE_WORDS } from "../casestate.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, el, when } from "../ui.js";
 
-const HOW = { phone: "on the phone", in_person: "in person", letter: "by letter" };
-const KINDS = [
-  ["answer", "An answer for the other person"],
-  ["question", "A question for the other person"],
-  ["statement", "A statement for the other person"],
-  ["letter", "A letter for the other person"],
-  ["apology", "An apology for the other person"],
-  ["note_to_facilitator", "A note for the facilitators only"],
+// Words are looked up when the section is drawn, so that t() reads the page's language then.
+// Each sentence naming a side is one whole message per side, so a translation may decline
+// or order the words as its grammar needs.
+const HOW_VALUES = ["phone", "in_person", "letter"];
+const howOptions = () => ({ phone: t("On the phone"), in_person: t("In person"), letter: t("By letter") });
+const kinds = () => [
+  ["answer", t("An answer for the other person")],
+  ["question", t("A question for the other person")],
+  ["statement", t("A statement for the other person")],
+  ["letter", t("A letter for the other person")],
+  ["apology", t("An apology for the other person")],
+  ["note_to_facilitator", t("A note for the facilitators only")],
 ];
+const bySide = (side, words) => words[side] ?? words.harmed;
+
+// A translated text with `{name}` places for page nodes (a <time>): the text split around
+// them, so a translation can put the node where its grammar needs it.
+function placed(text, nodes) {
+  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    return name && name in nodes ? nodes[name] : part;
+  });
+}
 
 export function installHeld({ caseId, device, getSummary, refresh }) {
   const me = device.keyPair;
@@ -36,7 +50,7 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
     try {
       await work();
     } catch (error) {
-      problem(error && error.message ? error.message : "Something went wrong. Please try again.");
+      problem(error && error.message ? error.message : t("Something went wrong. Please try again."));
     } finally {
       button.disabled = false;
     }
@@ -45,24 +59,33 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
   function holdForm(p) {
     const id = (name) => `hold-${p.side}-${name}`;
     const form = el("form", { class: "stack", novalidate: true },
-      el("p", {}, `${capital(SIDE_WORDS[p.side])} has not set up an account. If they have no phone or computer, you can take part for them, with their agreement.`),
+      el("p", {}, bySide(p.side, {
+        harmed: t("The person harmed has not set up an account. If they have no phone or computer, you can take part for them, with their agreement."),
+        responsible: t("The person responsible has not set up an account. If they have no phone or computer, you can take part for them, with their agreement."),
+      })),
       el("div", { class: "field" },
-        el("label", { for: id("how") }, "How they agreed"),
-        el("select", { id: id("how") }, ...Object.entries(HOW).map(([value, words]) => el("option", { value }, capital(words))))),
+        el("label", { for: id("how") }, t("How they agreed")),
+        el("select", { id: id("how") }, ...HOW_VALUES.map((value) => el("option", { value }, howOptions()[value])))),
       el("div", { class: "field" },
-        el("label", { for: id("when") }, "When they agreed"),
+        el("label", { for: id("when") }, t("When they agreed")),
         el("input", { id: id("when"), type: "datetime-local" })),
-      el("button", { type: "submit" }, `Take part for ${SIDE_WORDS[p.side]}`));
+      el("button", { type: "submit" }, bySide(p.side, {
+        harmed: t("Take part for the person harmed"),
+        responsible: t("Take part for the person responsible"),
+      })));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       attempt(event.submitter, async () => {
         const when = $(id("when")).value;
-        if (!when) throw new Error("Say when they agreed.");
+        if (!when) throw new Error(t("Say when they agreed."));
         await post(`/api/cases/${caseId}/held`, {
           side: p.side, consent_how: $(id("how")).value, consent_given_at: new Date(when).toISOString(),
         });
         await refresh();
-        announce(`You now take part for ${SIDE_WORDS[p.side]}.`);
+        announce(bySide(p.side, {
+          harmed: t("You now take part for the person harmed."),
+          responsible: t("You now take part for the person responsible."),
+        }));
       });
     });
     return form;
@@ -72,17 +95,20 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
     const id = (name) => `enter-${p.side}-${name}`;
     const form = el("form", { class: "stack", novalidate: true },
       el("div", { class: "field" },
-        el("label", { for: id("kind") }, "What it is"),
-        el("select", { id: id("kind") }, ...KINDS.map(([value, words]) => el("option", { value }, words)))),
+        el("label", { for: id("kind") }, t("What it is")),
+        el("select", { id: id("kind") }, ...kinds().map(([value, words]) => el("option", { value }, words)))),
       el("div", { class: "field" },
-        el("label", { for: id("body") }, `Their words, as ${SIDE_WORDS[p.side]} gave them to you`),
+        el("label", { for: id("body") }, bySide(p.side, {
+          harmed: t("Their words, as the person harmed gave them to you"),
+          responsible: t("Their words, as the person responsible gave them to you"),
+        })),
         el("textarea", { id: id("body"), rows: "4" })),
-      el("button", { type: "submit" }, "Enter it for them"));
+      el("button", { type: "submit" }, t("Enter it for them")));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       attempt(event.submitter, async () => {
         const body = $(id("body")).value;
-        if (!body.trim()) throw new Error("Write their words first.");
+        if (!body.trim()) throw new Error(t("Write their words first."));
         const envelope = crypto.seal({
           sender: me,
           senderId: device.me.user_id,
@@ -94,8 +120,8 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
         const reply = await post(`/api/cases/${caseId}/held/${p.side}/messages`, { envelope });
         $(id("body")).value = "";
         announce(reply.state === "submitted"
-          ? "Entered, marked as entered by you. It waits for a decision like any message."
-          : "Entered, marked as entered by you, for the facilitators.");
+          ? t("Entered, marked as entered by you. It waits for a decision like any message.")
+          : t("Entered, marked as entered by you, for the facilitators."));
       });
     });
     return form;
@@ -106,16 +132,22 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
       type: "button",
       ...extra,
       onclick: (event) => attempt(event.currentTarget, async () => {
-        if (path === "withdraw" && !window.confirm(`Withdraw ${SIDE_WORDS[p.side]}? This is final.`)) return;
+        const question = bySide(p.side, {
+          harmed: t("Withdraw the person harmed? This is final."),
+          responsible: t("Withdraw the person responsible? This is final."),
+        });
+        if (path === "withdraw" && !window.confirm(question)) return;
         await post(`/api/cases/${caseId}/held/${p.side}/${path}`);
         await refresh();
         announce(done);
       }),
     }, label);
     const shown = [];
-    if (p.state === "active") shown.push(button("Pause for them", "pause", "Paused for them.", { class: "secondary" }));
-    if (p.state === "paused") shown.push(button("Resume for them", "resume", "Resumed for them.", { class: "secondary" }));
-    if (p.state !== "withdrawn") shown.push(button("Withdraw them, at their request (final)", "withdraw", "They have withdrawn.", { class: "danger" }));
+    if (p.state === "active") shown.push(button(t("Pause for them"), "pause", t("Paused for them."), { class: "secondary" }));
+    if (p.state === "paused") shown.push(button(t("Resume for them"), "resume", t("Resumed for them."), { class: "secondary" }));
+    if (p.state !== "withdrawn") {
+      shown.push(button(t("Withdraw them, at their request (final)"), "withdraw", t("They have withdrawn."), { class: "danger" }));
+    }
     return el("div", { class: "actions" }, ...shown);
   }
 
@@ -124,9 +156,9 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
     const items = [...toRead.values()].filter((wire) => wire.to_held === p.side).map((wire) => {
       const opened = openMessage(wire, keys, me);
       const item = el("li", { class: "case-item" }, when(wire.at), " ",
-        opened.error ? el("span", { class: "error" }, `This could not be opened: ${opened.error}`) : el("span", { class: "message-body" }, opened.text));
+        opened.error ? el("span", { class: "error" }, t("This could not be opened: {error}", { error: opened.error })) : el("span", { class: "message-body" }, opened.text));
       if (wire.read_out_at) {
-        item.append(el("p", {}, "Read to them ", when(wire.read_out_at), "."));
+        item.append(el("p", {}, ...placed(t("Read to them {when}."), { when: when(wire.read_out_at) })));
       } else {
         item.append(el("button", {
           type: "button",
@@ -135,15 +167,15 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
             const reply = await post(`/api/messages/${wire.message_id}/read-out`);
             toRead.set(wire.message_id, { ...wire, read_out_at: reply.read_out_at });
             render();
-            announce("Recorded as read to them.");
+            announce(t("Recorded as read to them."));
           }),
-        }, "I have read this to them"));
+        }, t("I have read this to them")));
       }
       return item;
     });
     return el("div", { class: "stack" },
-      el("h3", {}, `To read to ${SIDE_WORDS[p.side]}`),
-      items.length ? el("ul", { class: "case-list" }, ...items) : el("p", {}, "Nothing has been sent to them yet."));
+      el("h3", {}, bySide(p.side, { harmed: t("To read to the person harmed"), responsible: t("To read to the person responsible") })),
+      items.length ? el("ul", { class: "case-list" }, ...items) : el("p", {}, t("Nothing has been sent to them yet.")));
   }
 
   function render() {
@@ -152,10 +184,12 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
     for (const p of summary.participants || []) {
       if (p.held) {
         blocks.push(el("div", { class: "stack" },
-          el("h3", {}, `You take part for ${SIDE_WORDS[p.side]}`),
-          el("p", {}, `They agreed ${HOW[p.held.consent_how] || p.held.consent_how} on `, when(p.held.consent_given_at),
-            `. What is sent to them is encrypted to the facilitators only: read it to them.`),
-          p.state === "withdrawn" ? el("p", {}, "They have withdrawn.") : enterForm(p),
+          el("h3", {}, bySide(p.side, {
+            harmed: t("You take part for the person harmed"),
+            responsible: t("You take part for the person responsible"),
+          })),
+          el("p", {}, ...placed(agreedWords(p.held.consent_how), { when: when(p.held.consent_given_at) })),
+          p.state === "withdrawn" ? el("p", {}, t("They have withdrawn.")) : enterForm(p),
           controls(p),
           readList(p)));
       } else if (p.may_hold) {
@@ -177,6 +211,12 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
   return { render, onEvent };
 }
 
-function capital(text) {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+// How and when a held person agreed, with {when} for the time.
+function agreedWords(how) {
+  const words = {
+    phone: t("They agreed on the phone on {when}. What is sent to them is encrypted to the facilitators only: read it to them."),
+    in_person: t("They agreed in person on {when}. What is sent to them is encrypted to the facilitators only: read it to them."),
+    letter: t("They agreed by letter on {when}. What is sent to them is encrypted to the facilitators only: read it to them."),
+  };
+  return words[how] ?? t("They agreed ({how}) on {when}. What is sent to them is encrypted to the facilitators only: read it to them.", { how });
 }

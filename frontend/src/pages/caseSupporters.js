@@ -5,7 +5,17 @@
 
 import { get, post } from "../api.js";
 import { supporterActions, supporterWordsForFacilitator } from "../supporters.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, busy, el, when } from "../ui.js";
+
+// A translated text with `{name}` places for page nodes (a <time>, the code): the text split
+// around them, so a translation can put the node where its grammar needs it.
+function placed(text, nodes) {
+  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    return name && name in nodes ? nodes[name] : part;
+  });
+}
 
 export function installCaseSupporters({ caseId }) {
   // The codes made on this page, by supporter id: shown until the page is left (the
@@ -15,37 +25,36 @@ export function installCaseSupporters({ caseId }) {
   function codeWords(supporterId) {
     const invitation = codes.get(supporterId);
     if (!invitation) return null;
-    return el("p", { class: "invitation", role: "status" },
-      "Enrolment code: ", el("strong", { class: "code" }, invitation.code),
-      ". Give it to the supporter by phone or letter: they set up their account with it on the",
-      " “Set up your account” page. It works once, until ", when(invitation.expires_at), ".");
+    return el("p", { class: "invitation", role: "status" }, ...placed(
+      t("Enrolment code: {code}. Give it to the supporter by phone or letter: they set up their account with it on the “Set up your account” page. It works once, until {until}."),
+      { code: el("strong", { class: "code" }, invitation.code), until: when(invitation.expires_at) }));
   }
 
   function approveForm(s) {
     const id = (name) => `supporter-${s.supporter_id}-${name}`;
     const form = el("form", { class: "stack", novalidate: true },
       el("div", { class: "field" },
-        el("label", { for: id("name") }, "The supporter's name, as the participant will see it"),
+        el("label", { for: id("name") }, t("The supporter's name, as the participant will see it")),
         el("input", { id: id("name"), type: "text", maxlength: "80", autocomplete: "off" })),
       el("div", { class: "field" },
-        el("label", { for: id("username") }, "A user name for the supporter's account"),
+        el("label", { for: id("username") }, t("A user name for the supporter's account")),
         el("input", { id: id("username"), type: "text", maxlength: "150", autocomplete: "off" })),
       el("div", { class: "actions" },
-        el("button", { type: "submit" }, "Approve and make an enrolment code"),
+        el("button", { type: "submit" }, t("Approve and make an enrolment code")),
         el("button", {
           type: "button",
           class: "secondary",
           onclick: (event) => busy(event.currentTarget, async () => {
             await post(`/api/supporters/${s.supporter_id}/end`);
             await render();
-            announce("The request was declined.");
+            announce(t("The request was declined."));
           }),
-        }, "Decline this request")));
+        }, t("Decline this request"))));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const username = $(id("username")).value.trim();
       if (!username) {
-        $("supporters-error").textContent = "Choose a user name for the supporter's account.";
+        $("supporters-error").textContent = t("Choose a user name for the supporter's account.");
         $("supporters-error").hidden = false;
         return;
       }
@@ -55,7 +64,7 @@ export function installCaseSupporters({ caseId }) {
         });
         codes.set(s.supporter_id, reply);
         await render();
-        announce("Approved. Give the supporter their enrolment code.");
+        announce(t("Approved. Give the supporter their enrolment code."));
       });
     });
     return form;
@@ -73,9 +82,9 @@ export function installCaseSupporters({ caseId }) {
           onclick: (event) => busy(event.currentTarget, async () => {
             await post(`/api/supporters/${s.supporter_id}/end`);
             await render();
-            announce("Their help has ended. They can no longer see anything in this case.");
+            announce(t("Their help has ended. They can no longer see anything in this case."));
           }),
-        }, `End ${s.display_name || "this supporter"}'s help`));
+        }, s.display_name ? t("End {name}'s help", { name: s.display_name }) : t("End this supporter's help")));
       }
     }
     const code = codeWords(s.supporter_id);

@@ -6,7 +6,8 @@ import { $, announce, el, showError } from "../ui.js";
 import { followEvents } from "../socket.js";
 import { oneAtATime } from "../oneatatime.js";
 import { caseStateWords } from "../casestate.js";
-import { AGREEMENT_KINDS } from "./ending.js";
+import { t } from "../i18n/messages.js";
+import { agreementKinds, dayWords } from "./ending.js";
 
 export async function casesPage() {
   if (!(await signedInDevice())) return;
@@ -18,7 +19,7 @@ export async function casesPage() {
   await followEvents({
     onEvent: (event, live) => {
       if (!live || !LIST_EVENTS.includes(event.type)) return;
-      reread().then(() => announce("Your cases have been updated.")).catch((error) => showError(error.message));
+      reread().then(() => announce(t("Your cases have been updated."))).catch((error) => showError(error.message));
     },
   });
 }
@@ -34,9 +35,9 @@ async function showCases() {
       return el(
         "li",
         { class: "case-item" },
-        el("a", { href: `/cases/${summary.case_id}` }, `Case ${summary.reference}`),
+        el("a", { href: `/cases/${summary.case_id}` }, t("Case {reference}", { reference: summary.reference })),
         el("p", {}, caseStateWords(summary)),
-        el("p", {}, messages.length === 1 ? "1 message waiting" : `${messages.length} messages waiting`),
+        el("p", {}, messages.length === 1 ? t("1 message waiting") : t("{count} messages waiting", { count: messages.length })),
       );
     }),
   );
@@ -46,7 +47,9 @@ async function showCases() {
   $("follow-up-list").replaceChildren(...due.map((item) => el(
     "li",
     { class: "case-item" },
-    el("a", { href: `/cases/${item.case_id}` }, `Case ${item.reference}`),
-    el("p", {}, `${AGREEMENT_KINDS[item.kind]}: follow up on ${item.follow_up_on}`),
+    el("a", { href: `/cases/${item.case_id}` }, t("Case {reference}", { reference: item.reference })),
+    el("p", {}, t("{agreed}: follow up on {day}", {
+      agreed: agreementKinds()[item.kind] ?? item.kind, day: dayWords(item.follow_up_on),
+    })),
   )));
 }

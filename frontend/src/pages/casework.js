@@ -7,13 +7,14 @@ import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { facilitatorRecipients, openMessage, recipientsOf, trustedKeys } from "../casekeys.js";
 import { STAGE_WORDS, STEPS, entryWords, recordWords, stepsOffered } from "../casework.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, el, when } from "../ui.js";
 
 export function installCasework({ caseId, device, getSummary, refresh }) {
   const me = device.keyPair;
   const criteria = Object.fromEntries(
     [...document.querySelectorAll("#suitability-form input[type=checkbox]")]
-      .map((box) => [box.name, document.querySelector(`label[for="${box.id}"]`).textContent.toLowerCase()]),
+      .map((box) => [box.name, document.querySelector(`label[for="${box.id}"]`).textContent.toLocaleLowerCase(document.documentElement.lang || undefined)]),
   );
 
   function showProblem(message) {
@@ -29,7 +30,7 @@ export function installCasework({ caseId, device, getSummary, refresh }) {
     try {
       await work();
     } catch (error) {
-      showProblem(error && error.message ? error.message : "Something went wrong. Please try again.");
+      showProblem(error && error.message ? error.message : t("Something went wrong. Please try again."));
     } finally {
       button.disabled = false;
     }
@@ -52,7 +53,7 @@ export function installCasework({ caseId, device, getSummary, refresh }) {
     await post(`/api/cases/${caseId}/records`, { kind, facts, envelope: sealNote(kind, text) });
     if (noteField) $(noteField).value = "";
     await renderTimeline();
-    announce("Recorded.");
+    announce(t("Recorded."));
   }
 
   function onSubmit(formId, work) {
@@ -71,7 +72,7 @@ export function installCasework({ caseId, device, getSummary, refresh }) {
   }, "contact-note"));
   onSubmit("approach-form", () => addRecord("approach", { response: $("approach-response").value }, null));
   onSubmit("case-note-form", async () => {
-    if (!$("case-note").value.trim()) throw new Error("Write the case note first.");
+    if (!$("case-note").value.trim()) throw new Error(t("Write the case note first."));
     await addRecord("case_note", {}, "case-note");
   });
 
@@ -86,10 +87,10 @@ export function installCasework({ caseId, device, getSummary, refresh }) {
   const keyedSides = () => getSummary().participants.filter((p) => p.key);
   onSubmit("unsuitable-form", async () => {
     const reason = $("unsuitable-reason").value;
-    if (!reason.trim()) throw new Error("Write why the case is not suitable.");
+    if (!reason.trim()) throw new Error(t("Write why the case is not suitable."));
     const notices = keyedSides().map((person) => {
       const text = $(`unsuitable-notice-${person.side}`).value;
-      if (!text.trim()) throw new Error("Write what to tell each person.");
+      if (!text.trim()) throw new Error(t("Write what to tell each person."));
       return crypto.seal({
         sender: me,
         senderId: device.me.user_id,
@@ -105,7 +106,7 @@ export function installCasework({ caseId, device, getSummary, refresh }) {
     });
     await refresh();
     await renderTimeline();
-    announce("The case was found unsuitable and is closed.");
+    announce(t("The case was found unsuitable and is closed."));
   });
 
   async function renderTimeline() {
@@ -114,11 +115,11 @@ export function installCasework({ caseId, device, getSummary, refresh }) {
     $("timeline").replaceChildren(...timeline.entries.map((entry) => {
       const item = el("li", { class: "case-item" }, when(entry.at), " ",
         entry.record ? recordWords(entry.record, criteria) : entryWords(entry),
-        entry.by ? ` By ${entry.by}.` : "");
+        entry.by ? [" ", t("By {name}.", { name: entry.by })] : "");
       if (entry.record && entry.record.envelope) {
         const opened = openMessage({ envelope: entry.record.envelope }, keys, me);
         item.append(opened.error
-          ? el("p", { class: "error" }, `These words could not be opened: ${opened.error}`)
+          ? el("p", { class: "error" }, t("These words could not be opened: {error}", { error: opened.error }))
           : el("p", { class: "message-body" }, opened.text));
       }
       return item;

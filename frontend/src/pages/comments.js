@@ -4,7 +4,15 @@
 import * as crypto from "../crypto/index.js";
 import { get } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
+import { t } from "../i18n/messages.js";
 import { $, el } from "../ui.js";
+
+// The month a comment was written (YYYY-MM), in the page's language.
+function monthWords(month) {
+  const format = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+    { month: "long", year: "numeric", timeZone: "UTC" });
+  return format.format(new Date(`${month}-01T00:00:00Z`));
+}
 
 export async function commentsPage() {
   const device = await signedInDevice();
@@ -17,8 +25,8 @@ export async function commentsPage() {
     try {
       text = crypto.openComment(item.comment, device.keyPair).body;
     } catch (error) {
-      text = `(This comment could not be opened: ${error.message})`;
+      text = t("(This comment could not be opened: {error})", { error: error.message });
     }
-    return el("li", { class: "message" }, el("p", { class: "message-time" }, `Written in ${item.month}`), el("p", { class: "message-body" }, text));
+    return el("li", { class: "message" }, el("p", { class: "message-time" }, t("Written in {month}", { month: monthWords(item.month) })), el("p", { class: "message-body" }, text));
   }));
 }

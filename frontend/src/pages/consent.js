@@ -4,14 +4,26 @@
 
 import { get, post } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, busy, el } from "../ui.js";
 
-const HOW = {
-  self: "by you, on this page",
-  phone: "by your facilitator, after a phone call",
-  in_person: "by your facilitator, after meeting you",
-  letter: "by your facilitator, from your letter",
-};
+// Looked up when the page is drawn, so that t() reads the page's language then.
+const howWords = (how) => ({
+  self: t("by you, on this page"),
+  phone: t("by your facilitator, after a phone call"),
+  in_person: t("by your facilitator, after meeting you"),
+  letter: t("by your facilitator, from your letter"),
+})[how] ?? how;
+
+function atWords(iso) {
+  const format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
+  return format.format(new Date(iso));
+}
+
+function historyLine(c, labels) {
+  const words = { at: atWords(c.at), mode: labels[c.mode] || c.mode, how: howWords(c.how) };
+  return c.given ? t("{at}: {mode} agreed, {how}.", words) : t("{at}: {mode} withdrawn, {how}.", words);
+}
 
 function render(consent) {
   const mine = consent.participants[0] || { consented_modes: [], history: [] };
@@ -22,9 +34,8 @@ function render(consent) {
       el("input", { type: "checkbox", id, value: m.mode, ...(mine.consented_modes.includes(m.mode) ? { checked: "" } : {}) }),
       el("label", { for: id }, m.label));
   }));
-  $("consent-history").replaceChildren(...mine.history.slice().reverse().map((c) => el("li", {},
-    `${new Date(c.at).toLocaleString()}: ${labels[c.mode] || c.mode} ${c.given ? "agreed" : "withdrawn"}, ${HOW[c.how] || c.how}.`)));
-  if (!mine.history.length) $("consent-history").replaceChildren(el("li", {}, "Nothing recorded yet."));
+  $("consent-history").replaceChildren(...mine.history.slice().reverse().map((c) => el("li", {}, historyLine(c, labels))));
+  if (!mine.history.length) $("consent-history").replaceChildren(el("li", {}, t("Nothing recorded yet.")));
   return mine;
 }
 
@@ -45,7 +56,7 @@ export async function consentPage() {
       if (give.length) consent = await post(`/api/cases/${caseId}/consent`, { modes: give });
       if (withdraw.length) consent = await post(`/api/cases/${caseId}/consent/withdraw`, { modes: withdraw });
       if (consent) mine = render(consent);
-      announce(consent ? "Your choices are saved." : "Nothing changed.");
+      announce(consent ? t("Your choices are saved.") : t("Nothing changed."));
     });
   });
 }

@@ -7,32 +7,66 @@
 import * as crypto from "../crypto/index.js";
 import { post } from "../api.js";
 import { facilitatorRecipients, openMessage } from "../casekeys.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, busy, el } from "../ui.js";
 
-const ACHIEVED = [
-  ["questions_answered", "Questions were answered"],
-  ["explanation_given", "An explanation was given"],
-  ["apology_offered", "An apology was offered"],
+// The words for each wire value, looked up when the form is drawn so that t() reads the
+// page's language then.
+const achieved = () => [
+  ["questions_answered", t("Questions were answered")],
+  ["explanation_given", t("An explanation was given")],
+  ["apology_offered", t("An apology was offered")],
 ];
-export const AGREEMENT_KINDS = {
-  apology: "An apology",
-  reparation: "Reparation (putting something right)",
-  behaviour: "A change of behaviour",
-  other: "Something else",
-};
-const DELIVERY = {
-  shuttle_messages: "Messages passed on by the facilitator",
-  letters: "Letters",
-  recorded_statements: "Recorded statements",
-  conference: "A meeting or conference",
-};
-const REASONS = {
-  completed: "Completed",
-  withdrew: "A participant withdrew",
-  unsuitable: "Unsuitable",
-  no_contact: "No contact",
-};
-const SIDES = { harmed: "The person harmed", responsible: "The person responsible" };
+export const agreementKinds = () => ({
+  apology: t("An apology"),
+  reparation: t("Reparation (putting something right)"),
+  behaviour: t("A change of behaviour"),
+  other: t("Something else"),
+});
+const DELIVERY_MODES = ["shuttle_messages", "letters", "recorded_statements", "conference"];
+const deliveryLabels = () => ({
+  shuttle_messages: t("Messages passed on by the facilitator"),
+  letters: t("Letters"),
+  recorded_statements: t("Recorded statements"),
+  conference: t("A meeting or conference"),
+});
+// The same modes within a sentence ("Delivered by: letters, ...").
+const deliveryInSentence = () => ({
+  shuttle_messages: t("messages passed on by the facilitator"),
+  letters: t("letters"),
+  recorded_statements: t("recorded statements"),
+  conference: t("a meeting or conference"),
+});
+const reasonLabels = () => ({
+  completed: t("Completed"),
+  withdrew: t("A participant withdrew"),
+  unsuitable: t("Unsuitable"),
+  no_contact: t("No contact"),
+});
+const closedWords = (reason) => ({
+  completed: t("Closed: completed."),
+  withdrew: t("Closed: a participant withdrew."),
+  unsuitable: t("Closed: unsuitable."),
+  no_contact: t("Closed: no contact."),
+})[reason] ?? t("Closed: {reason}.", { reason });
+const sideLabels = () => ({ harmed: t("The person harmed"), responsible: t("The person responsible") });
+const surveyOfferLabel = (side) => ({
+  harmed: t("The person harmed agreed: offer them the survey"),
+  responsible: t("The person responsible agreed: offer them the survey"),
+})[side];
+
+const lang = () => document.documentElement.lang || undefined;
+
+// A day the server gives as YYYY-MM-DD, in the page's language (the day itself, whatever
+// the reader's time zone).
+export function dayWords(isoDay) {
+  const format = new Intl.DateTimeFormat(lang(), { dateStyle: "medium", timeZone: "UTC" });
+  return format.format(new Date(`${isoDay}T00:00:00Z`));
+}
+
+function listWords(items) {
+  return new Intl.ListFormat(lang(), { style: "long", type: "unit" }).format(items);
+}
 
 function checkbox(id, label, name = id) {
   return el("div", { class: "radio" }, el("input", { type: "checkbox", id, name }), el("label", { for: id }, label));
@@ -68,34 +102,34 @@ export function installEnding({ caseId, device, getState, getKeys, refresh }) {
       "li",
       { class: "stack agreement-item" },
       el("div", { class: "field" },
-        el("label", { for: `agreement-kind-${n}` }, `Agreed item ${n}`),
+        el("label", { for: `agreement-kind-${n}` }, t("Agreed item {n}", { n })),
         el("select", { id: `agreement-kind-${n}`, class: "agreement-kind" },
-          el("option", { value: "" }, "Choose what was agreed"),
-          ...Object.entries(AGREEMENT_KINDS).map(([value, label]) => el("option", { value }, label)))),
+          el("option", { value: "" }, t("Choose what was agreed")),
+          ...Object.entries(agreementKinds()).map(([value, label]) => el("option", { value }, label)))),
       el("div", { class: "field" },
-        el("label", { for: `agreement-date-${n}` }, "Follow up on (optional)"),
+        el("label", { for: `agreement-date-${n}` }, t("Follow up on (optional)")),
         el("input", { type: "date", id: `agreement-date-${n}`, class: "agreement-date" })),
     );
   }
 
   function concludeForm() {
     const form = el("form", { id: "conclude-form", class: "stack", novalidate: true },
-      el("h3", {}, "Conclude the case with its outcome"),
-      el("fieldset", {}, el("legend", {}, "What happened"), ...ACHIEVED.map(([id, label]) => checkbox(`outcome-${id}`, label))),
-      el("fieldset", {}, el("legend", {}, "If an apology was offered, was it accepted?"),
-        radio("apology-accepted", "yes", "Yes"), radio("apology-accepted", "no", "No"),
-        radio("apology-accepted", "unknown", "Not known", true)),
-      el("h4", {}, "The agreement"),
-      el("p", { class: "hint" }, "Add each thing the participants agreed. Leave it empty if there was no agreement."),
+      el("h3", {}, t("Conclude the case with its outcome")),
+      el("fieldset", {}, el("legend", {}, t("What happened")), ...achieved().map(([id, label]) => checkbox(`outcome-${id}`, label))),
+      el("fieldset", {}, el("legend", {}, t("If an apology was offered, was it accepted?")),
+        radio("apology-accepted", "yes", t("Yes")), radio("apology-accepted", "no", t("No")),
+        radio("apology-accepted", "unknown", t("Not known"), true)),
+      el("h4", {}, t("The agreement")),
+      el("p", { class: "hint" }, t("Add each thing the participants agreed. Leave it empty if there was no agreement.")),
       el("ol", { id: "agreement-items", class: "stack" }),
-      el("button", { type: "button", class: "secondary", id: "agreement-add" }, "Add an agreed item"),
-      el("fieldset", {}, el("legend", {}, "How it was delivered"),
-        ...Object.entries(DELIVERY).map(([value, label]) => checkbox(`delivery-${value}`, label))),
+      el("button", { type: "button", class: "secondary", id: "agreement-add" }, t("Add an agreed item")),
+      el("fieldset", {}, el("legend", {}, t("How it was delivered")),
+        ...Object.entries(deliveryLabels()).map(([value, label]) => checkbox(`delivery-${value}`, label))),
       el("div", { class: "field" },
-        el("label", { for: "outcome-note" }, "Note for the facilitators (optional)"),
-        el("p", { class: "hint", id: "outcome-note-hint" }, "Only this case's facilitators can read it."),
+        el("label", { for: "outcome-note" }, t("Note for the facilitators (optional)")),
+        el("p", { class: "hint", id: "outcome-note-hint" }, t("Only this case's facilitators can read it.")),
         el("textarea", { id: "outcome-note", rows: 3, "aria-describedby": "outcome-note-hint" })),
-      el("button", { type: "submit", id: "conclude-submit" }, "Conclude the case"),
+      el("button", { type: "submit", id: "conclude-submit" }, t("Conclude the case")),
     );
     form.querySelector("#agreement-add").addEventListener("click", () => {
       const row = agreementRow();
@@ -116,10 +150,10 @@ export function installEnding({ caseId, device, getState, getKeys, refresh }) {
           apology_offered: offered,
           apology_accepted: offered && accepted !== "unknown" ? accepted === "yes" : null,
           agreement,
-          delivery_modes: Object.keys(DELIVERY).filter((mode) => $(`delivery-${mode}`).checked),
+          delivery_modes: DELIVERY_MODES.filter((mode) => $(`delivery-${mode}`).checked),
           note: sealNote($("outcome-note").value),
         });
-        announce("The case is concluded.");
+        announce(t("The case is concluded."));
         await refresh();
       });
     });
@@ -128,17 +162,18 @@ export function installEnding({ caseId, device, getState, getKeys, refresh }) {
 
   function closeForm(reasons) {
     const form = el("form", { id: "close-form", class: "stack", novalidate: true },
-      el("h3", {}, "Close the case"),
-      el("fieldset", {}, el("legend", {}, "Why is it closing?"), ...reasons.map((r, i) => radio("close-reason", r, REASONS[r], i === 0))),
+      el("h3", {}, t("Close the case")),
+      el("fieldset", {}, el("legend", {}, t("Why is it closing?")),
+        ...reasons.map((r, i) => radio("close-reason", r, reasonLabels()[r] ?? r, i === 0))),
       el("div", { class: "field" },
-        el("label", { for: "close-side" }, "If a participant withdrew, who?"),
-        el("select", { id: "close-side" }, el("option", { value: "" }, "Nobody withdrew"),
-          ...Object.entries(SIDES).map(([value, label]) => el("option", { value }, label)))),
+        el("label", { for: "close-side" }, t("If a participant withdrew, who?")),
+        el("select", { id: "close-side" }, el("option", { value: "" }, t("Nobody withdrew")),
+          ...Object.entries(sideLabels()).map(([value, label]) => el("option", { value }, label)))),
       el("div", { class: "field" },
-        el("label", { for: "close-note" }, "Note for the facilitators (optional)"),
-        el("p", { class: "hint", id: "close-note-hint" }, "Write why only if the person chose to say. Only this case's facilitators can read it."),
+        el("label", { for: "close-note" }, t("Note for the facilitators (optional)")),
+        el("p", { class: "hint", id: "close-note-hint" }, t("Write why only if the person chose to say. Only this case's facilitators can read it.")),
         el("textarea", { id: "close-note", rows: 3, "aria-describedby": "close-note-hint" })),
-      el("button", { type: "submit", id: "close-submit", class: "secondary" }, "Close the case"),
+      el("button", { type: "submit", id: "close-submit", class: "secondary" }, t("Close the case")),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -148,7 +183,7 @@ export function installEnding({ caseId, device, getState, getKeys, refresh }) {
           withdrawn_side: $("close-side").value || null,
           note: sealNote($("close-note").value),
         });
-        announce("The case is closed.");
+        announce(t("The case is closed."));
         await refresh();
       });
     });
@@ -158,50 +193,51 @@ export function installEnding({ caseId, device, getState, getKeys, refresh }) {
   function noteText(envelope) {
     if (!envelope) return null;
     const opened = openMessage({ envelope }, getKeys(), me);
-    return opened.error ? `(The note could not be opened: ${opened.error})` : opened.text;
+    return opened.error ? t("(The note could not be opened: {error})", { error: opened.error }) : opened.text;
   }
 
   function outcomeView(outcome) {
-    const said = ACHIEVED.filter(([id]) => outcome[id]).map(([, label]) => label);
+    const said = achieved().filter(([id]) => outcome[id]).map(([, label]) => label);
     if (outcome.apology_offered && outcome.apology_accepted !== null) {
-      said.push(outcome.apology_accepted ? "The apology was accepted" : "The apology was not accepted");
+      said.push(outcome.apology_accepted ? t("The apology was accepted") : t("The apology was not accepted"));
     }
     const note = noteText(outcome.note);
+    const modes = deliveryInSentence();
     return el("div", { class: "stack", id: "outcome-recorded" },
-      el("h3", {}, "The outcome"),
+      el("h3", {}, t("The outcome")),
       el("ul", {}, ...said.map((line) => el("li", {}, line)),
-        el("li", {}, `Delivered by: ${outcome.delivery_modes.map((m) => DELIVERY[m].toLowerCase()).join(", ")}`)),
+        el("li", {}, t("Delivered by: {modes}", { modes: listWords(outcome.delivery_modes.map((m) => modes[m] ?? m)) }))),
       note ? el("p", { class: "message-body", id: "outcome-note-text" }, note) : null,
-      outcome.agreement.length ? el("h4", {}, "The agreement") : null,
+      outcome.agreement.length ? el("h4", {}, t("The agreement")) : null,
       el("ul", { id: "agreement-list", class: "queue" }, ...outcome.agreement.map((item) => el("li", { class: "queue-item" },
-        el("p", {}, AGREEMENT_KINDS[item.kind]),
-        el("p", {}, item.follow_up_on ? `Follow up on ${item.follow_up_on}` : "No follow-up date"),
-        item.met === null ? null : el("p", {}, item.met ? "Met" : "Not met"),
+        el("p", {}, agreementKinds()[item.kind] ?? item.kind),
+        el("p", {}, item.follow_up_on ? t("Follow up on {day}", { day: dayWords(item.follow_up_on) }) : t("No follow-up date")),
+        item.met === null ? null : el("p", {}, item.met ? t("Met") : t("Not met")),
         item.may_record_follow_up ? el("div", { class: "actions" },
-          el("button", { type: "button", onclick: (e) => recordFollowUp(e, item, true) }, "It was met"),
-          el("button", { type: "button", class: "secondary", onclick: (e) => recordFollowUp(e, item, false) }, "It was not met")) : null))),
+          el("button", { type: "button", onclick: (e) => recordFollowUp(e, item, true) }, t("It was met")),
+          el("button", { type: "button", class: "secondary", onclick: (e) => recordFollowUp(e, item, false) }, t("It was not met"))) : null))),
     );
   }
 
   function recordFollowUp(event, item, met) {
     busy(event.currentTarget, async () => {
       await post(`/api/follow-ups/${item.item_id}`, { met });
-      announce(met ? "Recorded as met." : "Recorded as not met.");
+      announce(met ? t("Recorded as met.") : t("Recorded as not met."));
       await refresh();
     });
   }
 
   function offerSurvey(sides) {
     return el("div", { class: "stack survey-offer" },
-      el("p", {}, "Someone who withdrew is offered the survey only if they agree."),
+      el("p", {}, t("Someone who withdrew is offered the survey only if they agree.")),
       ...sides.map((side) => el("button", {
         type: "button", class: "secondary",
         onclick: (event) => busy(event.currentTarget, async () => {
           await post(`/api/cases/${caseId}/survey/offer`, { side });
-          announce("The survey is offered.");
+          announce(t("The survey is offered."));
           await refresh();
         }),
-      }, `${SIDES[side]} agreed: offer them the survey`)));
+      }, surveyOfferLabel(side))));
   }
 
   let shown = null;
@@ -217,7 +253,7 @@ export function installEnding({ caseId, device, getState, getKeys, refresh }) {
     if (summary.outcome) parts.push(outcomeView(summary.outcome));
     if (summary.closure) {
       const note = noteText(summary.closure.note);
-      parts.push(el("p", { id: "closure-recorded" }, `Closed: ${REASONS[summary.closure.reason].toLowerCase()}.`),
+      parts.push(el("p", { id: "closure-recorded" }, closedWords(summary.closure.reason)),
         note ? el("p", { class: "message-body" }, note) : null);
     }
     if (summary.may_conclude) parts.push(concludeForm());

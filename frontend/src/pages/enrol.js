@@ -4,6 +4,7 @@
 import * as crypto from "../crypto/index.js";
 import { post } from "../api.js";
 import { deriveKeys, newWrappedKeyPair, remember } from "../session.js";
+import { t } from "../i18n/messages.js";
 import { $, busy, go, loading, nextStep, showError } from "../ui.js";
 
 const MIN_PASSWORD = 10;
@@ -17,12 +18,12 @@ export async function enrolPage() {
     event.preventDefault();
     code = $("enrol-code").value.trim();
     if (!code) {
-      showError("Enter the code your facilitator gave you.");
+      showError(t("Enter the code your facilitator gave you."));
       return;
     }
     busy(event.submitter, async () => {
       invitation = await post("/api/enrol/check", { code });
-      $("enrol-display-name").textContent = invitation.display_name || "there";
+      $("enrol-display-name").textContent = invitation.display_name || t("there");
       nextStep("enrol-code-form", "enrol-password-form", "enrol-password-heading");
     });
   });
@@ -31,11 +32,11 @@ export async function enrolPage() {
     event.preventDefault();
     const password = $("enrol-password").value;
     if (password.length < MIN_PASSWORD) {
-      showError(`Your password needs at least ${MIN_PASSWORD} characters.`);
+      showError(t("Your password needs at least {count} characters.", { count: MIN_PASSWORD }));
       return;
     }
     if (password !== $("enrol-password-again").value) {
-      showError("The two passwords are not the same. Type them again.");
+      showError(t("The two passwords are not the same. Type them again."));
       return;
     }
     busy(event.submitter, async () => {
@@ -51,7 +52,7 @@ export async function enrolPage() {
         $("enrol-fingerprint").textContent = crypto.fingerprintFor(pair.public);
         if (me.role === "supporter") {
           home = "/supporting";
-          $("enrol-continue").textContent = "See who you are supporting";
+          $("enrol-continue").textContent = t("See who you are supporting");
         }
         nextStep("enrol-password-form", "enrol-done", "enrol-done-heading");
       } finally {

@@ -5,9 +5,39 @@
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, busy, el, showError, when } from "../ui.js";
 
 const choices = () => JSON.parse($("intake-choices").dataset.choices);
+// A wire value's label from one of the server's lists of choices (already in the page's
+// language), or the value itself.
+const labelOf = (list, value) => Object.fromEntries(list || [])[value] || value;
+
+const lang = () => document.documentElement.lang || undefined;
+
+// A day the server gives as YYYY-MM-DD, in the page's language.
+function dayWords(isoDay) {
+  const format = new Intl.DateTimeFormat(lang(), { dateStyle: "medium", timeZone: "UTC" });
+  return format.format(new Date(`${isoDay}T00:00:00Z`));
+}
+
+// A translated text with `{name}` places for page nodes (a <time>): the text split around
+// them, so a translation can put the node where its grammar needs it.
+function placed(text, nodes) {
+  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    return name && name in nodes ? nodes[name] : part;
+  });
+}
+
+// Words for the wire values a referral carries, looked up when the page is drawn.
+const policeWords = (value) => ({ yes: t("Yes"), no: t("No"), not_sure: t("Not sure") })[value] ?? value;
+const contactWords = (value) => ({ phone: t("phone"), email: t("email"), letter: t("letter") })[value] ?? value;
+const trainingWords = (level) => ({
+  foundation: t("foundation training"),
+  advanced: t("advanced training"),
+  specialist: t("specialist training"),
+})[level] ?? level;
 
 function wrapsFor(intake, holders) {
   return holders.map((holder) => ({
@@ -34,10 +64,11 @@ function showKey(reply, keys) {
   const missing = reply.holders.filter((h) => !h.has_intake_key);
   const mine = current && keys.has(current.key_id);
   let status;
-  if (!current) status = "The hub has no intake key yet: nobody can refer themselves online until you create it.";
-  else if (!mine) status = "You do not hold the intake key yet. Ask a hub manager who holds it to give it to you.";
-  else status = `You hold the intake key (key id ${current.key_id}).`;
-  if (mine && missing.length) status += ` ${missing.length} manager(s) or admin(s) do not hold it yet.`;
+  if (!current) status = t("The hub has no intake key yet: nobody can refer themselves online until you create it.");
+  else if (!mine) status = t("You do not hold the intake key yet. Ask a hub manager who holds it to give it to you.");
+  else status = t("You hold the intake key (key id {keyId}).", { keyId: current.key_id });
+  // "(s)" keeps one message for any number, as the English has it.
+  if (mine && missing.length) status += ` ${t("{count} manager(s) or admin(s) do not hold it yet.", { count: missing.length })}`;
   $("intake-key-status").textContent = status;
   $("intake-key-create").hidden = Boolean(current);
   $("intake-key-share").hidden = !(mine && missing.length);
@@ -53,39 +84,49 @@ function select(id, label, options) {
 }
 
 function contentLines(content) {
-  if (!content) return [el("p", { class: "error", text: "This referral could not be opened with the intake keys you hold." })];
+  if (!content) return [el("p", { class: "error", text: t("This referral could not be opened with the intake keys you hold.") })];
   const contact = content.contact || {};
-  const line = (label, text) => (text ? el("p", {}, el("strong", { text: `${label}: ` }), text) : null);
+  // The label in bold, then what the person wrote.
+  const line = (label, text) => (text ? el("p", {}, el("strong", { text: label }), " ", text) : null);
+  const methods = (contact.methods || []).map(contactWords);
   return [
-    line("What happened", content.what_happened),
-    line("When", content.when),
-    line("Reported to the police", content.reported_to_police),
-    line("Name", contact.name || content.person_name),
-    line("Contact by", (contact.methods || []).join(", ")),
-    line("Phone", contact.phone),
-    line("Email", contact.email),
-    line("Post", contact.post),
-    line("Safe times", contact.safe_times),
-    line("How to contact", content.person_contact),
-    line("Support needs", content.support_needs),
+    line(t("What happened:"), content.what_happened),
+    line(t("When:"), content.when),
+    line(t("Reported to the police:"), content.reported_to_police && policeWords(content.reported_to_police)),
+    line(t("Name:"), contact.name || content.person_name),
+    line(t("Contact by:"), methods.length ? new Intl.ListFormat(lang(), { style: "long", type: "unit" }).format(methods) : ""),
+    line(t("Phone:"), contact.phone),
+    line(t("Email:"), contact.email),
+    line(t("Post:"), contact.post),
+    line(t("Safe times:"), contact.safe_times),
+    line(t("How to contact:"), content.person_contact),
+    line(t("Support needs:"), content.support_needs),
   ].filter(Boolean);
+}
+
+function facilitatorWords(f) {
+  const training = trainingWords(f.training_level);
+  return f.cases === 1
+    ? t("{name} ({training}, 1 case)", { name: f.display_name, training })
+    : t("{name} ({training}, {count} cases)", { name: f.display_name, training, count: f.cases });
 }
 
 function assignForm(caseId, facilitators, n) {
   const id = `assign-${n}`;
   const form = el(
     "form",
-    { class: "stack", novalidate: true, "aria-label": "Assign a facilitator" },
-    select(id, "Facilitator", facilitators.map((f) => [f.user_id, `${f.display_name} (${f.training_level} training, ${f.cases} cases)`])),
-    el("div", { class: "actions" }, el("button", { type: "submit", text: "Assign" })),
+    { class: "stack", novalidate: true, "aria-label": t("Assign a facilitator") },
+    select(id, t("Facilitator"), facilitators.map((f) => [f.user_id, facilitatorWords(f)])),
+    el("div", { class: "actions" }, el("button", { type: "submit", text: t("Assign") })),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(form.querySelector("button"), async () => {
       const done = await post(`/api/cases/${caseId}/facilitators`, { facilitator_id: $(id).value });
-      const names = done.facilitators.map((f) => f.display_name).join(" and ");
-      form.after(el("p", { class: "banner", text: `Case ${done.reference}: assigned to ${names}.` }));
-      announce(`Assigned to ${names}.`);
+      const names = new Intl.ListFormat(lang(), { style: "long", type: "conjunction" })
+        .format(done.facilitators.map((f) => f.display_name));
+      form.after(el("p", { class: "banner", text: t("Case {reference}: assigned to {names}.", { reference: done.reference, names }) }));
+      announce(t("Assigned to {names}.", { names }));
     });
   });
   return form;
@@ -94,23 +135,34 @@ function assignForm(caseId, facilitators, n) {
 function referralItem(referral, n, lists, reload) {
   const picked = choices();
   const source = Object.fromEntries(picked.sources)[referral.source] || referral.source;
-  const head = el("p", { class: "message-time" }, `${referral.reference} · ${source} · received `, when(referral.received_at));
-  const item = el("li", { class: "message" }, el("h3", { text: `Referral ${referral.reference}` }), head, ...contentLines(referral.content));
+  const head = el("p", { class: "message-time" }, ...placed(
+    t("{reference} · {source} · received {when}", { reference: referral.reference, source }),
+    { when: when(referral.received_at) }));
+  const item = el("li", { class: "message" },
+    el("h3", { text: t("Referral {reference}", { reference: referral.reference }) }), head, ...contentLines(referral.content));
   if (referral.consent) {
-    item.append(el("p", { text: `Consent given by ${referral.consent.given_by}, ${referral.consent.method}, on ${referral.consent.given_on} (recorded by ${referral.referrer.display_name}).` }));
+    item.append(el("p", { text: t("Consent given by: {givenBy}. How: {method}. On: {day}. Recorded by {name}.", {
+      givenBy: labelOf(picked.consent_given_by, referral.consent.given_by),
+      method: labelOf(picked.consent_methods, referral.consent.method),
+      day: dayWords(referral.consent.given_on),
+      name: referral.referrer.display_name,
+    }) }));
   }
   if (referral.state !== "waiting") {
-    item.append(el("p", { class: "banner", text: referral.state === "accepted" ? `Accepted: case ${referral.case_reference}.` : `Declined (${referral.decline_reason}).` }));
+    const decided = referral.state === "accepted"
+      ? t("Accepted: case {reference}.", { reference: referral.case_reference })
+      : t("Declined ({reason}).", { reason: labelOf(picked.decline_reasons, referral.decline_reason) });
+    item.append(el("p", { class: "banner", text: decided }));
     if (referral.state === "accepted") item.append(assignForm(referral.case_id, lists.facilitators, `d${n}`));
     return item;
   }
   const accept = el(
     "form",
-    { class: "stack", novalidate: true, "aria-label": `Accept ${referral.reference}` },
-    el("h4", { text: "Take it on" }),
-    select(`category-${n}`, "Kind of offence", picked.offence_categories),
-    select(`complexity-${n}`, "Complexity", picked.complexities),
-    el("div", { class: "actions" }, el("button", { type: "submit", text: "Accept and create the case" })),
+    { class: "stack", novalidate: true, "aria-label": t("Accept {reference}", { reference: referral.reference }) },
+    el("h4", { text: t("Take it on") }),
+    select(`category-${n}`, t("Kind of offence"), picked.offence_categories),
+    select(`complexity-${n}`, t("Complexity"), picked.complexities),
+    el("div", { class: "actions" }, el("button", { type: "submit", text: t("Accept and create the case") })),
   );
   accept.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -120,11 +172,11 @@ function referralItem(referral, n, lists, reload) {
         complexity: $(`complexity-${n}`).value,
       });
       accept.replaceWith(
-        el("p", { class: "banner", text: `Case ${done.case_reference} created. Assign its facilitator.` }),
+        el("p", { class: "banner", text: t("Case {reference} created. Assign its facilitator.", { reference: done.case_reference }) }),
         assignForm(done.case_id, lists.facilitators, n),
       );
       decline.remove();
-      announce(`Case ${done.case_reference} created.`);
+      announce(t("Case {reference} created.", { reference: done.case_reference }));
     });
   });
   const services = picked.signposting.map((service, i) =>
@@ -132,18 +184,18 @@ function referralItem(referral, n, lists, reload) {
   );
   const decline = el(
     "form",
-    { class: "stack", novalidate: true, "aria-label": `Decline ${referral.reference}` },
-    el("h4", { text: "Or decline it" }),
-    select(`reason-${n}`, "Why", picked.decline_reasons),
-    el("fieldset", { class: "field" }, el("legend", { text: "Point them to" }), ...services),
-    el("div", { class: "actions" }, el("button", { type: "submit", class: "secondary", text: "Decline with these services" })),
+    { class: "stack", novalidate: true, "aria-label": t("Decline {reference}", { reference: referral.reference }) },
+    el("h4", { text: t("Or decline it") }),
+    select(`reason-${n}`, t("Why"), picked.decline_reasons),
+    el("fieldset", { class: "field" }, el("legend", { text: t("Point them to") }), ...services),
+    el("div", { class: "actions" }, el("button", { type: "submit", class: "secondary", text: t("Decline with these services") })),
   );
   decline.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(decline.querySelector("button"), async () => {
       const keys = [...decline.querySelectorAll("input[type=checkbox]:checked")].map((box) => box.value);
       await post(`/api/referrals/${referral.referral_id}/decline`, { reason: $(`reason-${n}`).value, signposting: keys });
-      announce(`Referral ${referral.reference} declined.`);
+      announce(t("Referral {reference} declined.", { reference: referral.reference }));
       await reload();
     });
   });
@@ -185,7 +237,7 @@ export async function intakePage() {
       });
       keys = openWraps(keyReply, device);
       showKey(keyReply, keys);
-      announce("The intake key is ready.");
+      announce(t("The intake key is ready."));
     }),
   );
   $("intake-key-share").addEventListener("click", () =>
@@ -197,7 +249,7 @@ export async function intakePage() {
         wraps: wrapsFor(keys.get(current.key_id), missing),
       });
       showKey(keyReply, keys);
-      announce("The intake key was given to them.");
+      announce(t("The intake key was given to them."));
     }),
   );
   await reload().catch((error) => showError(error.message));

@@ -7,24 +7,54 @@ import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { facilitatorRecipients, openMessage, recipientsOf, trustedKeys } from "../casekeys.js";
 import { installSignOut, signedInDevice } from "../session.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, busy, el, showError, when } from "../ui.js";
 
-export const KIND_WORDS = { preparation: "Preparation meeting", conference: "Joint conference" };
-export const MEDIUM_WORDS = { video: "by video call", phone: "by phone", in_person: "in person" };
-const STATE_WORDS = {
-  proposed: "Times offered: please answer",
-  confirmed: "Confirmed",
-  cancelled: "Cancelled",
-};
-const ANSWERS = [
-  ["accept", "I can come"],
-  ["decline", "I cannot come"],
-  ["need_to_talk", "I need to talk about it first"],
-];
-const SIDE_WORDS = { harmed: "The person harmed", responsible: "The person responsible" };
-
+// Words are looked up when a page is drawn, so that t() reads the page's language then.
+// A title is one whole message per kind and medium, so a translation may order its words.
 function title(meeting) {
-  return `${KIND_WORDS[meeting.kind]} ${MEDIUM_WORDS[meeting.medium]}`;
+  const titles = {
+    preparation: {
+      video: t("Preparation meeting by video call"),
+      phone: t("Preparation meeting by phone"),
+      in_person: t("Preparation meeting in person"),
+    },
+    conference: {
+      video: t("Joint conference by video call"),
+      phone: t("Joint conference by phone"),
+      in_person: t("Joint conference in person"),
+    },
+  };
+  return titles[meeting.kind]?.[meeting.medium] ?? `${meeting.kind} ${meeting.medium}`;
+}
+
+function stateWords(state) {
+  return {
+    proposed: t("Times offered: please answer"),
+    confirmed: t("Confirmed"),
+    cancelled: t("Cancelled"),
+  }[state] ?? state;
+}
+
+function answers() {
+  return [
+    ["accept", t("I can come")],
+    ["decline", t("I cannot come")],
+    ["need_to_talk", t("I need to talk about it first")],
+  ];
+}
+
+function sideWords(side) {
+  return { harmed: t("The person harmed"), responsible: t("The person responsible") }[side] ?? side;
+}
+
+// A translated text with `{name}` places for page nodes (a <time>, a link): the text split
+// around them, so a translation can put the node where its grammar needs it.
+function placed(text, nodes) {
+  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    return name && name in nodes ? nodes[name] : part;
+  });
 }
 
 // The sealed details as text, or "" when there are none or they cannot be opened.
@@ -40,10 +70,14 @@ async function detailsText(meeting, device, summaries) {
 
 function whenLine(meeting) {
   if (meeting.starts_at) {
-    return el("p", {}, `${STATE_WORDS[meeting.state]}: `, when(meeting.starts_at),
-      `, ${meeting.duration_minutes} minutes`);
+    const state = stateWords(meeting.state);
+    const minutes = meeting.duration_minutes;
+    const line = minutes === 1
+      ? t("{state}: {when}, 1 minute", { state })
+      : t("{state}: {when}, {minutes} minutes", { state, minutes });
+    return el("p", {}, ...placed(line, { when: when(meeting.starts_at) }));
   }
-  return el("p", {}, STATE_WORDS[meeting.state]);
+  return el("p", {}, stateWords(meeting.state));
 }
 
 export async function meetingsPage() {
@@ -60,14 +94,15 @@ export async function meetingsPage() {
       const details = await detailsText(meeting, device, summaries);
       const item = el("li", { class: "case-item stack" },
         el("h2", {}, title(meeting)), whenLine(meeting));
-      if (details) item.append(el("p", {}, `Details: ${details}`));
+      if (details) item.append(el("p", {}, t("Details: {details}", { details })));
       if (meeting.state === "proposed") item.append(answerForm(meeting));
       if (meeting.state === "confirmed") {
-        item.append(el("p", {}, el("a", { href: `/meetings/${meeting.meeting_id}` }, "Open the meeting page")));
-        item.append(el("p", {},
-          el("a", { href: `/meetings/${meeting.meeting_id}/calendar.ics` }, "Add to your calendar"),
-          " or ",
-          el("a", { href: `/meetings/${meeting.meeting_id}/calendar.ics?link=1` }, "add it with a link to this meeting")));
+        item.append(el("p", {}, el("a", { href: `/meetings/${meeting.meeting_id}` }, t("Open the meeting page"))));
+        item.append(el("p", {}, ...placed(t("{calendar} or {calendarWithLink}"), {
+          calendar: el("a", { href: `/meetings/${meeting.meeting_id}/calendar.ics` }, t("Add to your calendar")),
+          calendarWithLink: el("a", { href: `/meetings/${meeting.meeting_id}/calendar.ics?link=1` },
+            t("add it with a link to this meeting")),
+        })));
       }
       items.push(item);
     }
@@ -75,9 +110,9 @@ export async function meetingsPage() {
   }
 
   function answerForm(meeting) {
-    const list = el("ul", { class: "stack", "aria-label": "The times offered" });
+    const list = el("ul", { class: "stack", "aria-label": t("The times offered") });
     for (const slot of meeting.slots) {
-      const buttons = ANSWERS.map(([value, words]) => {
+      const buttons = answers().map(([value, words]) => {
         const button = el("button", {
           type: "button",
           class: slot.my_answer === value ? "" : "secondary",
@@ -85,16 +120,16 @@ export async function meetingsPage() {
         }, words);
         button.addEventListener("click", () => busy(button, async () => {
           await post(`/api/meetings/${meeting.meeting_id}/answer`, { answers: { [slot.slot_id]: value } });
-          announce(`Your answer is saved: ${words}.`);
+          announce(t("Your answer is saved: {answer}.", { answer: words }));
           await render();
         }));
         return button;
       });
       list.append(el("li", { class: "stack" }, el("p", {}, when(slot.starts_at)),
-        el("div", { class: "actions", role: "group", "aria-label": "Your answer" }, ...buttons)));
+        el("div", { class: "actions", role: "group", "aria-label": t("Your answer") }, ...buttons)));
     }
     return el("div", { class: "stack" },
-      el("p", {}, "Only your facilitator sees your answers."), list);
+      el("p", {}, t("Only your facilitator sees your answers.")), list);
   }
 
   await render();
@@ -112,15 +147,15 @@ export async function meetingPage() {
     const meeting = await get(`/api/meetings/${meetingId}`);
     $("meeting-summary").replaceChildren(title(meeting), ". ", ...whenLine(meeting).childNodes);
     const details = await detailsText(meeting, device, summaries);
-    $("meeting-details").textContent = details ? `Details: ${details}` : "";
+    $("meeting-details").textContent = details ? t("Details: {details}", { details }) : "";
     const join = meeting.join;
     const may = Boolean(join && join.may_join);
     $("join-button").hidden = !may || joined;
     if (!join) {
       $("join-status").textContent = meeting.medium === "video"
-        ? "The Join button appears here once the meeting is confirmed." : "";
+        ? t("The Join button appears here once the meeting is confirmed.") : "";
     } else if (may) {
-      $("join-status").textContent = joined ? "You are in the meeting." : "The meeting room is open.";
+      $("join-status").textContent = joined ? t("You are in the meeting.") : t("The meeting room is open.");
     } else {
       $("join-status").textContent = join.refusal;
       if (joined) leave();
@@ -141,15 +176,15 @@ export async function meetingPage() {
     if (reply.provider === "jitsi") {
       const frame = el("iframe", {
         src: reply.url,
-        title: "Video meeting",
-        allow: "camera; microphone; display-capture",
+        title: t("Video meeting"),
+        allow: "camera; microphone; display-capture", // i18n-ignore
         class: "video-frame",
       });
       $("video").replaceChildren(frame);
       $("video").hidden = false;
-      $("join-status").textContent = "You are in the meeting.";
+      $("join-status").textContent = t("You are in the meeting.");
     } else {
-      $("join-status").textContent = "Use the link in the details above to join.";
+      $("join-status").textContent = t("Use the link in the details above to join.");
     }
   }));
 
@@ -197,29 +232,30 @@ export function installScheduling({ caseId, device, getSummary }) {
       const item = el("li", { class: "case-item stack" }, el("h3", {}, title(meeting)), whenLine(meeting));
       if (meeting.state === "proposed") {
         for (const slot of meeting.slots) {
-          const answers = meeting.invitees.map((invitee) => {
+          const given = meeting.invitees.map((invitee) => {
             const answer = invitee.answers[slot.slot_id];
-            const words = answer ? ANSWERS.find(([value]) => value === answer)[1] : "no answer yet";
-            return `${SIDE_WORDS[invitee.side]}: ${words}`;
+            const words = answer ? answers().find(([value]) => value === answer)[1] : t("no answer yet");
+            return t("{side}: {answer}", { side: sideWords(invitee.side), answer: words });
           }).join("; ");
-          const confirm = el("button", { type: "button" }, "Confirm this time");
+          const confirm = el("button", { type: "button" }, t("Confirm this time"));
           confirm.addEventListener("click", () => busy(confirm, async () => {
             await post(`/api/meetings/${meeting.meeting_id}/confirm`, { slot_id: slot.slot_id });
-            announce("The meeting is confirmed. Everyone invited has been told.");
+            announce(t("The meeting is confirmed. Everyone invited has been told."));
             await render();
           }));
-          item.append(el("div", { class: "stack" }, el("p", {}, when(slot.starts_at), ` — ${answers}`), confirm));
+          item.append(el("div", { class: "stack" },
+            el("p", {}, ...placed(t("{when} — {answers}", { answers: given }), { when: when(slot.starts_at) })), confirm));
         }
       }
       if (meeting.state !== "cancelled") item.append(rescheduleForm(meeting));
       if (meeting.state !== "cancelled") {
-        const cancel = el("button", { type: "button", class: "danger" }, "Cancel this meeting");
+        const cancel = el("button", { type: "button", class: "danger" }, t("Cancel this meeting"));
         cancel.addEventListener("click", () => busy(cancel, async () => {
           await post(`/api/meetings/${meeting.meeting_id}/cancel`);
-          announce("The meeting is cancelled. Everyone invited has been told.");
+          announce(t("The meeting is cancelled. Everyone invited has been told."));
           await render();
         }));
-        item.append(el("p", {}, el("a", { href: `/meetings/${meeting.meeting_id}` }, "Open the meeting page")), cancel);
+        item.append(el("p", {}, el("a", { href: `/meetings/${meeting.meeting_id}` }, t("Open the meeting page"))), cancel);
       }
       return item;
     }));
@@ -231,8 +267,8 @@ export function installScheduling({ caseId, device, getSummary }) {
     const id = meeting.meeting_id;
     const times = [1, 2].map((n) => el("input", { type: "datetime-local", id: `reschedule-${id}-${n}` }));
     const labelled = times.map((input, i) => el("div", { class: "field" },
-      el("label", { for: input.id }, i === 0 ? "New time" : "Another new time (optional)"), input));
-    const send = el("button", { type: "submit" }, "Offer these times instead");
+      el("label", { for: input.id }, i === 0 ? t("New time") : t("Another new time (optional)")), input));
+    const send = el("button", { type: "submit" }, t("Offer these times instead"));
     const form = el("form", { class: "stack" }, ...labelled, send);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -240,15 +276,15 @@ export function installScheduling({ caseId, device, getSummary }) {
         const slots = times.map((input) => input.value).filter(Boolean)
           .map((local) => new Date(local).toISOString());
         if (!slots.length) {
-          showError("Give at least one new time to offer.");
+          showError(t("Give at least one new time to offer."));
           return;
         }
         await post(`/api/meetings/${id}/reschedule`, { slots });
-        announce("The new times are offered. Everyone invited has been told.");
+        announce(t("The new times are offered. Everyone invited has been told."));
         await render();
       });
     });
-    return el("details", { class: "stack" }, el("summary", {}, "Offer different times"), form);
+    return el("details", { class: "stack" }, el("summary", {}, t("Offer different times")), form);
   }
 
   $("schedule-form").addEventListener("submit", (event) => {
@@ -259,7 +295,7 @@ export function installScheduling({ caseId, device, getSummary }) {
       const slots = [$("schedule-slot-1").value, $("schedule-slot-2").value]
         .filter(Boolean).map((local) => new Date(local).toISOString());
       if (!slots.length) {
-        showError("Give at least one time to offer.");
+        showError(t("Give at least one time to offer."));
         return;
       }
       const body = {
@@ -272,7 +308,7 @@ export function installScheduling({ caseId, device, getSummary }) {
       if (kind === "preparation") body.side = side;
       await post(`/api/cases/${caseId}/meetings`, body);
       $("schedule-details").value = "";
-      announce("The times are offered. The people invited have been told.");
+      announce(t("The times are offered. The people invited have been told."));
       await render();
     });
   });

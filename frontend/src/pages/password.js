@@ -39,7 +39,7 @@ function showProblems(problems) {
 function check(current, next, confirm) {
   const problems = {};
   if (!current) problems.current = t("Enter your current password");
-  if (next.length < MIN_PASSWORD) problems.new = t("Your new password needs at least 10 characters");
+  if (next.length < MIN_PASSWORD) problems.new = t("Your new password needs at least {count} characters", { count: MIN_PASSWORD });
   else if (next === current) problems.new = t("Your new password must be different from the current one");
   if (!problems.new && confirm !== next) problems.confirm = t("The two new passwords are not the same");
   return problems;

@@ -4,6 +4,7 @@
 
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, busy, nextStep } from "../ui.js";
 
 const value = (id) => $(id).value.trim();
@@ -22,7 +23,7 @@ export function radioGroup(ids) {
 export async function sealAndSend(url, payload, extra, { proof = false } = {}) {
   await crypto.ready();
   const { intake_key: intakeKey } = await get("/api/hub");
-  if (!intakeKey) throw new Error("The hub cannot take referrals here yet. Please contact the hub directly.");
+  if (!intakeKey) throw new Error(t("The hub cannot take referrals here yet. Please contact the hub directly."));
   const sealed = crypto.sealReferral({ intakePublicKey: crypto.unb64(intakeKey.public_key), payload });
   const body = { sealed, ...extra };
   if (proof) {
@@ -42,7 +43,7 @@ export async function referPage() {
     busy($("refer-send"), async () => {
       if (!value("what-happened")) {
         $("what-happened").focus();
-        throw new Error("Please tell us a little about what happened.");
+        throw new Error(t("Please tell us a little about what happened."));
       }
       $("refer-working").hidden = false;
       try {
@@ -66,7 +67,7 @@ export async function referPage() {
         $("refer-reference").textContent = done.reference;
         $("refer-check-code").textContent = done.check_code;
         nextStep("refer-form", "refer-done", "refer-done-heading");
-        announce("Sent.");
+        announce(t("Sent."));
       } finally {
         $("refer-working").hidden = true;
       }

@@ -3,10 +3,32 @@
 
 import { get } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, busy, el, nextStep } from "../ui.js";
 import { radioGroup, sealAndSend } from "./refer.js";
 
 const value = (id) => $(id).value.trim();
+const lang = () => document.documentElement.lang || undefined;
+
+// A day the server gives as YYYY-MM-DD, in the page's language.
+function dayWords(isoDay) {
+  const format = new Intl.DateTimeFormat(lang(), { dateStyle: "medium", timeZone: "UTC" });
+  return format.format(new Date(`${isoDay}T00:00:00Z`));
+}
+
+// Where a referral stands, one whole sentence for each state.
+function decisionWords(r) {
+  const received = dayWords(r.received_on);
+  if (r.state === "waiting") return t("Received {received}: waiting.", { received });
+  const decided = r.decided_on ? dayWords(r.decided_on) : null;
+  if (r.state === "accepted") {
+    return decided ? t("Received {received}: accepted on {decided}.", { received, decided }) : t("Received {received}: accepted.", { received });
+  }
+  if (r.state === "declined") {
+    return decided ? t("Received {received}: declined on {decided}.", { received, decided }) : t("Received {received}: declined.", { received });
+  }
+  return t("Received {received}: {state}.", { received, state: r.state });
+}
 
 async function showMine() {
   const { referrals } = await get("/api/referrals/mine");
@@ -17,9 +39,11 @@ async function showMine() {
         "li",
         { class: "message" },
         el("h3", { text: r.reference }),
-        el("p", { text: `Received ${r.received_on}: ${r.state}${r.decided_on ? ` on ${r.decided_on}` : ""}.` }),
+        el("p", { text: decisionWords(r) }),
         r.reason ? el("p", { text: r.reason.text }) : null,
-        r.signposting.length ? el("p", { text: `Signposted to: ${r.signposting.map((s) => s.name).join(", ")}.` }) : null,
+        r.signposting.length ? el("p", { text: t("Signposted to: {services}.", {
+          services: new Intl.ListFormat(lang(), { style: "long", type: "unit" }).format(r.signposting.map((s) => s.name)),
+        }) }) : null,
       ),
     ),
   );
@@ -53,7 +77,7 @@ export async function referralsPage() {
       $("professional-reference").textContent = done.reference;
       $("professional-check-code").textContent = done.check_code;
       nextStep("professional-form", "professional-done", "professional-done-heading");
-      announce("Referral sent.");
+      announce(t("Referral sent."));
       await showMine();
     });
   });

@@ -4,6 +4,7 @@
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { signIn, unlock } from "../session.js";
+import { t } from "../i18n/messages.js";
 import { $, busy, go, loading, nextStep, showError } from "../ui.js";
 
 function homeFor(me) {
@@ -27,7 +28,7 @@ export async function signinPage() {
     const username = $("signin-username").value.trim();
     const password = $("signin-password").value;
     if (!username || !password) {
-      showError("Enter your username and your password.");
+      showError(t("Enter your username and your password."));
       return;
     }
     busy(event.submitter, async () => {
@@ -51,7 +52,7 @@ export async function signinPage() {
     event.preventDefault();
     const token = $("second-factor-token").value.trim();
     if (!token) {
-      showError("Enter the code from your authenticator app or a backup code.");
+      showError(t("Enter the code from your authenticator app or a backup code."));
       return;
     }
     busy(event.submitter, async () => {

@@ -6,13 +6,26 @@
 
 import { get } from "../api.js";
 import { openMessage } from "../casekeys.js";
+import { t } from "../i18n/messages.js";
 import { $, el } from "../ui.js";
 
+// A translated text with `{name}` places for page nodes (a name in bold, a link): the text
+// split around them, so a translation can put the node where its grammar needs it.
+function placed(text, nodes) {
+  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    return name && name in nodes ? nodes[name] : part;
+  });
+}
+
 function serviceItem(service) {
+  const phone = service.phone && el("a", { href: `tel:${service.phone.replace(/\s+/g, "")}` }, service.phone);
   return el("li", {},
-    el("strong", {}, service.name), `: ${service.helps_with}`,
-    service.phone ? [" Phone ", el("a", { href: `tel:${service.phone.replace(/\s+/g, "")}` }, service.phone), "."] : null,
-    service.website ? [" ", el("a", { href: service.website, rel: "noopener noreferrer" }, `${service.name} website`)] : null);
+    ...placed(t("{name}: {helpsWith}", { helpsWith: service.helps_with }), { name: el("strong", {}, service.name) }),
+    phone ? [" ", ...placed(t("Phone {phone}."), { phone })] : null,
+    service.website
+      ? [" ", el("a", { href: service.website, rel: "noopener noreferrer" }, t("{name} website", { name: service.name }))]
+      : null);
 }
 
 export function installSignposting({ caseId, getKeys, me }) {
@@ -23,8 +36,9 @@ export function installSignposting({ caseId, getKeys, me }) {
     $("case-notices").replaceChildren(...notices.map((notice) => {
       const opened = openMessage({ envelope: notice.envelope }, getKeys(), me);
       return el("div", { class: "banner stack" },
-        el("p", {}, el("strong", {}, "From your facilitator: "), opened.error ? "(this note could not be opened)" : opened.text),
-        notice.signposting.length ? el("p", {}, "They suggest:") : null,
+        el("p", {}, el("strong", {}, t("From your facilitator:")), " ",
+          opened.error ? t("(this note could not be opened)") : opened.text),
+        notice.signposting.length ? el("p", {}, t("They suggest:")) : null,
         notice.signposting.length ? el("ul", { class: "services" }, ...notice.signposting.map(serviceItem)) : null);
     }));
     $("case-notices").hidden = notices.length === 0;

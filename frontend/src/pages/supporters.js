@@ -9,12 +9,14 @@ import { facilitatorRecipients } from "../casekeys.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { followEvents } from "../socket.js";
 import { supporterActions, supporterWordsForParticipant } from "../supporters.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, busy, el, when } from "../ui.js";
 
-const BUTTONS = {
-  take_back: { label: "Take back this request", done: "Your request was taken back." },
-  end: { label: "End this supporter's help", done: "Their help has ended. They can no longer see anything in your case." },
-};
+// Looked up when the page is drawn, so that t() reads the page's language then.
+const buttons = () => ({
+  take_back: { label: t("Take back this request"), done: t("Your request was taken back.") },
+  end: { label: t("End this supporter's help"), done: t("Their help has ended. They can no longer see anything in your case.") },
+});
 
 export async function supportersPage() {
   const device = await signedInDevice();
@@ -34,10 +36,10 @@ export async function supportersPage() {
         onclick: (event) => busy(event.currentTarget, async () => {
           await post(`/api/supporters/${s.supporter_id}/end`);
           await render();
-          announce(BUTTONS[action].done);
+          announce(buttons()[action].done);
         }),
-      }, BUTTONS[action].label)))));
-    if (!supporters.length) $("supporters").replaceChildren(el("li", {}, "You have not asked for a supporter."));
+      }, buttons()[action].label)))));
+    if (!supporters.length) $("supporters").replaceChildren(el("li", {}, t("You have not asked for a supporter.")));
     $("supporter-form").hidden = summary.participation === "withdrawn";
   }
 
@@ -53,13 +55,13 @@ export async function supportersPage() {
           caseId,
           kind: "note_to_facilitator",
           recipients: [...facilitatorRecipients(summary), { keyId: me.keyId, publicKey: me.public }],
-          payload: { body: `I would like a supporter: ${who}` },
+          payload: { body: t("I would like a supporter: {who}", { who }) },
         });
         await post("/api/messages", { envelope });
         $("supporter-who").value = "";
       }
       await render();
-      announce("You asked for a supporter. Your facilitator will talk to you about it.");
+      announce(t("You asked for a supporter. Your facilitator will talk to you about it."));
     });
   });
 

@@ -5,6 +5,7 @@
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
+import { t } from "../i18n/messages.js";
 import { $, announce, busy, el, focusHeading } from "../ui.js";
 
 function question(q) {
@@ -32,7 +33,7 @@ export async function surveyPage() {
   const caseId = document.body.dataset.caseId;
   const survey = await get(`/api/cases/${caseId}/survey`);
   if (!survey.may_answer) {
-    finished(survey.state === "answered" ? "You have answered the survey. Thank you." : "There is no survey for you to answer here.");
+    finished(survey.state === "answered" ? t("You have answered the survey. Thank you.") : t("There is no survey for you to answer here."));
     return;
   }
   $("survey-questions").replaceChildren(...survey.questions.map(question));
@@ -54,12 +55,12 @@ export async function surveyPage() {
         : null;
       await post(`/api/cases/${caseId}/survey`, { answers, comment });
       $("survey-comment").value = "";
-      announce("Thank you. Your answers were sent.");
-      finished("Thank you. Your answers were sent. They are counted together with everyone else's.");
+      announce(t("Thank you. Your answers were sent."));
+      finished(t("Thank you. Your answers were sent. They are counted together with everyone else's."));
     });
   });
   $("survey-skip").addEventListener("click", (event) => busy(event.currentTarget, async () => {
     await post(`/api/cases/${caseId}/survey/decline`);
-    finished("You chose not to take the survey. You will not be asked again.");
+    finished(t("You chose not to take the survey. You will not be asked again."));
   }));
 }
