@@ -104,11 +104,11 @@ export const asJson = (value) => `${JSON.stringify(value, null, 2)}\n`;
 // --- The lint: prose that does not go through t() -------------------------------------
 //
 // Text "looks like prose" when it has two words side by side ("Send message") or ends a
-// sentence or a label ("Sent.", "Error:", "Ready?"). Such a literal must be the first
+// sentence or a label ("Sent.", "Error: {name}", "Ready?"). Such a literal must be the first
 // argument of t(), unless it is in one of the contexts below, which never reach a person,
 // or its line (or a comment line just above it) carries `// i18n-ignore` with a reason.
 
-const PROSE = [/\p{L}+[ \u00a0]+\p{L}+/u, /\p{L}[.?!:…]$/u];
+const PROSE = [/\p{L}+[ \u00a0]+\p{L}+/u, /\p{L}[.?!:…](\s|$)/u];
 
 export const looksLikeProse = (text) => PROSE.some((pattern) => pattern.test(text.trim()));
 
@@ -124,7 +124,7 @@ const DEVELOPER_OBJECTS = new Set(["console"]);
 // Attributes and el() options whose values are never read by a person. Any attribute not
 // listed (aria-label, title, placeholder, alt, value, text, …) is checked.
 const QUIET_KEYS = new Set([
-  "class", "className", "id", "name", "type", "role", "href", "src", "method", "rel", "target",
+  "class", "className", "id", "type", "role", "href", "src", "method", "rel", "target",
   "for", "htmlFor", "autocomplete", "inputmode", "pattern", "accept", "datetime", "download",
   "aria-describedby", "aria-labelledby", "aria-controls", "aria-live", "aria-hidden", "aria-busy",
   "tabindex", "style",

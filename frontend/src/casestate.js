@@ -286,7 +286,7 @@ export function caseStateWords(summary) {
   if (summary.safety_paused) parts.push(t("a facilitator (safety pause)"));
   parts.push(...paused);
   let text = parts.length ? t("Paused by {who}.", { who: listWords(parts) }) : t("Not communicating.");
-  if (gone.length) text += t(" Withdrawn: {who}. The process has ended for them.", { who: listWords(gone) });
+  if (gone.length) text += ` ${t("Withdrawn: {who}. The process has ended for them.", { who: listWords(gone) })}`;
   return t("{state} Nothing can be passed on now.", { state: text });
 }
 

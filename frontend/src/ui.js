@@ -31,6 +31,16 @@ export function when(iso) {
   return el("time", { datetime: date.toISOString(), text: formatDate(date) });
 }
 
+// Words with page elements inside them: `text` (from t()) with `{name}` for each element in
+// `nodes`, as a list to append, so a translation can put the element where its grammar needs.
+//   el("p", {}, ...withElements(t("This replaces {link}."), { link }))
+export function withElements(text, nodes) {
+  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = part.slice(1, -1);
+    return part.startsWith("{") && name in nodes ? nodes[name] : part;
+  });
+}
+
 export function showError(message) {
   const box = $("page-error");
   box.textContent = message;

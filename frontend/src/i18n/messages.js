@@ -45,14 +45,22 @@ function lowerKeys(object) {
   return Object.fromEntries(Object.entries(object).map(([key, value]) => [key.toLowerCase(), value]));
 }
 
+// The plural category of `count` in `lang` ("one", "two", "few", "many", "other"), by
+// English's rules for a tag Intl does not know.
+function pluralOf(lang, count) {
+  try {
+    return new Intl.PluralRules(lang).select(count);
+  } catch {
+    return new Intl.PluralRules("en").select(count);
+  }
+}
+
 // The words of `msgid` in the page's language (English when there is no translation), with
 // `{name}` filled from `vars`.
 export function t(msgid, vars = {}) {
   const lang = pageLang();
   const catalogue = catalogueFor(lang);
   let text = catalogue && catalogue[msgid];
-  if (text && typeof text === "object") {
-    text = text[new Intl.PluralRules(lang).select(Number(vars.count))] || text.other;
-  }
+  if (text && typeof text === "object") text = text[pluralOf(lang, Number(vars.count))] || text.other;
   return fill(text || msgid, vars);
 }
