@@ -6,8 +6,11 @@
 //
 //   t("Passed on by {name}", { name })
 //
-// `npm run messages` lists every message id in frontend/src (frontend/src/i18n/messages.pot.json),
-// which is what a translator starts from. Dates and times go through Intl (ui.js), never t().
+// The message id must be a literal: `npm run messages` lists every one in frontend/src
+// (frontend/src/i18n/messages.pot.json), which is what a translator starts from, and a test
+// fails on words for people that bypass t(). Dates, numbers and lists go through Intl in the
+// page's language (ui.js formatDate), never t(). See docs/frontend.md, "Translating the
+// browser's words".
 
 import catalogues from "./catalogues.js";
 
