@@ -9,6 +9,8 @@ import { afterEach, describe, it } from "node:test";
 
 import { catalogueFor, registerCatalogue, t } from "../src/i18n/messages.js";
 import { POT, SRC, collect, findProse, messagesIn, sourceFiles } from "../scripts/messages.mjs";
+import { formatDate, withElements } from "../src/ui.js";
+import { sizeWords } from "../src/attachments.js";
 
 // A page whose <html lang> is `lang`, for t() to read.
 function onPage(lang) {
@@ -67,6 +69,28 @@ describe("t()", () => {
     registerCatalogue("cy", { "{count} messages waiting": { one: "{count} neges", two: "{count} neges (dwy)", other: "{count} o negeseuon" } });
     onPage("cy");
     assert.equal(t("{count} messages waiting", { count: 2 }), "2 neges (dwy)");
+  });
+});
+
+describe("words with elements, dates and sizes in the page's language", () => {
+  it("puts elements where the translation has their placeholders", () => {
+    const link = { element: "link" };
+    assert.deepEqual(withElements("This replaces {link}.", { link }), ["This replaces ", link, "."]);
+    assert.deepEqual(withElements("{link} a ddisodlwyd", { link }), [link, " a ddisodlwyd"]);
+    assert.deepEqual(withElements("Kept {other}", { link }), ["Kept ", "{other}"]);
+  });
+
+  it("formats dates and numbers in <html lang>", () => {
+    const date = new Date("2026-12-06T14:05:00Z");
+    const options = { dateStyle: "long", timeZone: "UTC" };
+    onPage("de-DE");
+    assert.equal(formatDate(date, options), new Intl.DateTimeFormat("de-DE", options).format(date));
+    assert.equal(sizeWords(1536), `${new Intl.NumberFormat("de-DE").format(1.5)} KB`);
+    onPage("en-gb");
+    assert.equal(formatDate(date, options), "6 December 2026");
+    assert.equal(sizeWords(1536), "1.5 KB");
+    assert.equal(sizeWords(1), "1 byte");
+    assert.equal(sizeWords(900), "900 bytes");
   });
 });
 
