@@ -116,9 +116,10 @@ export const looksLikeProse = (text) => PROSE.some((pattern) => pattern.test(tex
 const QUIET_CALLS = new Set([
   "querySelector", "querySelectorAll", "closest", "matches", // CSS selectors
   "getElementById", "addEventListener", "removeEventListener", // ids and event names
-  "add", "remove", "toggle", "contains", "replace", // classList (and the like)
   "getAttribute", "removeAttribute", "hasAttribute",
 ]);
+// node.classList.add("…") and the like: class names.
+const CLASS_LIST_CALLS = new Set(["add", "remove", "toggle", "contains", "replace"]);
 const DEVELOPER_OBJECTS = new Set(["console"]);
 
 // Attributes and el() options whose values are never read by a person. Any attribute not
@@ -172,6 +173,8 @@ function quietContext(node, ancestors) {
       const method = callee.property.name;
       if (callee.object.type === "Identifier" && DEVELOPER_OBJECTS.has(callee.object.name)) return "developer log";
       if (QUIET_CALLS.has(method)) return "DOM name or selector";
+      const onClassList = callee.object.type === "MemberExpression" && callee.object.property.name === "classList";
+      if (onClassList && CLASS_LIST_CALLS.has(method)) return "class name";
       if ((method === "setAttribute" || method === "toggleAttribute") && parent.arguments[0] === node) return "attribute name";
       if (method === "setAttribute" && QUIET_KEYS.has(literalText(parent.arguments[0]))) return "attribute";
     }

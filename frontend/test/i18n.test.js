@@ -149,6 +149,10 @@ describe("the lint for words that do not go through t()", () => {
       "switch (kind) { case \"not yet\": break; }",
       "const words = { \"Send it\": 1 };",
     ].join("\n")), []);
+    assert.deepEqual(found('seen.add("Passed on to them");\ntext.replace("{who}", "the other person");\n'), [
+      "1: Passed on to them",
+      "2: the other person",
+    ]);
   });
 
   it("leaves alone a line marked `// i18n-ignore`, or the line after a comment line saying so", () => {
