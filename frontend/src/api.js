@@ -1,5 +1,7 @@
 // The JSON API: one place that adds the CSRF header and turns errors into plain messages.
 
+import { t } from "./i18n/messages.js";
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -40,7 +42,7 @@ export async function api(method, url, body = undefined) {
   try {
     response = await fetch(url, options);
   } catch {
-    throw new ApiError(0, "offline", "Relay could not be reached. Check your connection and try again.");
+    throw new ApiError(0, "offline", t("Relay could not be reached. Check your connection and try again."));
   }
   let data = null;
   try {
@@ -53,7 +55,7 @@ export async function api(method, url, body = undefined) {
     throw new ApiError(
       response.status,
       (error && error.code) || "error",
-      (error && error.message) || "Something went wrong. Please try again.",
+      (error && error.message) || t("Something went wrong. Please try again."),
     );
   }
   return data;

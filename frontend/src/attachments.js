@@ -18,6 +18,7 @@ import {
   newFileKey,
 } from "./crypto/filecrypt.js";
 import { ImageFormatError, stripMetadata } from "./crypto/stripmeta.js";
+import { pageLang, t } from "./i18n/messages.js";
 
 // The largest piece the server takes in one request (before base64), as relay_client.
 export const PIECE_BYTES = 128 * 1024;
@@ -66,15 +67,20 @@ export function limitsOf(dataset) {
 
 // A size in words a person reads: "350 KB", "4.2 MB", "1 GB" (1 MB = 1024 × 1024 bytes).
 export function sizeWords(bytes) {
-  const units = [["GB", 1024 ** 3], ["MB", 1024 ** 2], ["KB", 1024]];
-  for (const [unit, size] of units) {
+  const number = new Intl.NumberFormat(pageLang() || "en");
+  const units = [
+    [1024 ** 3, (size) => t("{size} GB", { size })],
+    [1024 ** 2, (size) => t("{size} MB", { size })],
+    [1024, (size) => t("{size} KB", { size })],
+  ];
+  for (const [size, words] of units) {
     if (bytes >= size) {
       const value = bytes / size;
       const shown = value >= 10 || Number.isInteger(value) ? Math.round(value) : Math.round(value * 10) / 10;
-      return `${shown} ${unit}`;
+      return words(number.format(shown));
     }
   }
-  return `${bytes} bytes`;
+  return bytes === 1 ? t("{count} byte", { count: bytes }) : t("{count} bytes", { count: bytes });
 }
 
 // The largest real file size whose encrypted blob fits `limit` bytes (the blob is padded).
@@ -92,10 +98,12 @@ export function largestFileFor(limit) {
 // Refuse, before anything is encrypted or sent, a file whose blob would pass the per-file
 // limit; the server checks again (413 file_too_large).
 export function checkSize(size, limits) {
-  if (size === 0) throw new AttachmentError("This file is empty. Choose another.");
+  if (size === 0) throw new AttachmentError(t("This file is empty. Choose another."));
   if (limits.file !== null && cipherSize(size) > limits.file) {
     throw new AttachmentError(
-      `This file is too large to send. One file can be up to ${sizeWords(largestFileFor(limits.file))}. Nothing was sent.`,
+      t("This file is too large to send. One file can be up to {size}. Nothing was sent.", {
+        size: sizeWords(largestFileFor(limits.file)),
+      }),
     );
   }
 }
@@ -122,7 +130,7 @@ export async function prepareFile(blob) {
   } catch (error) {
     if (!(error instanceof ImageFormatError)) throw error;
     throw new AttachmentError(
-      "This photo could not be read, so its hidden details could not be removed. It was not sent. Choose another.",
+      t("This photo could not be read, so its hidden details could not be removed. It was not sent. Choose another."),
     );
   }
 }
@@ -150,9 +158,9 @@ export async function encryptFile(blob, onProgress = () => {}) {
 }
 
 const LIMIT_WORDS = {
-  file_too_large: "This file is too large to send. Nothing was sent.",
+  file_too_large: t("This file is too large to send. Nothing was sent."),
   case_storage_full:
-    "There is no room left in your case for a file this large. Nothing was sent. Your facilitator can help.",
+    t("There is no room left in your case for a file this large. Nothing was sent. Your facilitator can help."),
 };
 
 // Worth trying again: no connection, a server error, or a piece the server already had.
@@ -196,7 +204,7 @@ export async function uploadBlob({
       if (upload.complete) return id;
       if (upload.received < upload.size) {
         const piece = await bytesOf(cipher.slice(upload.received, upload.received + PIECE_BYTES));
-        if (!piece.length) throw new AttachmentError("The file changed while it was being sent. Choose it again.");
+        if (!piece.length) throw new AttachmentError(t("The file changed while it was being sent. Choose it again."));
         upload = await call("POST", `${path}/pieces`, { offset: upload.received, data: b64(piece) });
       } else {
         upload = await call("POST", `${path}/complete`);
@@ -281,12 +289,12 @@ export async function openFile(entry, fetchImpl = fetch) {
       cache: "no-store",
     });
   } catch {
-    throw new AttachmentError("Relay could not be reached. Check your connection and try again.");
+    throw new AttachmentError(t("Relay could not be reached. Check your connection and try again."));
   }
   if (response.status === 404) {
-    throw new AttachmentError("This file is not available to you. It may not have finished sending yet.");
+    throw new AttachmentError(t("This file is not available to you. It may not have finished sending yet."));
   }
-  if (!response.ok) throw new AttachmentError("The file could not be fetched. Please try again.");
+  if (!response.ok) throw new AttachmentError(t("The file could not be fetched. Please try again."));
   const key = unb64(entry.key);
   const parts = [];
   let decryptor = null;
@@ -306,13 +314,13 @@ export async function openFile(entry, fetchImpl = fetch) {
         pending = pending.slice(CIPHER_CHUNK);
       }
     }
-    if (decryptor === null || pending.length) throw new FileDecryptError("the blob is truncated");
+    if (decryptor === null || pending.length) throw new FileDecryptError("the blob is truncated"); // i18n-ignore: caught below
     decryptor.done();
   } catch (error) {
     if (error instanceof FileDecryptError) {
-      throw new AttachmentError("This file could not be opened: it may be damaged. Tell your facilitator.");
+      throw new AttachmentError(t("This file could not be opened: it may be damaged. Tell your facilitator."));
     }
-    throw new AttachmentError("The file could not be fetched. Please try again.");
+    throw new AttachmentError(t("The file could not be fetched. Please try again."));
   }
   return new Blob(parts, { type: blobType(entry.type) });
 }

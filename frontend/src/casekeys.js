@@ -3,6 +3,7 @@
 // place that turns a key the server lists into a public key to encrypt to or open with.
 
 import * as crypto from "./crypto/index.js";
+import { t } from "./i18n/messages.js";
 
 // { keyId, publicKey } for a key the server lists, or null when it lists none or its
 // public key does not hash to its key id.
@@ -41,9 +42,9 @@ export function trustedKeys(summary, myKeyPair, myUserId) {
 // `keys` (read the case's keys again, then try once more).
 export function authorOf(header, keys) {
   const key = keys.get(header?.sender_key_id);
-  if (!key) return { error: "This message is from a key this page does not know.", unknownKey: true };
+  if (!key) return { error: t("This message is from a key this page does not know."), unknownKey: true };
   if (header.sender_id !== key.who.userId) {
-    return { error: "This message names someone other than the owner of the key that wrote it.", unknownKey: false };
+    return { error: t("This message names someone other than the owner of the key that wrote it."), unknownKey: false };
   }
   return { who: key.who };
 }
@@ -54,7 +55,7 @@ export function authorOf(header, keys) {
 export function recipientsOf(people) {
   return (people || []).filter((person) => person.key).map((person) => {
     const key = keyFromWire(person.key);
-    if (!key) throw new crypto.CryptoError("The server listed a key that does not match its key id.");
+    if (!key) throw new crypto.CryptoError(t("The server listed a key that does not match its key id."));
     return key;
   });
 }
@@ -77,7 +78,7 @@ export function openMessage(message, keys, me) {
   const wrapperId = crypto.rewrappedBy(envelope, me);
   const wrapper = wrapperId === null ? null : keys.get(wrapperId);
   if (wrapperId !== null && (!wrapper || wrapper.who.role !== "facilitator")) {
-    return { error: "This message was re-encrypted by a key this page does not trust.", unknownKey: !wrapper };
+    return { error: t("This message was re-encrypted by a key this page does not trust."), unknownKey: !wrapper };
   }
   let who = null;
   if (sender || !wrapper) {

@@ -3,70 +3,72 @@
 // The page opens envelopes, asks the server, and puts into the DOM what this module says;
 // it decides no rule. Every control shown or enabled comes straight from a `may_*` field.
 
-export const SIDE_WORDS = { harmed: "the person harmed", responsible: "the person responsible" };
+import { pageLang, t } from "./i18n/messages.js";
+
+export const SIDE_WORDS = { harmed: t("the person harmed"), responsible: t("the person responsible") };
 
 export const KIND_WORDS = {
-  question: "Question",
-  answer: "Answer",
-  statement: "Statement",
-  letter: "Letter",
-  apology: "Apology",
-  note_to_facilitator: "Note to facilitators",
-  facilitator_note: "Facilitator note",
-  return_note: "Return note",
-  rejection_reason: "Reason for not passing on",
-  supporter_draft: "Supporter’s draft",
+  question: t("Question"),
+  answer: t("Answer"),
+  statement: t("Statement"),
+  letter: t("Letter"),
+  apology: t("Apology"),
+  note_to_facilitator: t("Note to facilitators"),
+  facilitator_note: t("Facilitator note"),
+  return_note: t("Return note"),
+  rejection_reason: t("Reason for not passing on"),
+  supporter_draft: t("Supporter’s draft"),
 };
 
 const PARTICIPANT_KIND_WORDS = {
   ...KIND_WORDS,
-  note_to_facilitator: "Note to your facilitator",
-  facilitator_note: "From your facilitator",
-  return_note: "Your facilitator’s note",
-  rejection_reason: "The reason",
-  supporter_draft: "A draft",
+  note_to_facilitator: t("Note to your facilitator"),
+  facilitator_note: t("From your facilitator"),
+  return_note: t("Your facilitator’s note"),
+  rejection_reason: t("The reason"),
+  supporter_draft: t("A draft"),
 };
 
 export const STATE_WORDS = {
-  submitted: "Waiting for your facilitator",
-  approved: "Passed on by your facilitator",
-  approved_with_changes: "Passed on with changes by your facilitator",
-  returned: "Returned by your facilitator",
-  rejected: "Not passed on",
-  retracted: "Taken back",
-  voided: "Not passed on: you withdrew",
-  delivered: "Sent to your facilitator",
+  submitted: t("Waiting for your facilitator"),
+  approved: t("Passed on by your facilitator"),
+  approved_with_changes: t("Passed on with changes by your facilitator"),
+  returned: t("Returned by your facilitator"),
+  rejected: t("Not passed on"),
+  retracted: t("Taken back"),
+  voided: t("Not passed on: you withdrew"),
+  delivered: t("Sent to your facilitator"),
 };
 
 // A message's state as a facilitator reads it in the case record: plain words, never the
 // server's state names.
 export const RECORD_STATE_WORDS = {
-  submitted: "waiting for a decision",
-  approved: "passed on",
-  returned: "returned with a note",
-  rejected: "not passed on",
-  retracted: "taken back by its writer",
-  voided: "not passed on: the writer withdrew",
-  delivered: "sent to the facilitators",
+  submitted: t("waiting for a decision"),
+  approved: t("passed on"),
+  returned: t("returned with a note"),
+  rejected: t("not passed on"),
+  retracted: t("taken back by its writer"),
+  voided: t("not passed on: the writer withdrew"),
+  delivered: t("sent to the facilitators"),
 };
 
 const CASE_STATE_WORDS = {
-  referred: "Referred: not yet assessed.",
-  assessing: "Being assessed.",
-  unsuitable: "Found unsuitable: the process has ended.",
-  preparing: "Preparing: the conversation has not started.",
-  concluded: "Concluded.",
-  closed: "Closed.",
+  referred: t("Referred: not yet assessed."),
+  assessing: t("Being assessed."),
+  unsuitable: t("Found unsuitable: the process has ended."),
+  preparing: t("Preparing: the conversation has not started."),
+  concluded: t("Concluded."),
+  closed: t("Closed."),
 };
 
 // One participant's part in the case, for facilitators. "Taking part" only while the
 // conversation really runs: a safety pause or the other side's pause is said as such.
 export function participationWords(participant, summary) {
-  if (participant.state === "withdrawn") return "Has withdrawn: the process has ended for them.";
-  if (participant.state === "paused") return "Has paused the conversation.";
-  if (participant.state !== "active") return "Not taking part yet.";
-  if (summary.state === "active" && !summary.communicating) return "Taking part; the conversation is paused.";
-  return "Taking part.";
+  if (participant.state === "withdrawn") return t("Has withdrawn: the process has ended for them.");
+  if (participant.state === "paused") return t("Has paused the conversation.");
+  if (participant.state !== "active") return t("Not taking part yet.");
+  if (summary.state === "active" && !summary.communicating) return t("Taking part; the conversation is paused.");
+  return t("Taking part.");
 }
 
 // A fresh state for one viewer (`viewerId`, their user id) from a case summary.
@@ -235,14 +237,14 @@ export function foldEvent(state, event) {
       // The version passed on of the reader's own message: its message_state says so.
     } else if (isNew && facilitatorView) {
       if (entry.wire.audience === "other_party" && entry.wire.state === "submitted") {
-        result.news = "A new message is waiting for your decision.";
+        result.news = t("A new message is waiting for your decision.");
       }
     } else if (isNew && author === "unopened") {
-      result.news = "A new message has arrived.";
+      result.news = t("A new message has arrived.");
     } else if (isNew) {
       result.news = passedOn
-        ? `New message passed on from ${state.summary.other_party.label}.`
-        : "New message from your facilitator.";
+        ? t("New message passed on from {name}.", { name: state.summary.other_party.label })
+        : t("New message from your facilitator.");
     }
   } else if (event.type === "message_state") {
     const entry = applyMessageState(state, event.data, event.seq);
@@ -252,7 +254,7 @@ export function foldEvent(state, event) {
     markStale();
     if (!facilitatorView) {
       const words = event.data.state === "approved" && event.data.edited ? STATE_WORDS.approved_with_changes : STATE_WORDS[event.data.state];
-      result.news = `One of your messages: ${words || event.data.state}.`;
+      result.news = t("One of your messages: {status}.", { status: words || event.data.state });
     }
     result.message = entry;
   } else if (["communication", "participation", "case"].includes(event.type)) {
@@ -268,19 +270,24 @@ export function foldEvent(state, event) {
   return result;
 }
 
+// "a and b", "a, b and c" in the page's language.
+function listWords(items) {
+  return new Intl.ListFormat(pageLang() || "en", { style: "long", type: "conjunction" }).format(items);
+}
+
 // A case's state in words for facilitators: whether it is communicating, the safety pause,
 // and each side's participation.
 export function caseStateWords(summary) {
-  if (summary.state !== "active") return CASE_STATE_WORDS[summary.state] || "Not active.";
-  if (summary.communicating) return "Communicating: messages can be passed on.";
+  if (summary.state !== "active") return CASE_STATE_WORDS[summary.state] || t("Not active.");
+  if (summary.communicating) return t("Communicating: messages can be passed on.");
   const parts = [];
   const paused = (summary.participants || []).filter((p) => p.state === "paused").map((p) => SIDE_WORDS[p.side]);
   const gone = (summary.participants || []).filter((p) => p.state === "withdrawn").map((p) => SIDE_WORDS[p.side]);
-  if (summary.safety_paused) parts.push("a facilitator (safety pause)");
+  if (summary.safety_paused) parts.push(t("a facilitator (safety pause)"));
   parts.push(...paused);
-  let text = parts.length ? `Paused by ${parts.join(" and ")}.` : "Not communicating.";
-  if (gone.length) text += ` Withdrawn: ${gone.join(" and ")}. The process has ended for them.`;
-  return `${text} Nothing can be passed on now.`;
+  let text = parts.length ? t("Paused by {who}.", { who: listWords(parts) }) : t("Not communicating.");
+  if (gone.length) text += ` ${t("Withdrawn: {who}. The process has ended for them.", { who: listWords(gone) })}`;
+  return t("{state} Nothing can be passed on now.", { state: text });
 }
 
 // The participant's banner. The other party only ever learns that communication is paused,
@@ -289,22 +296,26 @@ export function caseStateWords(summary) {
 export const ENDED_CASE_STATES = ["closed", "concluded", "unsuitable"];
 
 export function bannerWords(summary) {
-  if (summary.participation === "withdrawn") return "You have withdrawn from this process.";
+  if (summary.participation === "withdrawn") return t("You have withdrawn from this process.");
   if (ENDED_CASE_STATES.includes(summary.state)) {
-    return `This process has ended.${summary.may_write_to_facilitators ? " You can still write to your facilitator." : ""}`;
+    return summary.may_write_to_facilitators
+      ? t("This process has ended. You can still write to your facilitator.")
+      : t("This process has ended.");
   }
   if (summary.other_party.withdrawn) {
-    return `The process has ended: ${summary.other_party.label} has withdrawn. You can still write to your facilitator.`;
+    return t("The process has ended: {name} has withdrawn. You can still write to your facilitator.", {
+      name: summary.other_party.label,
+    });
   }
   if (summary.paused_by_you) {
-    return "You have paused the conversation. Nothing is passed on in either direction until you resume. You can still write to your facilitator.";
+    return t("You have paused the conversation. Nothing is passed on in either direction until you resume. You can still write to your facilitator.");
   }
   if (!summary.communicating) {
     return summary.state === "active"
-      ? "The conversation is paused. You can still write to your facilitator."
-      : "The conversation has not started yet. You can write to your facilitator now.";
+      ? t("The conversation is paused. You can still write to your facilitator.")
+      : t("The conversation has not started yet. You can write to your facilitator now.");
   }
-  return "The conversation is open. Your facilitator reads every message before it is passed on.";
+  return t("The conversation is open. Your facilitator reads every message before it is passed on.");
 }
 
 function ordered(state) {
@@ -328,7 +339,7 @@ export function conversationView(state) {
       versionFor.set(versionOf, { id: entry.wire.message_id, edited: Boolean(entry.wire.envelope.header.edited), at: entry.wire.at });
     } else if (author === "facilitator" && derived && mine.has(derived)) {
       if (!notesFor.has(derived)) notesFor.set(derived, []);
-      notesFor.get(derived).push({ id: entry.wire.message_id, label: PARTICIPANT_KIND_WORDS[entry.wire.kind] || "Your facilitator’s note" });
+      notesFor.get(derived).push({ id: entry.wire.message_id, label: PARTICIPANT_KIND_WORDS[entry.wire.kind] || t("Your facilitator’s note") });
     } else {
       listed.push(entry);
     }
@@ -338,16 +349,23 @@ export function conversationView(state) {
     const { wire } = entry;
     const { author, passedOn } = authorOf(state, wire);
     let heading;
-    if (author === "me") heading = `You wrote: ${words(wire.kind)}`;
+    if (author === "me") heading = t("You wrote: {kind}", { kind: words(wire.kind) });
     else if (passedOn) {
       // The other person has no device: a facilitator wrote their words down for them.
-      const how = wire.entered_by_facilitator ? "written down for them and passed on" : "passed on";
-      heading = `${words(wire.kind)} from ${s.other_party.label}, ${how} by your facilitator`;
+      const vars = { kind: words(wire.kind), name: s.other_party.label };
+      heading = wire.entered_by_facilitator
+        ? t("{kind} from {name}, written down for them and passed on by your facilitator", vars)
+        : t("{kind} from {name}, passed on by your facilitator", vars);
     }
     else if (author === "facilitator") heading = words(wire.kind);
-    else if (author === "supporter") heading = `${words(wire.kind)} from your supporter ${authorOf(state, wire).name || ""}`.trim();
-    else if (author === "unopened") heading = "A message that could not be opened";
-    else heading = "From someone no longer part of this conversation";
+    else if (author === "supporter") {
+      const name = authorOf(state, wire).name;
+      heading = name
+        ? t("{kind} from your supporter {name}", { kind: words(wire.kind), name })
+        : t("{kind} from your supporter", { kind: words(wire.kind) });
+    }
+    else if (author === "unopened") heading = t("A message that could not be opened");
+    else heading = t("From someone no longer part of this conversation");
     // What was passed on: the forward sealed to me if there is one, else what its
     // message_state said (a forward from a client that did not seal it to me).
     const version = versionFor.get(wire.message_id) || null;
@@ -361,7 +379,7 @@ export function conversationView(state) {
       heading,
       at: wire.at,
       state: wire.state,
-      status: author === "me" ? (changed ? STATE_WORDS.approved_with_changes : STATE_WORDS[wire.state]) || "Status not known" : null,
+      status: author === "me" ? (changed ? STATE_WORDS.approved_with_changes : STATE_WORDS[wire.state]) || t("Status not known") : null,
       changed,
       // The version the other person received, to show beside mine.
       version,
@@ -386,15 +404,17 @@ export function conversationView(state) {
     pause: {
       shown: Boolean(s.may_pause || s.may_resume),
       action: s.may_resume ? "resume" : "pause",
-      label: s.may_resume ? "Resume the conversation" : "Pause the conversation",
+      label: s.may_resume ? t("Resume the conversation") : t("Pause the conversation"),
       hint: s.may_resume
-        ? "Only you can resume it."
-        : "Stops anything being passed on in either direction, straight away, until you resume.",
+        ? t("Only you can resume it.")
+        : t("Stops anything being passed on in either direction, straight away, until you resume."),
     },
     withdraw: Boolean(s.may_withdraw),
     composeHint: s.other_party?.withdrawn
-      ? `Nothing more can be passed on: ${s.other_party.label} has withdrawn. Your facilitator reads what you write to them.`
-      : "Your facilitator reads everything first. They may pass it on, ask you to change it, or explain why not.",
+      ? t("Nothing more can be passed on: {name} has withdrawn. Your facilitator reads what you write to them.", {
+        name: s.other_party.label,
+      })
+      : t("Your facilitator reads everything first. They may pass it on, ask you to change it, or explain why not."),
     // Whether a kind may be written now: straight from may_write_to_*.
     mayWrite(kind) {
       if (otherKinds.includes(kind)) return Boolean(s.may_write_to_other_party);
@@ -422,14 +442,14 @@ export function facilitatorView(state) {
     return SIDE_WORDS[author] ? author : null;
   };
   const from = (wire) => {
-    if (SIDE_WORDS[wire.entered_for]) return `${SIDE_WORDS[wire.entered_for]} (entered by a facilitator)`;
+    if (SIDE_WORDS[wire.entered_for]) return t("{side} (entered by a facilitator)", { side: SIDE_WORDS[wire.entered_for] });
     const { author } = authorOf(state, wire);
     if (SIDE_WORDS[author]) return SIDE_WORDS[author];
-    if (author === "me") return "you";
-    if (author === "facilitator") return "a co-facilitator";
-    if (author === "supporter") return `a supporter, ${authorOf(state, wire).name || "no name given"}`;
-    if (author === "unopened") return "a writer this page could not confirm";
-    return "someone no longer in this case";
+    if (author === "me") return t("you");
+    if (author === "facilitator") return t("a co-facilitator");
+    if (author === "supporter") return t("a supporter, {name}", { name: authorOf(state, wire).name || t("no name given") });
+    if (author === "unopened") return t("a writer this page could not confirm");
+    return t("someone no longer in this case");
   };
   const words = (kind) => KIND_WORDS[kind] || kind;
   const entries = ordered(state);
@@ -440,16 +460,18 @@ export function facilitatorView(state) {
     safetyToggle: {
       shown: Boolean(s.may_safety_pause || s.may_resume_safety_pause),
       action: s.may_resume_safety_pause ? "resume" : "pause",
-      label: s.may_resume_safety_pause ? "Lift the safety pause" : "Pause this case for safety",
+      label: s.may_resume_safety_pause ? t("Lift the safety pause") : t("Pause this case for safety"),
     },
     mayForward: Boolean(s.may_forward),
-    forwardBlocked: s.may_forward ? "" : `${stateWords} You can still return it or explain why it will not be passed on.`,
+    forwardBlocked: s.may_forward
+      ? ""
+      : t("{state} You can still return it or explain why it will not be passed on.", { state: stateWords }),
     noteTo: (s.participants || []).filter((p) => p.key && (s.may_send_note_to || []).includes(p.side)),
     record: entries.map(({ wire }) => ({
       id: wire.message_id,
-      heading: `${words(wire.kind)} from ${from(wire)}`,
+      heading: t("{kind} from {who}", { kind: words(wire.kind), who: from(wire) }),
       at: wire.at,
-      meta: ` · ${RECORD_STATE_WORDS[wire.state] || "in an unknown state"}${wire.envelope.header.edited ? " · changed by a facilitator" : ""}`,
+      meta: ` · ${RECORD_STATE_WORDS[wire.state] || t("in an unknown state")}${wire.envelope.header.edited ? ` · ${t("changed by a facilitator")}` : ""}`,
     })),
     // The participant who wrote a message, and who a forward of it goes to (the server's
     // `forward_to` for that side).
@@ -464,11 +486,14 @@ export function facilitatorView(state) {
     describe(wire) {
       const sender = this.senderOf(wire);
       const target = this.forwardTargetOf(wire);
-      return `${words(wire.kind)} from ${sender ? SIDE_WORDS[sender.side] : from(wire)}${target ? `, to be passed on to ${SIDE_WORDS[target.side]}` : ""}.`;
+      const vars = { kind: words(wire.kind), who: sender ? SIDE_WORDS[sender.side] : from(wire) };
+      return target
+        ? t("{kind} from {who}, to be passed on to {target}.", { ...vars, target: SIDE_WORDS[target.side] })
+        : t("{kind} from {who}.", vars);
     },
     queueLine(wire) {
       const sender = this.senderOf(wire);
-      return `${words(wire.kind)} from ${sender ? SIDE_WORDS[sender.side] : "a participant"}, sent `;
+      return t("{kind} from {who}, sent ", { kind: words(wire.kind), who: sender ? SIDE_WORDS[sender.side] : t("a participant") });
     },
   };
 }
@@ -485,22 +510,30 @@ export function waitingIds(state, queued) {
 // What the facilitator is told about when the case's content will be deleted (the
 // retention wire form, docs/api.md "Retention"). `day` formats an ISO time as words.
 const HOLD_WORDS = {
-  legal_proceedings: "legal proceedings",
-  complaint: "a complaint",
-  safeguarding: "safeguarding",
-  subject_request: "a request for the person's data",
-  other: "another reason",
+  legal_proceedings: t("legal proceedings"),
+  complaint: t("a complaint"),
+  safeguarding: t("safeguarding"),
+  subject_request: t("a request for the person's data"),
+  other: t("another reason"),
 };
 
 export function retentionWords(retention, day) {
   if (retention.shredded_at) {
-    return `The messages and records of this case were deleted on ${day(retention.shredded_at)}. The audit log keeps what happened, without any content.`;
+    return t("The messages and records of this case were deleted on {day}. The audit log keeps what happened, without any content.", {
+      day: day(retention.shredded_at),
+    });
   }
   if (!retention.ended_at) {
-    return "The messages and records are kept while the case is open, and deleted a set time after it ends.";
+    return t("The messages and records are kept while the case is open, and deleted a set time after it ends.");
   }
   if (retention.hold) {
-    return `The case ended on ${day(retention.ended_at)}. Its messages and records are kept while the hub's hold for ${HOLD_WORDS[retention.hold.reason] || "another reason"} is in place.`;
+    return t("The case ended on {day}. Its messages and records are kept while the hub's hold for {reason} is in place.", {
+      day: day(retention.ended_at),
+      reason: HOLD_WORDS[retention.hold.reason] || t("another reason"),
+    });
   }
-  return `The case ended on ${day(retention.ended_at)}. Its messages and records will be deleted on ${day(retention.shred_after)}.`;
+  return t("The case ended on {day}. Its messages and records will be deleted on {deleteDay}.", {
+    day: day(retention.ended_at),
+    deleteDay: day(retention.shred_after),
+  });
 }

@@ -2,36 +2,38 @@
 // for each timeline entry. No rule is decided here: the server lists the steps and checks
 // each gate when a step is taken.
 
+import { t } from "./i18n/messages.js";
+
 export const STEPS = {
-  begin_assessment: { label: "Begin assessment", path: "assess", done: "The assessment has begun." },
-  begin_preparation: { label: "Begin preparation", path: "prepare", done: "The case is in preparation." },
-  start_communication: { label: "Start the conversation", path: "start", done: "The conversation has started." },
+  begin_assessment: { label: t("Begin assessment"), path: "assess", done: t("The assessment has begun.") },
+  begin_preparation: { label: t("Begin preparation"), path: "prepare", done: t("The case is in preparation.") },
+  start_communication: { label: t("Start the conversation"), path: "start", done: t("The conversation has started.") },
 };
 
 export const STAGE_WORDS = {
-  referred: "Referred: the assessment has not begun.",
-  assessing: "Being assessed: record suitability, risk, contact and the approach, then begin preparation.",
-  preparing: "In preparation: when both people have agreed to messages, start the conversation.",
-  active: "The conversation is open.",
-  concluded: "Concluded.",
-  unsuitable: "Found unsuitable.",
-  closed: "Closed.",
+  referred: t("Referred: the assessment has not begun."),
+  assessing: t("Being assessed: record suitability, risk, contact and the approach, then begin preparation."),
+  preparing: t("In preparation: when both people have agreed to messages, start the conversation."),
+  active: t("The conversation is open."),
+  concluded: t("Concluded."),
+  unsuitable: t("Found unsuitable."),
+  closed: t("Closed."),
 };
 
-const SIDES = { harmed: "the person harmed", responsible: "the person responsible" };
-const METHODS = { phone: "by phone", email: "by email", letter: "by letter", visit: "by a visit", other: "another way" };
-const RESPONSES = { accepted: "accepted", declined: "declined", needs_time: "needs time" };
+const SIDES = { harmed: t("the person harmed"), responsible: t("the person responsible") };
+const METHODS = { phone: t("by phone"), email: t("by email"), letter: t("by letter"), visit: t("by a visit"), other: t("another way") };
+const RESPONSES = { accepted: t("accepted"), declined: t("declined"), needs_time: t("needs time") };
 const WHAT = {
-  case_created: "Case created",
-  facilitator_assigned: "Facilitator assigned",
-  facilitator_unassigned: "Facilitator unassigned",
-  participant_added: "Participant added",
-  consent: "Consent changed",
-  paused: "Paused",
-  resumed: "Resumed",
-  withdrawn: "Withdrawn",
-  held: "Held",
-  participation_state: "A participation moved on",
+  case_created: t("Case created."),
+  facilitator_assigned: t("Facilitator assigned."),
+  facilitator_unassigned: t("Facilitator unassigned."),
+  participant_added: t("Participant added."),
+  consent: t("Consent changed."),
+  paused: t("Paused."),
+  resumed: t("Resumed."),
+  withdrawn: t("Withdrawn."),
+  held: t("Held."),
+  participation_state: t("A participation moved on."),
 };
 
 // The steps a button is offered for, in the server's order. Finding a case unsuitable
@@ -48,24 +50,31 @@ export function recordWords(record, criteria = {}) {
       const met = Object.keys(f).filter((name) => f[name] === true);
       const unmet = Object.keys(f).filter((name) => f[name] !== true);
       const words = (names) => names.map((name) => criteria[name] || name).join("; ");
-      return `Suitability: ${met.length ? `met: ${words(met)}` : "no criterion met"}${unmet.length ? `. Not met: ${words(unmet)}` : ""}.`;
+      const metWords = met.length ? t("met: {criteria}", { criteria: words(met) }) : t("no criterion met");
+      return unmet.length
+        ? t("Suitability: {met}. Not met: {unmet}.", { met: metWords, unmet: words(unmet) })
+        : t("Suitability: {met}.", { met: metWords });
     }
     case "risk_assessment":
-      return `Risk assessment: ${f.level} risk.`;
-    case "contact_attempt":
-      return `Contact attempt with ${SIDES[f.side] || f.side} ${METHODS[f.method] || f.method}: ${f.reached ? "reached" : "not reached"}.`;
+      return t("Risk assessment: {level} risk.", { level: f.level });
+    case "contact_attempt": {
+      const vars = { side: SIDES[f.side] || f.side, method: METHODS[f.method] || f.method };
+      return f.reached
+        ? t("Contact attempt with {side} {method}: reached.", vars)
+        : t("Contact attempt with {side} {method}: not reached.", vars);
+    }
     case "approach":
-      return `Approach to the person responsible: ${RESPONSES[f.response] || f.response}.`;
+      return t("Approach to the person responsible: {response}.", { response: RESPONSES[f.response] || f.response });
     case "case_note":
-      return "Case note.";
+      return t("Case note.");
     default:
-      return "Record.";
+      return t("Record.");
   }
 }
 
 // One line for a timeline entry that is not a record.
 export function entryWords(entry) {
   const d = entry.details || {};
-  if (entry.what === "case_state") return `Case moved from ${d.old} to ${d.new}.`;
-  return `${WHAT[entry.what] || entry.what}.`;
+  if (entry.what === "case_state") return t("Case moved from {old} to {new}.", { old: d.old, new: d.new });
+  return WHAT[entry.what] || `${entry.what}.`;
 }

@@ -4,6 +4,7 @@
 // server's refusal) beside the button that was pressed, focused so it is in view and read out.
 
 import { $, el } from "./ui.js";
+import { t } from "./i18n/messages.js";
 
 // The slot for a field's message: a paragraph just before the field, after its label, that
 // the field names in aria-describedby (made the first time it is needed).
@@ -25,7 +26,7 @@ function setFieldProblem(fieldId, message) {
   if (!field) return;
   if (!message && !$(`${fieldId}-error`)) return;
   const slot = fieldSlot(fieldId);
-  slot.replaceChildren(...(message ? [el("span", { class: "visually-hidden" }, "Error: "), message] : []));
+  slot.replaceChildren(...(message ? [el("span", { class: "visually-hidden" }, t("Error: ")), message] : []));
   slot.hidden = !message;
   if (message) field.setAttribute("aria-invalid", "true");
   else field.removeAttribute("aria-invalid");

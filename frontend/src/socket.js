@@ -3,6 +3,7 @@
 
 import { get } from "./api.js";
 import { showError } from "./ui.js";
+import { t } from "./i18n/messages.js";
 
 const MAX_BACKOFF_MS = 15000;
 
@@ -10,12 +11,12 @@ const MAX_BACKOFF_MS = 15000;
 // "Close codes"), with what to tell them. Any other code (1001, 1006, 1011, 4400, 4413,
 // 4415) means: reconnect with backoff and say hello from the last seq.
 export const FINAL_CLOSES = {
-  4001: "You have been signed out. Sign in again to continue.",
-  4002: "You were signed out after a time without activity. Sign in again to continue.",
-  4003: "This page cannot connect to Relay from this address.",
-  4401: "You have been signed out. Sign in again to continue.",
-  4403: "Confirm your second factor to continue. Sign in again to enter your code.",
-  4429: "Relay is open in too many windows. Close some of them, then reload this page.",
+  4001: t("You have been signed out. Sign in again to continue."),
+  4002: t("You were signed out after a time without activity. Sign in again to continue."),
+  4003: t("This page cannot connect to Relay from this address."),
+  4401: t("You have been signed out. Sign in again to continue."),
+  4403: t("Confirm your second factor to continue. Sign in again to enter your code."),
+  4429: t("Relay is open in too many windows. Close some of them, then reload this page."),
 };
 
 export class EventStream {

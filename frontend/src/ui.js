@@ -1,5 +1,7 @@
 // Small DOM helpers shared by the pages. Text always goes in as text, never as HTML.
 
+import { pageLang, t } from "./i18n/messages.js";
+
 export const $ = (id) => document.getElementById(id);
 
 export function el(tag, attrs = {}, ...children) {
@@ -18,15 +20,25 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, {
-  dateStyle: "medium",
-  timeStyle: "short",
-});
+// Dates and times in the page's language (<html lang>) and the reader's own time zone.
+// `options` are Intl.DateTimeFormat's; the default is a date and a time ("6 Dec 2026, 14:05").
+export function formatDate(date, options = { dateStyle: "medium", timeStyle: "short" }) {
+  return new Intl.DateTimeFormat(pageLang() || undefined, options).format(date);
+}
 
-// Times in the reader's own time zone.
 export function when(iso) {
   const date = new Date(iso);
-  return el("time", { datetime: date.toISOString(), text: timeFormat.format(date) });
+  return el("time", { datetime: date.toISOString(), text: formatDate(date) });
+}
+
+// Words with page elements inside them: `text` (from t()) with `{name}` for each element in
+// `nodes`, as a list to append, so a translation can put the element where its grammar needs.
+//   el("p", {}, ...withElements(t("This replaces {link}."), { link }))
+export function withElements(text, nodes) {
+  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = part.slice(1, -1);
+    return part.startsWith("{") && name in nodes ? nodes[name] : part;
+  });
 }
 
 export function showError(message) {
@@ -71,7 +83,7 @@ export async function busy(button, work) {
   try {
     return await work();
   } catch (error) {
-    showError(error && error.message ? error.message : "Something went wrong. Please try again.");
+    showError(error && error.message ? error.message : t("Something went wrong. Please try again."));
     return undefined;
   } finally {
     if (button) {

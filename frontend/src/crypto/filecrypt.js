@@ -13,6 +13,8 @@ export const ABYTES = 17;
 export const CIPHER_CHUNK = CHUNK + ABYTES;
 const SMALL_LIMIT = 1024 * 1024;
 
+// Its messages are for developers (i18n-ignore): attachments.openFile says what went wrong in
+// words, through t().
 export class FileDecryptError extends Error {}
 
 export function newFileKey() {
@@ -22,7 +24,7 @@ export function newFileKey() {
 // Powers of two from one chunk up to 1 MiB; above, the next multiple of an eighth of the
 // largest power of two not above the size. Every bucket is a whole number of chunks.
 export function paddedSize(size) {
-  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError("a file size is a whole number");
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError("a file size is a whole number"); // i18n-ignore
   if (size <= SMALL_LIMIT) {
     let bucket = CHUNK;
     while (bucket < size) bucket *= 2;
@@ -44,7 +46,7 @@ export function fileEncryptor(key, size) {
   let index = 0;
   const seal = (plain) => {
     index += 1;
-    if (index > total) throw new RangeError("more chunks than the file's size allows");
+    if (index > total) throw new RangeError("more chunks than the file's size allows"); // i18n-ignore
     const chunk = new Uint8Array(CHUNK);
     chunk.set(plain);
     const tag = index === total
@@ -73,34 +75,34 @@ export function fileDecryptor(key, size, header) {
   try {
     state = sodium.crypto_secretstream_xchacha20poly1305_init_pull(header, key);
   } catch (error) {
-    throw new FileDecryptError("the blob does not open with this key");
+    throw new FileDecryptError("the blob does not open with this key"); // i18n-ignore
   }
   let remaining = size;
   let finished = false;
   return {
     pull(cipher) {
-      if (finished) throw new FileDecryptError("the blob has bytes after its end");
+      if (finished) throw new FileDecryptError("the blob has bytes after its end"); // i18n-ignore
       let res;
       try {
         res = sodium.crypto_secretstream_xchacha20poly1305_pull(state, cipher, null);
       } catch (error) {
         res = false;
       }
-      if (!res) throw new FileDecryptError("the blob does not open with this key");
+      if (!res) throw new FileDecryptError("the blob does not open with this key"); // i18n-ignore
       finished = res.tag === sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL;
       const keep = res.message.subarray(0, Math.max(Math.min(remaining, res.message.length), 0));
       remaining -= keep.length;
       return keep;
     },
     done() {
-      if (!finished || remaining !== 0) throw new FileDecryptError("the blob is truncated");
+      if (!finished || remaining !== 0) throw new FileDecryptError("the blob is truncated"); // i18n-ignore
     },
   };
 }
 
 export function decryptBytes(key, size, blob) {
   if (blob.length < HEADER_BYTES || (blob.length - HEADER_BYTES) % CIPHER_CHUNK !== 0) {
-    throw new FileDecryptError("the blob is truncated");
+    throw new FileDecryptError("the blob is truncated"); // i18n-ignore
   }
   const dec = fileDecryptor(key, size, blob.subarray(0, HEADER_BYTES));
   const out = new Uint8Array(size);

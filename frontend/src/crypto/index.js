@@ -4,6 +4,7 @@
 // of relay_client/crypto.py, and tests/vectors/ proves the two agree byte for byte.
 
 import sodium from "libsodium-wrappers-sumo";
+import { t } from "../i18n/messages.js";
 
 export const PROTOCOL_VERSION = 1;
 export const SALT_BYTES = 16;
@@ -48,7 +49,7 @@ export function b64(bytes) {
 
 export function unb64(text) {
   if (typeof text !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4) {
-    throw new CryptoError("Not valid base64.");
+    throw new CryptoError(t("Not valid base64."));
   }
   return sodium.from_base64(text, sodium.base64_variants.ORIGINAL);
 }
@@ -75,12 +76,12 @@ function canonicalText(value) {
   if (value === null || typeof value === "boolean") return JSON.stringify(value);
   if (typeof value === "number") {
     if (!Number.isSafeInteger(value)) {
-      throw new CryptoError("Only whole numbers can appear in canonical JSON.");
+      throw new CryptoError(t("Only whole numbers can appear in canonical JSON."));
     }
     return String(value);
   }
   if (typeof value === "string") {
-    if (!value.isWellFormed()) throw new CryptoError("The text is not valid Unicode.");
+    if (!value.isWellFormed()) throw new CryptoError(t("The text is not valid Unicode."));
     return JSON.stringify(value);
   }
   if (Array.isArray(value)) return `[${value.map(canonicalText).join(",")}]`;
@@ -88,7 +89,7 @@ function canonicalText(value) {
     const keys = Object.keys(value).sort(compareCodePoints);
     return `{${keys.map((k) => `${canonicalText(k)}:${canonicalText(value[k])}`).join(",")}}`;
   }
-  throw new CryptoError(`A ${typeof value} cannot appear in canonical JSON.`);
+  throw new CryptoError(t("A {type} cannot appear in canonical JSON.", { type: typeof value }));
 }
 
 // Sorted keys, no spaces, UTF-8, non-ASCII kept as is: what Python's
@@ -133,7 +134,7 @@ export function generateKeyPair() {
 
 export function keyPairFromSecret(secret) {
   if (!(secret instanceof Uint8Array) || secret.length !== 32) {
-    throw new CryptoError("A private key is 32 bytes.");
+    throw new CryptoError(t("A private key is 32 bytes."));
   }
   const publicKey = sodium.crypto_scalarmult_base(secret);
   return Object.freeze({ secret, public: publicKey, keyId: keyIdFor(publicKey) });
@@ -144,16 +145,20 @@ export function keyPairFromSecret(secret) {
 export function checkKdfFloor(params, floor = KDF_FLOOR) {
   const { opslimit, memlimit, salt } = params;
   if (!Number.isInteger(opslimit) || !Number.isInteger(memlimit)) {
-    throw new WeakKdfParameters("The server sent key-derivation settings this page cannot use.");
+    throw new WeakKdfParameters(t("The server sent key-derivation settings this page cannot use."));
   }
   if (opslimit < floor.opslimit || memlimit < floor.memlimit) {
     throw new WeakKdfParameters(
-      `The server offered Argon2id with ${opslimit} passes and ${Math.floor(memlimit / 1048576)} MiB; ` +
-        `this page requires at least ${floor.opslimit} passes and ${Math.floor(floor.memlimit / 1048576)} MiB.`,
+      t("The server offered Argon2id with {passes} passes and {mib} MiB; this page requires at least {floorPasses} passes and {floorMib} MiB.", {
+        passes: opslimit,
+        mib: Math.floor(memlimit / 1048576),
+        floorPasses: floor.opslimit,
+        floorMib: Math.floor(floor.memlimit / 1048576),
+      }),
     );
   }
   if (!(salt instanceof Uint8Array) || salt.length !== SALT_BYTES) {
-    throw new CryptoError("The salt must be 16 bytes.");
+    throw new CryptoError(t("The salt must be 16 bytes."));
   }
 }
 
@@ -162,7 +167,7 @@ export function checkKdfFloor(params, floor = KDF_FLOOR) {
 export function derivePasswordKeys(password, params, floor = KDF_FLOOR) {
   checkKdfFloor(params, floor);
   if (typeof password !== "string" || !password.isWellFormed()) {
-    throw new CryptoError("The password is not valid text.");
+    throw new CryptoError(t("The password is not valid text."));
   }
   const master = sodium.crypto_pwhash(
     MASTER_BYTES,
@@ -189,7 +194,7 @@ export function unwrapSecretKey(nonce, box, wrapKey) {
   try {
     return sodium.crypto_secretbox_open_easy(box, nonce, wrapKey);
   } catch {
-    throw new CryptoError("The private key did not unwrap: wrong password or recovery key.");
+    throw new CryptoError(t("The private key did not unwrap: wrong password or recovery key."));
   }
 }
 
@@ -295,7 +300,7 @@ export function sealComment({ recipients, payload, kind = COMMENT_KIND }) {
 export function openComment(sealed, me, kind = COMMENT_KIND) {
   const myId = me.keyId ?? keyIdFor(me.public);
   try {
-    if (sealed.kind !== kind) throw new Error("not of the kind expected");
+    if (sealed.kind !== kind) throw new Error("not of the kind expected"); // i18n-ignore: caught by the caller
     const mine = sealed.keys.find((k) => k.key_id === myId);
     const key = sodium.crypto_box_seal_open(unb64(mine.box), me.public, me.secret);
     const ids = sealed.keys.map((k) => k.key_id);
@@ -308,7 +313,7 @@ export function openComment(sealed, me, kind = COMMENT_KIND) {
     );
     return JSON.parse(sodium.to_string(unpad(padded)));
   } catch {
-    throw new EnvelopeOpenError("The comment did not open: it was altered or is not for you.");
+    throw new EnvelopeOpenError(t("The comment did not open: it was altered or is not for you."));
   }
 }
 
@@ -334,7 +339,7 @@ export function openSealedSecret(box, me) {
   try {
     return keyPairFromSecret(sodium.crypto_box_seal_open(box, me.public, me.secret));
   } catch {
-    throw new EnvelopeOpenError("The intake key did not open: it is not for this key.");
+    throw new EnvelopeOpenError(t("The intake key did not open: it is not for this key."));
   }
 }
 
@@ -351,7 +356,7 @@ function leadingZeroBits(digest) {
 // which SHA-256 of "<challenge>:<nonce>" starts with `difficulty` zero bits. Yields to the
 // page every few thousand tries so it stays responsive.
 export async function solveProof(challenge, difficulty) {
-  if (!(difficulty >= 0 && difficulty <= 32)) throw new CryptoError("That proof of work is too hard.");
+  if (!(difficulty >= 0 && difficulty <= 32)) throw new CryptoError(t("That proof of work is too hard."));
   const prefix = sodium.from_string(`${challenge}:`);
   // One buffer: the prefix, then the nonce's ASCII digits written in place.
   const buffer = new Uint8Array(prefix.length + 20);
@@ -384,21 +389,21 @@ export function rewrappedBy(envelope, me) {
 export function openEnvelope(envelope, { me, senderPublicKey = null, wrapperPublicKey = null }) {
   const header = envelope?.header;
   if (!header || header.v !== PROTOCOL_VERSION) {
-    throw new EnvelopeOpenError("Unsupported protocol version.");
+    throw new EnvelopeOpenError(t("Unsupported protocol version."));
   }
   const myKeyId = me.keyId ?? keyIdFor(me.public);
   const wrapped = (envelope.keys || []).find((k) => k.key_id === myKeyId);
-  if (!wrapped) throw new EnvelopeOpenError("This envelope is not addressed to this key.");
+  if (!wrapped) throw new EnvelopeOpenError(t("This envelope is not addressed to this key."));
   const wrappedBy = rewrappedBy(envelope, me);
   let boxedBy;
   if (wrappedBy !== null) {
     if (!wrapperPublicKey || keyIdFor(wrapperPublicKey) !== wrappedBy) {
-      throw new EnvelopeOpenError("The key that re-encrypted this message is not trusted here.");
+      throw new EnvelopeOpenError(t("The key that re-encrypted this message is not trusted here."));
     }
     boxedBy = wrapperPublicKey;
   } else {
     if (!senderPublicKey || keyIdFor(senderPublicKey) !== header.sender_key_id) {
-      throw new EnvelopeOpenError("The sender key does not match the envelope header.");
+      throw new EnvelopeOpenError(t("The sender key does not match the envelope header."));
     }
     boxedBy = senderPublicKey;
   }
@@ -419,10 +424,10 @@ export function openEnvelope(envelope, { me, senderPublicKey = null, wrapperPubl
     );
     payload = JSON.parse(sodium.to_string(unpad(padded)));
   } catch {
-    throw new EnvelopeOpenError("The envelope did not open: it was altered or is not for you.");
+    throw new EnvelopeOpenError(t("The envelope did not open: it was altered or is not for you."));
   }
   if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    throw new EnvelopeOpenError("The payload is not a JSON object.");
+    throw new EnvelopeOpenError(t("The payload is not a JSON object."));
   }
   return { header, payload };
 }

@@ -7,13 +7,15 @@ const JPEG_KEEP = new Set([0xee]); // APP14 "Adobe": the colour transform, no pe
 const PNG_KEEP = new Set(["tRNS", "gAMA", "cHRM", "sRGB", "sBIT", "bKGD", "pHYs", "acTL", "fcTL", "fdAT"]);
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
+// Its messages are for developers (i18n-ignore): attachments.prepareFile says what went wrong
+// in words, through t().
 export class ImageFormatError extends Error {}
 
 function stripJpeg(bytes) {
   const parts = [bytes.subarray(0, 2)];
   let at = 2;
   while (at < bytes.length) {
-    if (bytes[at] !== 0xff) throw new ImageFormatError("not a well-formed JPEG");
+    if (bytes[at] !== 0xff) throw new ImageFormatError("not a well-formed JPEG"); // i18n-ignore
     const marker = bytes[at + 1];
     if (marker === 0xff) { at += 1; continue; } // fill byte
     if (marker === 0xd9) { parts.push(bytes.subarray(at, at + 2)); break; }
@@ -22,10 +24,10 @@ function stripJpeg(bytes) {
       at += 2;
       continue;
     }
-    if (at + 4 > bytes.length) throw new ImageFormatError("not a well-formed JPEG");
+    if (at + 4 > bytes.length) throw new ImageFormatError("not a well-formed JPEG"); // i18n-ignore
     const length = (bytes[at + 2] << 8) | bytes[at + 3];
     const end = at + 2 + length;
-    if (length < 2 || end > bytes.length) throw new ImageFormatError("not a well-formed JPEG");
+    if (length < 2 || end > bytes.length) throw new ImageFormatError("not a well-formed JPEG"); // i18n-ignore
     if (marker === 0xda) { parts.push(bytes.subarray(at)); break; } // scan data to the end
     const metadata = (marker >= 0xe0 && marker <= 0xef && !JPEG_KEEP.has(marker)) || marker === 0xfe;
     if (!metadata) parts.push(bytes.subarray(at, end));
@@ -39,11 +41,11 @@ function stripPng(bytes) {
   const parts = [bytes.subarray(0, 8)];
   let at = 8;
   while (at < bytes.length) {
-    if (at + 12 > bytes.length) throw new ImageFormatError("not a well-formed PNG");
+    if (at + 12 > bytes.length) throw new ImageFormatError("not a well-formed PNG"); // i18n-ignore
     const length = view.getUint32(at);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     const end = at + 12 + length;
-    if (end > bytes.length) throw new ImageFormatError("not a well-formed PNG");
+    if (end > bytes.length) throw new ImageFormatError("not a well-formed PNG"); // i18n-ignore
     const critical = type.charCodeAt(0) >= 0x41 && type.charCodeAt(0) <= 0x5a;
     if (critical || PNG_KEEP.has(type)) parts.push(bytes.subarray(at, end));
     at = end;

@@ -24,6 +24,7 @@ import {
 } from "../attachments.js";
 import { announce, busy, el } from "../ui.js";
 import { clearActionProblem, showActionProblem } from "../problems.js";
+import { t } from "../i18n/messages.js";
 
 // A problem with the file or the recording shows beside the file chooser, where the person is.
 function showError(message) {
@@ -37,10 +38,9 @@ const RECORDING_TYPES = {
 };
 const EXTENSIONS = { "audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "m4a", "video/webm": "webm", "video/mp4": "mp4" };
 
-const NOT_STRIPPED_WARNING =
-  "Only photos in JPEG or PNG format have their hidden details removed before sending. "
-  + "This file may carry its own hidden details, such as where, when or on what it was made. "
-  + "If you send it, your facilitator will be told this.";
+const NOT_STRIPPED_WARNING = t(
+  "Only photos in JPEG or PNG format have their hidden details removed before sending. This file may carry its own hidden details, such as where, when or on what it was made. If you send it, your facilitator will be told this.",
+);
 
 function recordingType(kind) {
   if (typeof MediaRecorder === "undefined") return null;
@@ -56,14 +56,19 @@ function clock(seconds) {
 }
 
 function microphoneWords(error, video) {
-  const device = video ? "camera and microphone" : "microphone";
   if (error && error.name === "NotAllowedError") {
-    return `Relay was not allowed to use your ${device}. You can allow it in your browser's settings, or choose a file instead.`;
+    return video
+      ? t("Relay was not allowed to use your camera and microphone. You can allow it in your browser's settings, or choose a file instead.")
+      : t("Relay was not allowed to use your microphone. You can allow it in your browser's settings, or choose a file instead.");
   }
   if (error && error.name === "NotFoundError") {
-    return `No ${device} was found on this device. You can choose a file instead.`;
+    return video
+      ? t("No camera and microphone was found on this device. You can choose a file instead.")
+      : t("No microphone was found on this device. You can choose a file instead.");
   }
-  return `Your ${device} could not be started. You can choose a file instead.`;
+  return video
+    ? t("Your camera and microphone could not be started. You can choose a file instead.")
+    : t("Your microphone could not be started. You can choose a file instead.");
 }
 
 // The attachment part of the participant's compose form, put in `form` before `before`.
@@ -78,21 +83,25 @@ export function installAttach({ form, before, caseId }) {
   let previewUrl = null;
 
   const limitWords = [
-    "You can add one file to a message: a recording, a video, a photo or a PDF",
-    limits.file !== null ? ` of up to ${sizeWords(largestFileFor(limits.file))}` : "",
-    ".",
-    limits.case !== null ? ` All the files in your conversation together can be up to ${sizeWords(limits.case)}.` : "",
-    " Your facilitator sees it first, like your words.",
-  ].join("");
+    limits.file !== null
+      ? t("You can add one file to a message: a recording, a video, a photo or a PDF of up to {size}.", {
+        size: sizeWords(largestFileFor(limits.file)),
+      })
+      : t("You can add one file to a message: a recording, a video, a photo or a PDF."),
+    limits.case !== null
+      ? t("All the files in your conversation together can be up to {size}.", { size: sizeWords(limits.case) })
+      : null,
+    t("Your facilitator sees it first, like your words."),
+  ].filter(Boolean).join(" ");
 
   const fileInput = el("input", { type: "file", id: "attach-file", accept: ACCEPT, "aria-describedby": "attach-limits" });
   const status = el("p", { id: "record-status", class: "hint", role: "status" });
   const timer = el("p", { id: "record-timer", class: "hint", hidden: true });
-  const liveVideo = el("video", { id: "record-live", muted: true, playsinline: true, hidden: true, "aria-label": "What your camera sees" });
+  const liveVideo = el("video", { id: "record-live", muted: true, playsinline: true, hidden: true, "aria-label": t("What your camera sees") });
   liveVideo.muted = true;
-  const stopButton = el("button", { type: "button", id: "record-stop", hidden: true }, "Stop recording");
+  const stopButton = el("button", { type: "button", id: "record-stop", hidden: true }, t("Stop recording"));
   const recordButtons = [];
-  for (const [kind, words] of [["audio", "Record a spoken statement"], ["video", "Record a video statement"]]) {
+  for (const [kind, words] of [["audio", t("Record a spoken statement")], ["video", t("Record a video statement")]]) {
     if (!canRecord(kind)) continue;
     recordButtons.push(el("button", {
       type: "button",
@@ -107,27 +116,27 @@ export function installAttach({ form, before, caseId }) {
   const againButton = el("button", {
     type: "button", class: "secondary", id: "record-again", hidden: true,
     onclick: (event) => busy(event.currentTarget, () => startRecording(pending?.recordedKind || "audio")),
-  }, "Record again");
+  }, t("Record again"));
   const removeButton = el("button", {
     type: "button", class: "secondary", id: "attach-remove",
-    onclick: () => { clear(); announce("The file was removed. Only your words will be sent."); },
-  }, "Remove the file");
+    onclick: () => { clear(); announce(t("The file was removed. Only your words will be sent.")); },
+  }, t("Remove the file"));
   const chosen = el("div", { id: "attach-chosen", class: "stack", hidden: true },
     chosenName, preview, warning, el("div", { class: "actions" }, againButton, removeButton));
   const progressBar = el("progress", { id: "attach-progress-bar", max: "100", value: "0" });
-  const progressLabel = el("label", { for: "attach-progress-bar", id: "attach-progress-label" }, "Sending your file");
+  const progressLabel = el("label", { for: "attach-progress-bar", id: "attach-progress-label" }, t("Sending your file"));
   const progressWords = el("span", { id: "attach-progress-words", class: "hint" });
   const progress = el("div", { id: "attach-progress", class: "field", hidden: true }, progressLabel, progressBar, progressWords);
 
   const fieldset = el("fieldset", { id: "attach", class: "stack attach" },
-    el("legend", {}, "Add a recording, a photo or a file (you do not have to)"),
+    el("legend", {}, t("Add a recording, a photo or a file (you do not have to)")),
     el("p", { id: "attach-limits", class: "hint" }, limitWords),
     recordButtons.length ? el("div", { class: "actions" }, ...recordButtons, stopButton) : null,
     liveVideo,
     timer,
     status,
     el("div", { class: "field" },
-      el("label", { for: "attach-file" }, "Or choose a file from this device"),
+      el("label", { for: "attach-file" }, t("Or choose a file from this device")),
       fileInput),
     chosen,
     progress);
@@ -139,16 +148,19 @@ export function installAttach({ form, before, caseId }) {
     preview.replaceChildren();
     chosen.hidden = pending === null;
     if (pending === null) return;
-    chosenName.textContent = `Ready to send with your message: ${pending.name} (${sizeWords(pending.blob.size)}).`;
+    chosenName.textContent = t("Ready to send with your message: {name} ({size}).", {
+      name: pending.name,
+      size: sizeWords(pending.blob.size),
+    });
     againButton.hidden = !pending.recorded;
     if (pending.recorded) {
       previewUrl = URL.createObjectURL(pending.blob);
       const kind = pending.recordedKind;
       preview.append(
-        el("p", {}, kind === "video" ? "Watch it before you send it:" : "Listen to it before you send it:"),
+        el("p", {}, kind === "video" ? t("Watch it before you send it:") : t("Listen to it before you send it:")),
         el(kind === "video" ? "video" : "audio", {
           controls: true, src: previewUrl, id: "record-preview",
-          "aria-label": kind === "video" ? "Your video statement" : "Your spoken statement",
+          "aria-label": kind === "video" ? t("Your video statement") : t("Your spoken statement"),
         }),
       );
     }
@@ -169,7 +181,7 @@ export function installAttach({ form, before, caseId }) {
     if (!file) return;
     try {
       if (!acceptedType(file.type)) {
-        throw new AttachmentError("This kind of file cannot be sent. Choose a recording, a video, a photo or a PDF.");
+        throw new AttachmentError(t("This kind of file cannot be sent. Choose a recording, a video, a photo or a PDF."));
       }
       checkSize(file.size, limits);
       const head = new Uint8Array(await file.slice(0, 8).arrayBuffer());
@@ -204,11 +216,11 @@ export function installAttach({ form, before, caseId }) {
     recorder = new MediaRecorder(stream, type ? { mimeType: type } : {});
     const pieces = [];
     let seconds = 0;
-    timer.textContent = "Recording: 0:00";
+    timer.textContent = t("Recording: {time}", { time: clock(0) });
     timer.hidden = false;
     const tick = setInterval(() => {
       seconds += 1;
-      timer.textContent = `Recording: ${clock(seconds)}`;
+      timer.textContent = t("Recording: {time}", { time: clock(seconds) });
     }, 1000);
     if (video) {
       liveVideo.srcObject = stream;
@@ -219,7 +231,7 @@ export function installAttach({ form, before, caseId }) {
       if (event.data && event.data.size) pieces.push(event.data);
     });
     // A recorder that fails stops; what it had is kept, or the person is asked to try again.
-    recorder.addEventListener("error", () => showError("The recording stopped because of a problem on this device."));
+    recorder.addEventListener("error", () => showError(t("The recording stopped because of a problem on this device.")));
     recorder.addEventListener("stop", () => {
       clearInterval(tick);
       for (const track of stream.getTracks()) track.stop();
@@ -232,7 +244,7 @@ export function installAttach({ form, before, caseId }) {
       for (const button of recordButtons) button.hidden = false;
       const blob = new Blob(pieces, { type: mime });
       if (!blob.size) {
-        status.textContent = "Nothing was recorded. Please try again.";
+        status.textContent = t("Nothing was recorded. Please try again.");
         return;
       }
       try {
@@ -242,13 +254,15 @@ export function installAttach({ form, before, caseId }) {
         return;
       }
       const day = new Date().toISOString().slice(0, 10);
-      const what = video ? "Video statement" : "Spoken statement";
+      const what = video ? t("Video statement") : t("Spoken statement");
       pending = { blob, name: `${what} ${day}.${EXTENSIONS[mime] || "webm"}`, type: mime, recorded: true, recordedKind: kind };
       started = null;
       fileInput.value = "";
       warning.hidden = true;
       showPending();
-      status.textContent = `Recording stopped after ${clock(seconds)}. ${video ? "Watch" : "Listen to"} it below before you send it.`;
+      status.textContent = video
+        ? t("Recording stopped after {time}. Watch it below before you send it.", { time: clock(seconds) })
+        : t("Recording stopped after {time}. Listen to it below before you send it.", { time: clock(seconds) });
       // The "Record again" button and the preview are now where the person continues.
       document.getElementById("record-preview")?.focus();
     });
@@ -256,8 +270,8 @@ export function installAttach({ form, before, caseId }) {
     for (const button of recordButtons) button.hidden = true;
     stopButton.hidden = false;
     stopButton.focus();
-    status.textContent = video ? "Recording your video statement. Press “Stop recording” when you have finished."
-      : "Recording your spoken statement. Press “Stop recording” when you have finished.";
+    status.textContent = video ? t("Recording your video statement. Press “Stop recording” when you have finished.")
+      : t("Recording your spoken statement. Press “Stop recording” when you have finished.");
   }
 
   stopButton.addEventListener("click", () => {
@@ -274,12 +288,12 @@ export function installAttach({ form, before, caseId }) {
 
   async function upload(messageId) {
     if (pending === null) return { messageId, attachments: [] };
-    if (recorder) throw new AttachmentError("Stop the recording first.");
+    if (recorder) throw new AttachmentError(t("Stop the recording first."));
     // Send the message again after a failure: the same file carries on from where it stopped.
     if (started === null || started.pending !== pending) {
       const prepared = pending.recorded ? { blob: pending.blob, stripped: false } : await prepareFile(pending.blob);
       checkSize(prepared.blob.size, limits);
-      const { key, cipher } = await encryptFile(prepared.blob, (done, total) => showProgress("Locking your file so only your facilitator can open it", done, total));
+      const { key, cipher } = await encryptFile(prepared.blob, (done, total) => showProgress(t("Locking your file so only your facilitator can open it"), done, total));
       started = {
         pending,
         messageId,
@@ -297,9 +311,9 @@ export function installAttach({ form, before, caseId }) {
       attachmentId: current.attachmentId,
       onProgress: (done, total) => {
         // Known from the first answer on: a later failure resumes this upload, not a new one.
-        showProgress("Sending your file", done, total);
+        showProgress(t("Sending your file"), done, total);
       },
-      onRetry: () => { progressWords.textContent = "The connection dropped. Trying again…"; },
+      onRetry: () => { progressWords.textContent = t("The connection dropped. Trying again…"); },
       onStarted: (id) => { current.attachmentId = id; },
     });
     return { messageId: current.messageId, attachments: [fileEntry({ attachmentId: current.attachmentId, ...current.entry })] };
@@ -309,12 +323,12 @@ export function installAttach({ form, before, caseId }) {
 }
 
 const ACTION_WORDS = {
-  audio: "Play the recording",
-  video: "Play the video",
-  image: "Show the photo",
-  pdf: "Open the PDF",
+  audio: t("Play the recording"),
+  video: t("Play the video"),
+  image: t("Show the photo"),
+  pdf: t("Open the PDF"),
 };
-const KIND_WORDS = { audio: "A recording", video: "A video", image: "A photo", pdf: "A PDF document" };
+const KIND_WORDS = { audio: t("A recording"), video: t("A video"), image: t("A photo"), pdf: t("A PDF document") };
 
 // Opened files keep their element across the page's re-renders: one per place on the page
 // (a file forwarded shows under the original and under the forward, and in the review).
@@ -324,12 +338,14 @@ function shownFile(file, blob) {
   const url = URL.createObjectURL(blob);
   const kind = kindOf(file.type);
   const parts = [];
-  if (kind === "audio") parts.push(el("audio", { controls: true, src: url, preload: "metadata", "aria-label": `Recording: ${file.name}` }));
-  if (kind === "video") parts.push(el("video", { controls: true, src: url, preload: "metadata", "aria-label": `Video: ${file.name}` }));
-  if (kind === "image") parts.push(el("img", { src: url, alt: `Photo sent with the message: ${file.name}`, class: "attachment-image" }));
+  const name = file.name;
+  if (kind === "audio") parts.push(el("audio", { controls: true, src: url, preload: "metadata", "aria-label": t("Recording: {name}", { name }) }));
+  if (kind === "video") parts.push(el("video", { controls: true, src: url, preload: "metadata", "aria-label": t("Video: {name}", { name }) }));
+  if (kind === "image") parts.push(el("img", { src: url, alt: t("Photo sent with the message: {name}", { name }), class: "attachment-image" }));
   parts.push(
-    el("a", { href: url, download: file.name || "file", class: "attachment-save" }, `Save a copy of ${file.name || "the file"}`),
-    el("p", { class: "hint" }, "A saved copy stays on this device, even after you sign out or leave this site."),
+    el("a", { href: url, download: file.name || "file", class: "attachment-save" },
+      file.name ? t("Save a copy of {name}", { name }) : t("Save a copy of the file")),
+    el("p", { class: "hint" }, t("A saved copy stays on this device, even after you sign out or leave this site.")),
   );
   return parts;
 }
@@ -339,10 +355,14 @@ function fileView(file, review, place) {
   if (views.has(cacheKey)) return views.get(cacheKey);
   const kind = kindOf(file.type);
   const holder = el("div", { class: "attachment stack", "data-attachment-id": file.attachment_id });
-  holder.append(el("p", { class: "attachment-name" }, `${KIND_WORDS[kind] || "A file"}: ${file.name} (${sizeWords(file.size)})`));
+  holder.append(el("p", { class: "attachment-name" }, t("{kind}: {name} ({size})", {
+    kind: KIND_WORDS[kind] || t("A file"),
+    name: file.name,
+    size: sizeWords(file.size),
+  })));
   if (review && file.stripped !== true && file.recorded !== true) {
     holder.append(el("p", { class: "banner attachment-warning" },
-      "The sender's device did not remove this file's hidden details (such as where, when or on what it was made). Check it before you pass it on."));
+      t("The sender's device did not remove this file's hidden details (such as where, when or on what it was made). Check it before you pass it on.")));
   }
   const button = el("button", {
     type: "button",
@@ -350,9 +370,9 @@ function fileView(file, review, place) {
     onclick: () => busy(button, async () => {
       const blob = await openFile(file);
       button.replaceWith(...shownFile(file, blob));
-      announce("The file is open.");
+      announce(t("The file is open."));
     }),
-  }, ACTION_WORDS[kind] || "Get the file");
+  }, ACTION_WORDS[kind] || t("Get the file"));
   holder.append(button);
   views.set(cacheKey, holder);
   return holder;
@@ -367,7 +387,7 @@ export function attachmentsBlock(payload, { place, review = false }) {
   if (!files.length && !unreadable) return null;
   return el("div", { class: "attachments stack" },
     ...files.map((file) => fileView(file, review, place)),
-    unreadable ? el("p", { class: "error" }, "A file listed in this message could not be read.") : null);
+    unreadable ? el("p", { class: "error" }, t("A file listed in this message could not be read.")) : null);
 }
 
 // Put a message's files after `anchor` (the review's original text), replacing any shown.

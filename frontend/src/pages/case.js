@@ -17,7 +17,7 @@ import { wordDiff } from "../diff.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { followEvents } from "../socket.js";
 import { oneAtATime } from "../oneatatime.js";
-import { $, announce, busy, el, focusHeading, showError, when } from "../ui.js";
+import { $, announce, busy, el, focusHeading, formatDate, showError, when, withElements } from "../ui.js";
 import { installScheduling } from "./meetings.js";
 import { installEnding } from "./ending.js";
 import { installCasework } from "./casework.js";
@@ -99,8 +99,7 @@ export async function casePage() {
 
   // When the case's content will be deleted: read again whenever the case's state changes.
   let retentionFor = null;
-  const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
-  const day = (iso) => dayFormat.format(new Date(iso));
+  const day = (iso) => formatDate(new Date(iso), { dateStyle: "long" });
   function renderRetention(stateWords) {
     if (retentionFor === stateWords) return;
     retentionFor = stateWords;
@@ -112,7 +111,7 @@ export async function casePage() {
   function renderState() {
     const shown = view();
     $("case-reference").textContent = shown.reference;
-    document.title = `Case ${shown.reference} – Relay`;
+    document.title = t("Case {reference} – Relay", { reference: shown.reference });
     $("case-state").textContent = shown.stateWords;
     renderRetention(shown.stateWords);
     const toggle = $("safety-pause-toggle");
@@ -130,12 +129,14 @@ export async function casePage() {
     $("participants").replaceChildren(
       ...people.map((p) => {
         const item = el("li", { class: "participant" },
-          el("h3", {}, `${p.display_name || "Participant"} (${SIDE_WORDS[p.side]})`),
+          el("h3", {}, t("{name} ({side})", { name: p.display_name || t("Participant"), side: SIDE_WORDS[p.side] })),
           el("p", {}, participationWords(p, state.summary)));
         if (p.key) {
-          item.append(el("p", {}, "Key fingerprint: ", el("span", { class: "fingerprint" }, p.key.fingerprint)));
+          item.append(el("p", {}, ...withElements(t("Key fingerprint: {fingerprint}"), {
+            fingerprint: el("span", { class: "fingerprint" }, p.key.fingerprint),
+          })));
           if (p.key.verified) {
-            item.append(el("p", { class: "verified" }, "You or a colleague have checked this fingerprint with them."));
+            item.append(el("p", { class: "verified" }, t("You or a colleague have checked this fingerprint with them.")));
           } else {
             item.append(el("button", {
               type: "button",
@@ -143,29 +144,28 @@ export async function casePage() {
               onclick: (event) => busy(event.currentTarget, async () => {
                 await post(`/api/cases/${caseId}/keys/${p.key.key_id}/verify`, { method: "phone" });
                 await refreshSummary();
-                announce("Fingerprint recorded as checked.");
+                announce(t("Fingerprint recorded as checked."));
               }),
-            }, `I have read this fingerprint with ${SIDE_WORDS[p.side]} and it matches`));
+            }, t("I have read this fingerprint with {side} and it matches", { side: SIDE_WORDS[p.side] })));
           }
         } else {
           const shown = el("p", { class: "invitation", role: "status" });
           item.append(
-            el("p", {}, "Has not set up their account yet."),
+            el("p", {}, t("Has not set up their account yet.")),
             el("button", {
               type: "button",
               class: "secondary",
               onclick: (event) => busy(event.currentTarget, async () => {
                 const invitation = await post(`/api/cases/${caseId}/invitations`, { side: p.side });
                 const expires = new Date(invitation.expires_at);
-                shown.replaceChildren(
-                  "Enrolment code: ",
-                  el("strong", { class: "code" }, invitation.code),
-                  `. Give it to ${SIDE_WORDS[p.side]} by phone or letter. It works once, until `,
-                  when(expires.toISOString()),
-                  ". Making a new code cancels this one.",
-                );
+                shown.replaceChildren(...withElements(
+                  t("Enrolment code: {code}. Give it to {side} by phone or letter. It works once, until {time}. Making a new code cancels this one.", {
+                    side: SIDE_WORDS[p.side],
+                  }),
+                  { code: el("strong", { class: "code" }, invitation.code), time: when(expires.toISOString()) },
+                ));
               }),
-            }, `Make an enrolment code for ${SIDE_WORDS[p.side]}`),
+            }, t("Make an enrolment code for {side}", { side: SIDE_WORDS[p.side] })),
             shown,
           );
         }
@@ -176,7 +176,7 @@ export async function casePage() {
     const chosen = select.value;
     select.replaceChildren(
       ...view().noteTo.map((p) =>
-        el("option", { value: p.side }, `${p.display_name || "Participant"} (${SIDE_WORDS[p.side]})`)),
+        el("option", { value: p.side }, t("{name} ({side})", { name: p.display_name || t("Participant"), side: SIDE_WORDS[p.side] }))),
     );
     if (chosen) select.value = chosen;
   }
@@ -188,7 +188,7 @@ export async function casePage() {
     $("queue").replaceChildren(
       ...queued.map((id) => record.get(id)).filter(Boolean).map((entry) => el("li", { class: "queue-item" },
         el("p", {}, shown.queueLine(entry.wire), when(entry.wire.at)),
-        el("button", { type: "button", onclick: () => startReview(entry) }, "Open this message"))),
+        el("button", { type: "button", onclick: () => startReview(entry) }, t("Open this message")))),
     );
   }
 
@@ -214,14 +214,14 @@ export async function casePage() {
     $("review-diff").replaceChildren(
       ...(changed
         ? parts.map((p) => (p.op === "same" ? p.text
-          : el(p.op === "added" ? "ins" : "del", {}, el("span", { class: "visually-hidden" }, p.op === "added" ? " [added: " : " [removed: "), p.text, el("span", { class: "visually-hidden" }, "] "))))
-        : ["No changes: it will be passed on as written."]),
+          : el(p.op === "added" ? "ins" : "del", {}, el("span", { class: "visually-hidden" }, ` [${p.op === "added" ? t("added:") : t("removed:")} `), p.text, el("span", { class: "visually-hidden" }, "] "))))
+        : [t("No changes: it will be passed on as written.")]),
     );
   }
 
   function startReview(entry) {
     if (entry.error) {
-      showError(`This message could not be opened: ${entry.error}`);
+      showError(t("This message could not be opened: {error}", { error: entry.error }));
       return;
     }
     reviewing = entry;
@@ -272,7 +272,7 @@ export async function casePage() {
     queued = queued.filter((id) => id !== entry.wire.message_id);
     closeReview();
     renderQueue();
-    announce({ forward: "Passed on.", return: "Returned with your note.", reject: "Not passed on; the reason was sent." }[action]);
+    announce({ forward: t("Passed on."), return: t("Returned with your note."), reject: t("Not passed on; the reason was sent.") }[action]);
     $("queue-heading").focus();
   }
 
@@ -297,7 +297,7 @@ export async function casePage() {
   }
   decideFrom("review-forward", "review-edit", t("There is nothing left to pass on. Return it or explain why not instead"), async (body) => {
     const target = view().forwardTargetOf(wireOf(reviewing.wire.message_id));
-    if (!target) throw new Error("This message is not from a participant of this case.");
+    if (!target) throw new Error(t("This message is not from a participant of this case."));
     // Sealed to its writer too, so they can read what was passed on of their words.
     await decide("forward", reviewing.wire.kind, body, [target, view().senderOf(wireOf(reviewing.wire.message_id))]);
   }, () => "attachments" in forwardedFiles(reviewing.payload)); // a file may go on without words
@@ -317,13 +317,13 @@ export async function casePage() {
     const body = $("note-body").value;
     const to = participantBySide($("note-to").value);
     if (!body.trim() || !to) {
-      showError("Choose who it is for and write your note.");
+      showError(t("Choose who it is for and write your note."));
       return;
     }
     busy(event.submitter, async () => {
       await post("/api/messages", { envelope: facilitatorEnvelope({ kind: "facilitator_note", body, derivedFrom: null, to: [to] }) });
       $("note-body").value = "";
-      announce("Your note was sent.");
+      announce(t("Your note was sent."));
     });
   });
 
@@ -352,10 +352,10 @@ export async function casePage() {
     if (!live) return;
     if (event.type === "message_state" && reviewing && reviewing.wire.message_id === event.data.message_id) {
       closeReview();
-      announce("A colleague has already decided on that message.");
+      announce(t("A colleague has already decided on that message."));
     }
     if (result.keyChanged) {
-      showError("A key in this case has changed. Check the new fingerprint with its owner before anything is passed on to them.");
+      showError(t("A key in this case has changed. Check the new fingerprint with its owner before anything is passed on to them."));
     }
     if (result.news) announce(result.news);
     casework.render();

@@ -10,7 +10,7 @@ import { caseState, conversationView, foldEvent, withOpened, withSummary } from 
 import { installSignOut, signedInDevice } from "../session.js";
 import { FINAL_CLOSES, followEvents } from "../socket.js";
 import { oneAtATime } from "../oneatatime.js";
-import { $, announce, busy, el, focusHeading, loading, showError, when } from "../ui.js";
+import { $, announce, busy, el, focusHeading, loading, showError, when, withElements } from "../ui.js";
 import { clearActionProblem, clearFieldProblems, connectionBack, isOffline, showActionProblem, showFieldProblems } from "../problems.js";
 import { t } from "../i18n/messages.js";
 import { installSignposting } from "./signposting.js";
@@ -34,7 +34,7 @@ async function showConversation() {
   const me = device.keyPair;
   const { cases } = await get("/api/cases");
   if (!cases.length) {
-    showError("You are not part of a conversation yet. Your facilitator will tell you when it starts.");
+    showError(t("You are not part of a conversation yet. Your facilitator will tell you when it starts."));
     return;
   }
   const state = caseState(cases[0], device.me.user_id);
@@ -61,26 +61,27 @@ async function showConversation() {
     const item = el("li", { class: `message ${mine ? "mine" : "theirs"}`, "data-message-id": message.id, id: `message-${message.id}`, tabindex: "-1" });
     item.append(
       el("h3", { class: "message-heading" }, message.heading),
-      el("p", { class: "message-time" }, message.passedOn ? "Passed on " : "", when(message.at)),
+      el("p", { class: "message-time" },
+        ...(message.passedOn ? withElements(t("Passed on {time}"), { time: when(message.at) }) : [when(message.at)])),
       entry.error
-        ? el("p", { class: "error" }, `This message could not be opened: ${entry.error}`)
+        ? el("p", { class: "error" }, t("This message could not be opened: {error}", { error: entry.error }))
         : el("p", { class: "message-body" }, entry.text ?? ""),
       entry.error ? null : attachmentsBlock(entry.payload, { place: message.id }),
     );
     if (message.status) {
-      item.append(el("p", { class: `message-state state-${message.state}` }, el("strong", {}, "Status: "), message.status));
+      item.append(el("p", { class: `message-state state-${message.state}` }, el("strong", {}, t("Status: ")), message.status));
     }
-    item.append(...messageLinks(message, state.summary.other_party?.label || "the other person"));
+    item.append(...messageLinks(message, state.summary.other_party?.label || t("the other person")));
     for (const note of message.notes) {
       const opened_ = opened.get(note.id) || {};
-      item.append(el("p", { class: "message-note" }, el("strong", {}, `${note.label}: `), opened_.error ? "(could not be opened)" : opened_.text ?? ""));
+      item.append(el("p", { class: "message-note" }, el("strong", {}, t("{label}: ", { label: note.label })), opened_.error ? t("(could not be opened)") : opened_.text ?? ""));
     }
     // A new version is prefilled with the returned text, so it needs to have opened.
     if (message.mayRevise && !entry.error) {
-      item.append(el("button", { type: "button", class: "secondary", onclick: () => startRevising(message) }, "Write a new version"));
+      item.append(el("button", { type: "button", class: "secondary", onclick: () => startRevising(message) }, t("Write a new version")));
     }
     if (message.mayRetract) {
-      item.append(el("button", { type: "button", class: "secondary", onclick: (event) => takeBack(event.currentTarget, message) }, "Take it back"));
+      item.append(el("button", { type: "button", class: "secondary", onclick: (event) => takeBack(event.currentTarget, message) }, t("Take it back")));
     }
     return item;
   }
@@ -95,13 +96,23 @@ async function showConversation() {
     if (message.version) {
       const version = opened.get(message.version.id) || {};
       parts.push(el("div", { class: "passed-on-version" },
-        el("p", {}, el("strong", {}, message.changed ? `What ${other} received, with your facilitator’s changes:` : `What ${other} received:`)),
-        version.error ? el("p", {}, "(could not be opened)") : el("blockquote", { class: "message-body" }, version.text ?? "")));
+        el("p", {}, el("strong", {}, message.changed
+          ? t("What {name} received, with your facilitator’s changes:", { name: other })
+          : t("What {name} received:", { name: other }))),
+        version.error ? el("p", {}, t("(could not be opened)")) : el("blockquote", { class: "message-body" }, version.text ?? "")));
     } else if (message.changed) {
-      parts.push(el("p", { class: "hint" }, "Your facilitator changed some words before passing it on."));
+      parts.push(el("p", { class: "hint" }, t("Your facilitator changed some words before passing it on.")));
     }
-    if (message.replaces) parts.push(el("p", { class: "replaces" }, "This replaces ", link(message.replaces, "the message your facilitator returned"), "."));
-    if (message.replacedBy) parts.push(el("p", { class: "replaces" }, "Replaced by ", link(message.replacedBy, "your new version"), "."));
+    if (message.replaces) {
+      parts.push(el("p", { class: "replaces" }, ...withElements(t("This replaces {link}."), {
+        link: link(message.replaces, t("the message your facilitator returned")),
+      })));
+    }
+    if (message.replacedBy) {
+      parts.push(el("p", { class: "replaces" }, ...withElements(t("Replaced by {link}."), {
+        link: link(message.replacedBy, t("your new version")),
+      })));
+    }
     return parts;
   }
 
@@ -148,7 +159,7 @@ async function showConversation() {
       await post(`/api/messages/${message.id}/retract`);
       state.summary.may_retract = (state.summary.may_retract || []).filter((id) => id !== message.id);
       render();
-      announce("Taken back. It will not be passed on.");
+      announce(t("Taken back. It will not be passed on."));
       refreshSummary();
     });
   }
@@ -159,7 +170,7 @@ async function showConversation() {
     $("revising").hidden = false;
     const noteId = message.notes[0]?.id;
     const note = noteId ? opened.get(noteId) : null;
-    $("revising-note").textContent = note && !note.error ? `Their note: ${note.text}` : "";
+    $("revising-note").textContent = note && !note.error ? t("Their note: {text}", { text: note.text }) : "";
     $("compose-body").value = entry.text;
     const radio = document.querySelector(`input[name=kind][value="${entry.wire.kind}"]`);
     if (radio) radio.checked = true;
@@ -191,7 +202,7 @@ async function showConversation() {
     const result = foldEvent(state, event);
     if (!result.changed || !live) return;
     if (result.keyChanged) {
-      showError("A key used in your conversation has changed. If you did not expect this, tell your facilitator.");
+      showError(t("A key used in your conversation has changed. If you did not expect this, tell your facilitator."));
     }
     if (result.news) announce(result.news);
     render();
@@ -240,7 +251,7 @@ async function showConversation() {
     clearFieldProblems(COMPOSE);
     clearActionProblem("compose-send");
     stopRevising();
-    announce("Sent. Your facilitator will read it first.");
+    announce(t("Sent. Your facilitator will read it first."));
     // Not awaited: the button is free again at once; the new may_revise follows.
     refreshSummary();
   }
@@ -259,7 +270,7 @@ async function showConversation() {
     busy(event.currentTarget, async () => {
       withSummary(state, await post(`/api/cases/${caseId}/${action}`));
       render();
-      announce(action === "pause" ? "You have paused the conversation." : "You have resumed the conversation.");
+      announce(action === "pause" ? t("You have paused the conversation.") : t("You have resumed the conversation."));
     });
   });
 
