@@ -93,7 +93,7 @@ class NoteReading(models.Model):
 
     One row per note and facilitator account: each facilitator works through their own
     "Waiting for your decision" queue, so one facilitator's reading does not clear the note
-    for a colleague (docs/casework.md, "Notes to the facilitators"). Ids and a time only.
+    for a colleague (docs/api.md, "message": `read_by_me`). Ids and a time only.
     """
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="readings")
