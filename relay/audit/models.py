@@ -54,6 +54,9 @@ class AuditEventType(models.IntegerChoices):
     PARTICIPATION_HELD = 66
     # A facilitator read a held participant what was passed on to them (relay.cases.held).
     HELD_MESSAGE_READ_OUT = 67
+    # A facilitator marked a participant's note to the facilitators as read (their own
+    # queue: relay.moderation.actions.mark_note_read).
+    NOTE_READ = 68
     # Scheduling meetings (relay.scheduling).
     MEETING_PROPOSED = 70
     MEETING_ANSWERED = 71

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from relay.accounts.models import User
-from relay.cases.access import access_case_as_member, access_case_as_participant
+from relay.cases.access import (
+    access_case_as_facilitator,
+    access_case_as_member,
+    access_case_as_participant,
+)
 from relay.errors import AccessDenied
 from relay.moderation.models import Message
 from relay.moderation.selectors import message_for_recipient
@@ -27,4 +31,15 @@ def access_own_message(user: User, message_id: Any) -> Message:
     if message is None:
         raise AccessDenied()
     access_case_as_participant(user, message.case_id)
+    return message
+
+
+def access_message_as_facilitator(user: User, message_id: Any) -> Message:
+    """A message of a case the user is a current facilitator of (whether or not it was
+    sealed to them). Anyone else (a participant, a supporter, another case's facilitator)
+    gets the same refusal as for a message that does not exist."""
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None:
+        raise AccessDenied()
+    access_case_as_facilitator(user, message.case_id)
     return message

@@ -1,5 +1,6 @@
 """Every change to messages: submit, forward, return, reject, retract, facilitator notes,
-and voiding a withdrawing participant's pending messages. Pause, resume and withdraw are the
+marking a note to the facilitators read, and voiding a withdrawing participant's pending
+messages. Pause, resume and withdraw are the
 case lifecycle's (``relay.cases.actions``).
 
 Each action is one transaction that locks the case row first (so pause and forward are
@@ -38,9 +39,9 @@ from relay.cases.supporters import access_as_supporter
 from relay.delivery.events import MessageEvent, MessageStateEvent
 from relay.delivery.streams import append_events
 from relay.envelopes import FOR_OTHER_PARTY, PARTICIPANT_KINDS, SUPPORTER_KINDS, Envelope, Kind
-from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition
-from relay.moderation.access import access_own_message
-from relay.moderation.models import Audience, Message, MessageKey, MessageState
+from relay.errors import AccessDenied, EnvelopeRejected, IllegalTransition, InvalidRequest
+from relay.moderation.access import access_message_as_facilitator, access_own_message
+from relay.moderation.models import Audience, Message, MessageKey, MessageState, NoteReading
 from relay.moderation.recipients import (
     facilitator_key_ids,
     held_recipient_set,
@@ -664,3 +665,39 @@ def record_read_out(*, actor: User, message_id: uuid.UUID) -> Message:
     )
     return message
 
+
+
+@transaction.atomic
+def mark_note_read(*, actor: User, message_id: uuid.UUID) -> NoteReading:
+    """A facilitator marks a note to the facilitators (``note_to_facilitator``, from a
+    participant or a supporter) as read: it leaves their own "Waiting for your decision"
+    queue, on every device. Per facilitator account: a colleague on the case still has it
+    waiting until they mark it themselves. Marking it again returns the first reading and
+    records nothing more. Allowed in any state of the case (a note is read after the case
+    ended too).
+
+    Who: a current facilitator of the case; anyone else gets ``not_found``, as for a
+    message that does not exist. Refused (400 ``bad_kind``) for any other kind of message.
+    Locks the message row, so two marks at once record one reading.
+    Audits: NOTE_READ (the first time only). Emits: nothing (the reading is this
+    facilitator's own; their pages learn it from ``read_by_me`` when they next read the
+    message).
+    """
+    found = access_message_as_facilitator(actor, message_id)
+    if found.kind != Kind.NOTE_TO_FACILITATOR:
+        raise InvalidRequest(
+            "Only a note to the facilitators can be marked as read. This is another kind "
+            "of message: nothing was changed.",
+            code="bad_kind",
+        )
+    message = Message.objects.select_for_update().get(pk=found.pk)
+    existing = NoteReading.objects.filter(message=message, facilitator=actor).first()
+    if existing is not None:
+        return existing
+    reading = NoteReading.objects.create(
+        message=message, facilitator=actor, read_at=timezone.now()
+    )
+    record(
+        AuditEventType.NOTE_READ, actor=actor, case=message.case, message=str(message.pk)
+    )
+    return reading

@@ -86,3 +86,28 @@ class MessageKey(models.Model):
 
     def __str__(self) -> str:
         return "wrapped key"
+
+
+class NoteReading(models.Model):
+    """A facilitator marked a participant's note to the facilitators as read.
+
+    One row per note and facilitator account: each facilitator works through their own
+    "Waiting for your decision" queue, so one facilitator's reading does not clear the note
+    for a colleague (docs/api.md, "message": `read_by_me`). Ids and a time only.
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="readings")
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "facilitator"], name="one_reading_per_facilitator"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "note read"

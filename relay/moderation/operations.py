@@ -115,6 +115,16 @@ def read_out(caller: Caller, data: MessageRef) -> dict[str, Any]:
     return {"message_id": str(message.pk), "read_out_at": message.read_out_at.isoformat()}
 
 
+def mark_note_read(caller: Caller, data: MessageRef) -> dict[str, Any]:
+    """A facilitator marks a note to the facilitators read, in their own queue."""
+    reading = moderation.mark_note_read(actor=caller.user, message_id=data.message_id)
+    return {
+        "message_id": str(data.message_id),
+        "read_by_me": True,
+        "read_at": reading.read_at.isoformat(),
+    }
+
+
 def queue(caller: Caller, data: CaseRef) -> dict[str, Any]:
     case = access_case_as_facilitator(caller.user, data.case_id)
     return {
@@ -160,6 +170,8 @@ OPERATIONS: dict[str, Operation] = {
         Route("POST", "cases/<uuid:case_id>/held/<str:side>/messages", status=201),
     ),
     "read_out": Operation(read_out, MessageRef, True, Route("POST", f"{_M}/read-out")),
+    # A facilitator's own queue: a note to the facilitators marked read, on every device.
+    "mark_note_read": Operation(mark_note_read, MessageRef, True, Route("POST", f"{_M}/read")),
     "supporter_messages": Operation(
         supporter_messages, CaseRef, False, Route("GET", "cases/<uuid:case_id>/supporter-messages")
     ),

@@ -10,7 +10,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from relay.accounts.models import User
 from relay.cases.models import Case, Participation, Side
 from relay.cases.selectors import is_held
-from relay.moderation.models import Audience, Message, MessageKey, MessageState
+from relay.envelopes import Kind
+from relay.moderation.models import Audience, Message, MessageKey, MessageState, NoteReading
 
 
 def envelope_wire(message: Message) -> dict[str, Any]:
@@ -53,6 +54,7 @@ def message_wire(message: Message, *, viewer: User) -> dict[str, Any]:
         # a facilitator on the person's behalf. Who entered it only for facilitators.
         "entered_by_facilitator": entered_for_held(message),
         **held_details(message, viewer=viewer),
+        **note_reading(message, viewer=viewer),
     }
 
 
@@ -88,6 +90,17 @@ def held_details(message: Message, *, viewer: User) -> dict[str, Any]:
         "to_held": _to_held(message),
         "read_out_at": message.read_out_at.isoformat() if message.read_out_at else None,
         "read_out_by": str(message.read_out_by_id) if message.read_out_by_id else None,
+    }
+
+
+def note_reading(message: Message, *, viewer: User) -> dict[str, Any]:
+    """For a facilitator reading a note to the facilitators: ``read_by_me``, whether this
+    facilitator marked it read (``mark_note_read``). Their own reading only: a colleague's
+    says nothing here."""
+    if viewer.role != "facilitator" or message.kind != Kind.NOTE_TO_FACILITATOR:
+        return {}
+    return {
+        "read_by_me": NoteReading.objects.filter(message=message, facilitator=viewer).exists()
     }
 
 

@@ -199,6 +199,9 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
     "withdraw_held":       (404, 404, A,   404, 404, 401, 403, 404),
     "enter_for_held":      (404, 404, A,   404, 404, 401, 403, 404),
     "read_out":            (404, 404, A,   404, 404, 401, 403, 404),
+    # A participant's note to the facilitators, marked read in a facilitator's own queue:
+    # its writer gets the same 404 as everyone outside the case.
+    "mark_note_read":      (404, 404, A,   404, 404, 401, 403, 404),
     # Meetings: each person's own list; a meeting to its invitees (both parties of a joint
     # conference) and the case's facilitators, who alone schedule, confirm, reschedule,
     # cancel and seal details. Only invitees answer (a facilitator has nothing to answer).
@@ -391,6 +394,9 @@ def build_world(op: str, role: str) -> World:
     world = World(sc, other, pending, make_person(Role.COMMISSIONER))
     if op == "record_follow_up":
         world.extra["item"] = str(item)
+    if op == "mark_note_read":
+        note = submit(sc, sc.harmed, "Please call me", kind="note_to_facilitator")
+        world.extra["note"] = str(note.pk)
     if op in HELD:
         held_world(op, world)
     if op in INTAKE:
@@ -565,6 +571,8 @@ def fields_for(op: str, world: World, role: str) -> dict[str, Any]:
         return body
     if op in MEETING_OPS:
         return meeting_fields(op, world, person)
+    if op == "mark_note_read":
+        return {"message_id": world.extra["note"]}
     assert pending is not None
     staff = person.user.role != Role.PARTICIPANT
     if op == "send":

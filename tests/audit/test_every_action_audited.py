@@ -561,6 +561,12 @@ def scenario_read_out() -> Callable[[], Any]:
     return lambda: moderation.record_read_out(actor=sc.facilitator.user, message_id=forwarded.pk)
 
 
+def scenario_mark_note_read() -> Callable[[], Any]:
+    sc = make_case()
+    note = submit(sc, sc.harmed, "n", kind="note_to_facilitator")
+    return lambda: moderation.mark_note_read(actor=sc.facilitator.user, message_id=note.pk)
+
+
 SCENARIOS: dict[str, Callable[[], Callable[[], Any]]] = {
     "cases.hold_participation": scenario_hold,
     "cases.pause_held": scenario_pause_held,
@@ -568,6 +574,7 @@ SCENARIOS: dict[str, Callable[[], Callable[[], Any]]] = {
     "cases.withdraw_held": scenario_withdraw_held,
     "moderation.enter_for_held": scenario_enter_for_held,
     "moderation.record_read_out": scenario_read_out,
+    "moderation.mark_note_read": scenario_mark_note_read,
     "cases.request_supporter": scenario_request_supporter,
     "cases.approve_supporter": scenario_approve_supporter,
     "cases.end_supporter": scenario_end_supporter,
@@ -669,6 +676,17 @@ def test_retried_send_writes_no_second_audit_event() -> None:
     again = moderation.submit_message(actor=sc.harmed.user, envelope=parsed(raw))
     assert (first.created, again.created) == (True, False)
     assert again.message.pk == first.message.pk
+    assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_marking_a_note_read_again_writes_no_second_audit_event() -> None:
+    sc = make_case()
+    note = submit(sc, sc.harmed, "n", kind="note_to_facilitator")
+    first = moderation.mark_note_read(actor=sc.facilitator.user, message_id=note.pk)
+    before = AuditEvent.objects.count()
+    again = moderation.mark_note_read(actor=sc.facilitator.user, message_id=note.pk)
+    assert again.pk == first.pk
     assert AuditEvent.objects.count() == before
 
 

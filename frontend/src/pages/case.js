@@ -45,7 +45,7 @@ export async function casePage() {
   let reviewing = null;
   const view = () => facilitatorView(state);
   const participantBySide = (side) => state.summary.participants.find((p) => p.side === side);
-  const notesQueue = installNotesQueue({ userId: device.me.user_id });
+  const notesQueue = installNotesQueue();
 
   function open(wire) {
     if (record.has(wire.message_id)) return record.get(wire.message_id);
@@ -342,12 +342,13 @@ export async function casePage() {
       && !queued.includes(event.message.message_id)) {
       queued.push(event.message.message_id);
     }
-    // A participant's note to the facilitators waits in the queue until read.
+    // A participant's note to the facilitators waits in the queue until this facilitator
+    // marks it read (the server's `read_by_me`, the same on every device).
     const writer = event.type === "message" && event.message?.kind === "note_to_facilitator" ? view().senderOf(event.message) : null;
     const note = writer ? record.get(event.message.message_id) : null;
     if (note && !note.error) {
-      notesQueue.add(event.message.message_id, { from: SIDE_WORDS[writer.side], at: event.message.at, text: note.text }, live);
-      if (!live) $("queue-empty").hidden = true;
+      notesQueue.add(event.message, { from: SIDE_WORDS[writer.side], at: event.message.at, text: note.text }, live);
+      if (!live && notesQueue.count() > 0) $("queue-empty").hidden = true;
     }
     if (!live) return;
     if (event.type === "message_state" && reviewing && reviewing.wire.message_id === event.data.message_id) {
