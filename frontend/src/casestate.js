@@ -3,7 +3,7 @@
 // The page opens envelopes, asks the server, and puts into the DOM what this module says;
 // it decides no rule. Every control shown or enabled comes straight from a `may_*` field.
 
-import { pageLang, t } from "./i18n/messages.js";
+import { listWords, t } from "./i18n/messages.js";
 
 export const SIDE_WORDS = { harmed: t("the person harmed"), responsible: t("the person responsible") };
 
@@ -268,11 +268,6 @@ export function foldEvent(state, event) {
     markStale();
   }
   return result;
-}
-
-// "a and b", "a, b and c" in the page's language.
-function listWords(items) {
-  return new Intl.ListFormat(pageLang() || "en", { style: "long", type: "conjunction" }).format(items);
 }
 
 // A case's state in words for facilitators: whether it is communicating, the safety pause,

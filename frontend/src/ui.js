@@ -26,6 +26,12 @@ export function formatDate(date, options = { dateStyle: "medium", timeStyle: "sh
   return new Intl.DateTimeFormat(pageLang() || undefined, options).format(date);
 }
 
+// A day the server gives as YYYY-MM-DD, in the page's language: the day itself, whatever the
+// reader's time zone.
+export function dayWords(isoDay) {
+  return formatDate(new Date(`${isoDay}T00:00:00Z`), { dateStyle: "medium", timeZone: "UTC" });
+}
+
 export function when(iso) {
   const date = new Date(iso);
   return el("time", { datetime: date.toISOString(), text: formatDate(date) });

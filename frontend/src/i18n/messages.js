@@ -23,6 +23,12 @@ export function pageLang() {
   return globalThis.document?.documentElement?.lang || "";
 }
 
+// Items as one phrase in the page's language: "a, b and c" ("conjunction"), or "a, b, c"
+// ("unit").
+export function listWords(items, type = "conjunction") {
+  return new Intl.ListFormat(pageLang() || "en", { style: "long", type }).format(items);
+}
+
 // Add (or replace) the catalogue of `lang`: { "<English text>": "<translation>" }. A
 // translation may instead be an object of plural forms by Intl.PluralRules category
 // ({ one, two, few, many, other }), chosen by the message's {count}.

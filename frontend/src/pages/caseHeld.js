@@ -9,7 +9,7 @@ import * as crypto from "../crypto/index.js";
 import { post } from "../api.js";
 import { facilitatorRecipients, openMessage, trustedKeys } from "../casekeys.js";
 import { t } from "../i18n/messages.js";
-import { $, announce, el, when } from "../ui.js";
+import { $, announce, el, when, withElements } from "../ui.js";
 
 // Words are looked up when the section is drawn, so that t() reads the page's language then.
 // Each sentence naming a side is one whole message per side, so a translation may decline
@@ -28,13 +28,6 @@ const bySide = (side, words) => words[side] ?? words.harmed;
 
 // A translated text with `{name}` places for page nodes (a <time>): the text split around
 // them, so a translation can put the node where its grammar needs it.
-function placed(text, nodes) {
-  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
-    const name = /^\{(\w+)\}$/.exec(part)?.[1];
-    return name && name in nodes ? nodes[name] : part;
-  });
-}
-
 export function installHeld({ caseId, device, getSummary, refresh }) {
   const me = device.keyPair;
   const toRead = new Map(); // message id -> wire, for messages sent to a held person
@@ -158,7 +151,7 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
       const item = el("li", { class: "case-item" }, when(wire.at), " ",
         opened.error ? el("span", { class: "error" }, t("This could not be opened: {error}", { error: opened.error })) : el("span", { class: "message-body" }, opened.text));
       if (wire.read_out_at) {
-        item.append(el("p", {}, ...placed(t("Read to them {when}."), { when: when(wire.read_out_at) })));
+        item.append(el("p", {}, ...withElements(t("Read to them {when}."), { when: when(wire.read_out_at) })));
       } else {
         item.append(el("button", {
           type: "button",
@@ -188,7 +181,7 @@ export function installHeld({ caseId, device, getSummary, refresh }) {
             harmed: t("You take part for the person harmed"),
             responsible: t("You take part for the person responsible"),
           })),
-          el("p", {}, ...placed(agreedWords(p.held.consent_how), { when: when(p.held.consent_given_at) })),
+          el("p", {}, ...withElements(agreedWords(p.held.consent_how), { when: when(p.held.consent_given_at) })),
           p.state === "withdrawn" ? el("p", {}, t("They have withdrawn.")) : enterForm(p),
           controls(p),
           readList(p)));

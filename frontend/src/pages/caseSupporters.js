@@ -6,17 +6,10 @@
 import { get, post } from "../api.js";
 import { supporterActions, supporterWordsForFacilitator } from "../supporters.js";
 import { t } from "../i18n/messages.js";
-import { $, announce, busy, el, when } from "../ui.js";
+import { $, announce, busy, el, when, withElements } from "../ui.js";
 
 // A translated text with `{name}` places for page nodes (a <time>, the code): the text split
 // around them, so a translation can put the node where its grammar needs it.
-function placed(text, nodes) {
-  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
-    const name = /^\{(\w+)\}$/.exec(part)?.[1];
-    return name && name in nodes ? nodes[name] : part;
-  });
-}
-
 export function installCaseSupporters({ caseId }) {
   // The codes made on this page, by supporter id: shown until the page is left (the
   // server returns a code once).
@@ -25,7 +18,7 @@ export function installCaseSupporters({ caseId }) {
   function codeWords(supporterId) {
     const invitation = codes.get(supporterId);
     if (!invitation) return null;
-    return el("p", { class: "invitation", role: "status" }, ...placed(
+    return el("p", { class: "invitation", role: "status" }, ...withElements(
       t("Enrolment code: {code}. Give it to the supporter by phone or letter: they set up their account with it on the “Set up your account” page. It works once, until {until}."),
       { code: el("strong", { class: "code" }, invitation.code), until: when(invitation.expires_at) }));
   }

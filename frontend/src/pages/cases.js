@@ -2,12 +2,12 @@
 
 import { get } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
-import { $, announce, el, showError } from "../ui.js";
+import { $, announce, dayWords, el, showError } from "../ui.js";
 import { followEvents } from "../socket.js";
 import { oneAtATime } from "../oneatatime.js";
 import { caseStateWords } from "../casestate.js";
 import { t } from "../i18n/messages.js";
-import { agreementKinds, dayWords } from "./ending.js";
+import { agreementKinds } from "./ending.js";
 
 export async function casesPage() {
   if (!(await signedInDevice())) return;

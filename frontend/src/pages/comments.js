@@ -5,13 +5,11 @@ import * as crypto from "../crypto/index.js";
 import { get } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { t } from "../i18n/messages.js";
-import { $, el } from "../ui.js";
+import { $, el, formatDate } from "../ui.js";
 
 // The month a comment was written (YYYY-MM), in the page's language.
 function monthWords(month) {
-  const format = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
-    { month: "long", year: "numeric", timeZone: "UTC" });
-  return format.format(new Date(`${month}-01T00:00:00Z`));
+  return formatDate(new Date(`${month}-01T00:00:00Z`), { month: "long", year: "numeric", timeZone: "UTC" });
 }
 
 export async function commentsPage() {

@@ -5,7 +5,7 @@
 import { get, post } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { t } from "../i18n/messages.js";
-import { $, announce, busy, el } from "../ui.js";
+import { $, announce, busy, el, formatDate } from "../ui.js";
 
 // Looked up when the page is drawn, so that t() reads the page's language then.
 const howWords = (how) => ({
@@ -16,8 +16,7 @@ const howWords = (how) => ({
 })[how] ?? how;
 
 function atWords(iso) {
-  const format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
-  return format.format(new Date(iso));
+  return formatDate(new Date(iso));
 }
 
 function historyLine(c, labels) {

@@ -7,8 +7,8 @@
 import * as crypto from "../crypto/index.js";
 import { post } from "../api.js";
 import { facilitatorRecipients, openMessage } from "../casekeys.js";
-import { t } from "../i18n/messages.js";
-import { $, announce, busy, el } from "../ui.js";
+import { listWords, t } from "../i18n/messages.js";
+import { $, announce, busy, dayWords, el } from "../ui.js";
 
 // The words for each wire value, looked up when the form is drawn so that t() reads the
 // page's language then.
@@ -54,19 +54,6 @@ const surveyOfferLabel = (side) => ({
   harmed: t("The person harmed agreed: offer them the survey"),
   responsible: t("The person responsible agreed: offer them the survey"),
 })[side];
-
-const lang = () => document.documentElement.lang || undefined;
-
-// A day the server gives as YYYY-MM-DD, in the page's language (the day itself, whatever
-// the reader's time zone).
-export function dayWords(isoDay) {
-  const format = new Intl.DateTimeFormat(lang(), { dateStyle: "medium", timeZone: "UTC" });
-  return format.format(new Date(`${isoDay}T00:00:00Z`));
-}
-
-function listWords(items) {
-  return new Intl.ListFormat(lang(), { style: "long", type: "unit" }).format(items);
-}
 
 function checkbox(id, label, name = id) {
   return el("div", { class: "radio" }, el("input", { type: "checkbox", id, name }), el("label", { for: id }, label));

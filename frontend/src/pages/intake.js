@@ -5,30 +5,13 @@
 import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
-import { t } from "../i18n/messages.js";
-import { $, announce, busy, el, showError, when } from "../ui.js";
+import { listWords, t } from "../i18n/messages.js";
+import { $, announce, busy, dayWords, el, showError, when, withElements } from "../ui.js";
 
 const choices = () => JSON.parse($("intake-choices").dataset.choices);
 // A wire value's label from one of the server's lists of choices (already in the page's
 // language), or the value itself.
 const labelOf = (list, value) => Object.fromEntries(list || [])[value] || value;
-
-const lang = () => document.documentElement.lang || undefined;
-
-// A day the server gives as YYYY-MM-DD, in the page's language.
-function dayWords(isoDay) {
-  const format = new Intl.DateTimeFormat(lang(), { dateStyle: "medium", timeZone: "UTC" });
-  return format.format(new Date(`${isoDay}T00:00:00Z`));
-}
-
-// A translated text with `{name}` places for page nodes (a <time>): the text split around
-// them, so a translation can put the node where its grammar needs it.
-function placed(text, nodes) {
-  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
-    const name = /^\{(\w+)\}$/.exec(part)?.[1];
-    return name && name in nodes ? nodes[name] : part;
-  });
-}
 
 // Words for the wire values a referral carries, looked up when the page is drawn.
 const policeWords = (value) => ({ yes: t("Yes"), no: t("No"), not_sure: t("Not sure") })[value] ?? value;
@@ -94,7 +77,7 @@ function contentLines(content) {
     line(t("When:"), content.when),
     line(t("Reported to the police:"), content.reported_to_police && policeWords(content.reported_to_police)),
     line(t("Name:"), contact.name || content.person_name),
-    line(t("Contact by:"), methods.length ? new Intl.ListFormat(lang(), { style: "long", type: "unit" }).format(methods) : ""),
+    line(t("Contact by:"), methods.length ? listWords(methods, "unit") : ""),
     line(t("Phone:"), contact.phone),
     line(t("Email:"), contact.email),
     line(t("Post:"), contact.post),
@@ -123,8 +106,7 @@ function assignForm(caseId, facilitators, n) {
     event.preventDefault();
     busy(form.querySelector("button"), async () => {
       const done = await post(`/api/cases/${caseId}/facilitators`, { facilitator_id: $(id).value });
-      const names = new Intl.ListFormat(lang(), { style: "long", type: "conjunction" })
-        .format(done.facilitators.map((f) => f.display_name));
+      const names = listWords(done.facilitators.map((f) => f.display_name));
       form.after(el("p", { class: "banner", text: t("Case {reference}: assigned to {names}.", { reference: done.reference, names }) }));
       announce(t("Assigned to {names}.", { names }));
     });
@@ -135,7 +117,7 @@ function assignForm(caseId, facilitators, n) {
 function referralItem(referral, n, lists, reload) {
   const picked = choices();
   const source = Object.fromEntries(picked.sources)[referral.source] || referral.source;
-  const head = el("p", { class: "message-time" }, ...placed(
+  const head = el("p", { class: "message-time" }, ...withElements(
     t("{reference} · {source} · received {when}", { reference: referral.reference, source }),
     { when: when(referral.received_at) }));
   const item = el("li", { class: "message" },

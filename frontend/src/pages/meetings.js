@@ -8,7 +8,7 @@ import { get, post } from "../api.js";
 import { facilitatorRecipients, openMessage, recipientsOf, trustedKeys } from "../casekeys.js";
 import { installSignOut, signedInDevice } from "../session.js";
 import { t } from "../i18n/messages.js";
-import { $, announce, busy, el, showError, when } from "../ui.js";
+import { $, announce, busy, el, showError, when, withElements } from "../ui.js";
 
 // Words are looked up when a page is drawn, so that t() reads the page's language then.
 // A title is one whole message per kind and medium, so a translation may order its words.
@@ -50,13 +50,6 @@ function sideWords(side) {
 
 // A translated text with `{name}` places for page nodes (a <time>, a link): the text split
 // around them, so a translation can put the node where its grammar needs it.
-function placed(text, nodes) {
-  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
-    const name = /^\{(\w+)\}$/.exec(part)?.[1];
-    return name && name in nodes ? nodes[name] : part;
-  });
-}
-
 // The sealed details as text, or "" when there are none or they cannot be opened.
 async function detailsText(meeting, device, summaries) {
   if (!meeting.details) return "";
@@ -75,7 +68,7 @@ function whenLine(meeting) {
     const line = minutes === 1
       ? t("{state}: {when}, 1 minute", { state })
       : t("{state}: {when}, {minutes} minutes", { state, minutes });
-    return el("p", {}, ...placed(line, { when: when(meeting.starts_at) }));
+    return el("p", {}, ...withElements(line, { when: when(meeting.starts_at) }));
   }
   return el("p", {}, stateWords(meeting.state));
 }
@@ -98,7 +91,7 @@ export async function meetingsPage() {
       if (meeting.state === "proposed") item.append(answerForm(meeting));
       if (meeting.state === "confirmed") {
         item.append(el("p", {}, el("a", { href: `/meetings/${meeting.meeting_id}` }, t("Open the meeting page"))));
-        item.append(el("p", {}, ...placed(t("{calendar} or {calendarWithLink}"), {
+        item.append(el("p", {}, ...withElements(t("{calendar} or {calendarWithLink}"), {
           calendar: el("a", { href: `/meetings/${meeting.meeting_id}/calendar.ics` }, t("Add to your calendar")),
           calendarWithLink: el("a", { href: `/meetings/${meeting.meeting_id}/calendar.ics?link=1` },
             t("add it with a link to this meeting")),
@@ -244,7 +237,7 @@ export function installScheduling({ caseId, device, getSummary }) {
             await render();
           }));
           item.append(el("div", { class: "stack" },
-            el("p", {}, ...placed(t("{when} — {answers}", { answers: given }), { when: when(slot.starts_at) })), confirm));
+            el("p", {}, ...withElements(t("{when} — {answers}", { answers: given }), { when: when(slot.starts_at) })), confirm));
         }
       }
       if (meeting.state !== "cancelled") item.append(rescheduleForm(meeting));

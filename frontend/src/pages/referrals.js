@@ -3,18 +3,11 @@
 
 import { get } from "../api.js";
 import { installSignOut, signedInDevice } from "../session.js";
-import { t } from "../i18n/messages.js";
-import { $, announce, busy, el, nextStep } from "../ui.js";
+import { listWords, t } from "../i18n/messages.js";
+import { $, announce, busy, dayWords, el, nextStep } from "../ui.js";
 import { radioGroup, sealAndSend } from "./refer.js";
 
 const value = (id) => $(id).value.trim();
-const lang = () => document.documentElement.lang || undefined;
-
-// A day the server gives as YYYY-MM-DD, in the page's language.
-function dayWords(isoDay) {
-  const format = new Intl.DateTimeFormat(lang(), { dateStyle: "medium", timeZone: "UTC" });
-  return format.format(new Date(`${isoDay}T00:00:00Z`));
-}
 
 // Where a referral stands, one whole sentence for each state.
 function decisionWords(r) {
@@ -42,7 +35,7 @@ async function showMine() {
         el("p", { text: decisionWords(r) }),
         r.reason ? el("p", { text: r.reason.text }) : null,
         r.signposting.length ? el("p", { text: t("Signposted to: {services}.", {
-          services: new Intl.ListFormat(lang(), { style: "long", type: "unit" }).format(r.signposting.map((s) => s.name)),
+          services: listWords(r.signposting.map((s) => s.name), "unit"),
         }) }) : null,
       ),
     ),

@@ -7,22 +7,15 @@
 import { get } from "../api.js";
 import { openMessage } from "../casekeys.js";
 import { t } from "../i18n/messages.js";
-import { $, el } from "../ui.js";
+import { $, el, withElements } from "../ui.js";
 
 // A translated text with `{name}` places for page nodes (a name in bold, a link): the text
 // split around them, so a translation can put the node where its grammar needs it.
-function placed(text, nodes) {
-  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => {
-    const name = /^\{(\w+)\}$/.exec(part)?.[1];
-    return name && name in nodes ? nodes[name] : part;
-  });
-}
-
 function serviceItem(service) {
   const phone = service.phone && el("a", { href: `tel:${service.phone.replace(/\s+/g, "")}` }, service.phone);
   return el("li", {},
-    ...placed(t("{name}: {helpsWith}", { helpsWith: service.helps_with }), { name: el("strong", {}, service.name) }),
-    phone ? [" ", ...placed(t("Phone {phone}."), { phone })] : null,
+    ...withElements(t("{name}: {helpsWith}", { helpsWith: service.helps_with }), { name: el("strong", {}, service.name) }),
+    phone ? [" ", ...withElements(t("Phone {phone}."), { phone })] : null,
     service.website
       ? [" ", el("a", { href: service.website, rel: "noopener noreferrer" }, t("{name} website", { name: service.name }))]
       : null);

@@ -9,7 +9,7 @@ import * as crypto from "../crypto/index.js";
 import { get, post } from "../api.js";
 import { openMessage, recipientsOf } from "../casekeys.js";
 import { installSignOut, signedInDevice } from "../session.js";
-import { t } from "../i18n/messages.js";
+import { listWords, t } from "../i18n/messages.js";
 import { $, announce, busy, el, when } from "../ui.js";
 import { clearActionProblem, clearFieldProblems, isOffline, showActionProblem, showFieldProblems } from "../problems.js";
 
@@ -41,10 +41,6 @@ function writer(wire, who, name, authors) {
   if (derived && authors.get(derived) === "participant") return t("The facilitator passed on {name}'s message", { name });
   if (derived) return t("Passed on from the other person by the facilitator");
   return t("The facilitator wrote");
-}
-
-function listWords(items) {
-  return new Intl.ListFormat(document.documentElement.lang || undefined, { style: "long", type: "unit" }).format(items);
 }
 
 function messageItems(messages, keys, me, name) {
