@@ -6,21 +6,23 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class CaseState(models.TextChoices):
-    REFERRED = "referred", "Referred"
-    ASSESSING = "assessing", "Being assessed"
-    UNSUITABLE = "unsuitable", "Unsuitable"
-    PREPARING = "preparing", "Preparing"
-    ACTIVE = "active", "Active"
-    CONCLUDED = "concluded", "Concluded"
-    CLOSED = "closed", "Closed"
+    REFERRED = "referred", _("Referred")
+    ASSESSING = "assessing", _("Being assessed")
+    UNSUITABLE = "unsuitable", _("Unsuitable")
+    PREPARING = "preparing", _("Preparing")
+    ACTIVE = "active", _("Active")
+    CONCLUDED = "concluded", _("Concluded")
+    CLOSED = "closed", _("Closed")
 
 
 class Side(models.TextChoices):
-    HARMED = "harmed", "The person harmed"
-    RESPONSIBLE = "responsible", "The person responsible"
+    HARMED = "harmed", _("The person harmed")
+    RESPONSIBLE = "responsible", _("The person responsible")
 
     @property
     def other(self) -> Side:
@@ -28,46 +30,50 @@ class Side(models.TextChoices):
 
 
 class ParticipationState(models.TextChoices):
-    INVITED = "invited", "Invited"
-    ENROLLED = "enrolled", "Enrolled"
-    CONSENTED = "consented", "Consented"
-    ACTIVE = "active", "Active"
-    PAUSED = "paused", "Paused"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    INVITED = "invited", _("Invited")
+    ENROLLED = "enrolled", _("Enrolled")
+    CONSENTED = "consented", _("Consented")
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class CommunicationMode(models.TextChoices):
     """The ways a participant may consent to take part, each consented to on its own
-    (DESIGN §7); the server refuses what lacks the participant's current consent."""
+    (DESIGN §7); the server refuses what lacks the participant's current consent.
 
-    MESSAGES = "messages", "Messages and letters"
-    RECORDED_MEDIA = "recorded_media", "Recorded audio or video"
-    CONFERENCE = "conference", "Phone or video conference"
-    IN_PERSON = "in_person", "Meeting in person"
+    The labels are marked for the catalogue but kept as plain English here
+    (``gettext_noop``): they travel in the consent reply, over the socket too, as plain
+    text. A page that shows them translates them where it draws them (the statistics)."""
+
+    MESSAGES = "messages", gettext_noop("Messages and letters")
+    RECORDED_MEDIA = "recorded_media", gettext_noop("Recorded audio or video")
+    CONFERENCE = "conference", gettext_noop("Phone or video conference")
+    IN_PERSON = "in_person", gettext_noop("Meeting in person")
 
 
 class OffenceCategory(models.TextChoices):
     """What happened, in the broad categories RJ services use to decide who may facilitate."""
 
-    ACQUISITIVE = "acquisitive", "Theft, burglary, robbery or fraud"
-    CRIMINAL_DAMAGE = "criminal_damage", "Criminal damage or arson"
-    VIOLENCE = "violence", "Assault or threats"
-    SERIOUS_VIOLENCE = "serious_violence", "Serious violence"
-    HARASSMENT = "harassment", "Harassment or stalking"
-    HATE_CRIME = "hate_crime", "Hate crime"
-    DOMESTIC_ABUSE = "domestic_abuse", "Domestic abuse"
-    SEXUAL_OFFENCE = "sexual_offence", "Sexual offence"
-    HOMICIDE = "homicide", "Homicide or a death caused by a crime"
-    OTHER = "other", "Something else"
+    ACQUISITIVE = "acquisitive", _("Theft, burglary, robbery or fraud")
+    CRIMINAL_DAMAGE = "criminal_damage", _("Criminal damage or arson")
+    VIOLENCE = "violence", _("Assault or threats")
+    SERIOUS_VIOLENCE = "serious_violence", _("Serious violence")
+    HARASSMENT = "harassment", _("Harassment or stalking")
+    HATE_CRIME = "hate_crime", _("Hate crime")
+    DOMESTIC_ABUSE = "domestic_abuse", _("Domestic abuse")
+    SEXUAL_OFFENCE = "sexual_offence", _("Sexual offence")
+    HOMICIDE = "homicide", _("Homicide or a death caused by a crime")
+    OTHER = "other", _("Something else")
 
 
 class Complexity(models.TextChoices):
     """How complex the case is, from the assessment: it can raise, never lower, the training
     its offence category needs."""
 
-    STANDARD = "standard", "Standard"
-    COMPLEX = "complex", "Complex"
-    SENSITIVE = "sensitive", "Sensitive and complex"
+    STANDARD = "standard", _("Standard")
+    COMPLEX = "complex", _("Complex")
+    SENSITIVE = "sensitive", _("Sensitive and complex")
 
 
 class Case(models.Model):
@@ -148,10 +154,10 @@ class ConsentHow(models.TextChoices):
     """How a consent was given or withdrawn: by the participant on their own page, or
     recorded by a facilitator afterwards, saying how they heard it."""
 
-    SELF = "self", "Given by the participant on their own page"
-    PHONE = "phone", "Recorded by the facilitator after a phone call"
-    IN_PERSON = "in_person", "Recorded by the facilitator after meeting in person"
-    LETTER = "letter", "Recorded by the facilitator from a letter"
+    SELF = "self", _("Given by the participant on their own page")
+    PHONE = "phone", _("Recorded by the facilitator after a phone call")
+    IN_PERSON = "in_person", _("Recorded by the facilitator after meeting in person")
+    LETTER = "letter", _("Recorded by the facilitator from a letter")
 
 
 class Hold(models.Model):
@@ -204,13 +210,13 @@ class RecordKind(models.TextChoices):
     """A facilitator's case-work record (docs/casework.md). Its words are sealed to the
     case's facilitators; only the countable facts the gates need are held in clear."""
 
-    SUITABILITY = "suitability", "Suitability criteria"
-    RISK_ASSESSMENT = "risk_assessment", "Risk assessment and safety plan"
-    CONTACT_ATTEMPT = "contact_attempt", "Contact attempt"
-    CASE_NOTE = "case_note", "Case note"
-    APPROACH = "approach", "Approach to the person responsible"
-    UNSUITABLE_REASON = "unsuitable_reason", "Why the case is unsuitable"
-    UNSUITABLE_NOTICE = "unsuitable_notice", "Notice to a participant that the case ends"
+    SUITABILITY = "suitability", _("Suitability criteria")
+    RISK_ASSESSMENT = "risk_assessment", _("Risk assessment and safety plan")
+    CONTACT_ATTEMPT = "contact_attempt", _("Contact attempt")
+    CASE_NOTE = "case_note", _("Case note")
+    APPROACH = "approach", _("Approach to the person responsible")
+    UNSUITABLE_REASON = "unsuitable_reason", _("Why the case is unsuitable")
+    UNSUITABLE_NOTICE = "unsuitable_notice", _("Notice to a participant that the case ends")
 
 
 class CaseRecord(models.Model):
@@ -239,9 +245,9 @@ class CaseRecord(models.Model):
 
 
 class SupporterState(models.TextChoices):
-    REQUESTED = "requested", "Asked for by the participant"
-    APPROVED = "approved", "Approved by a facilitator"
-    ENDED = "ended", "No longer supporting"
+    REQUESTED = "requested", _("Asked for by the participant")
+    APPROVED = "approved", _("Approved by a facilitator")
+    ENDED = "ended", _("No longer supporting")
 
 
 class Supporter(models.Model):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from relay.accounts.models import TRAINING_ORDER, TrainingLevel
 from relay.cases.models import CaseState as C
 from relay.cases.models import CommunicationMode, RecordKind
@@ -169,11 +172,13 @@ def may_be_written_to(participation: str) -> bool:
 # Assessment (docs/casework.md): the clear facts of each record kind and the gate from
 # assessing to preparing. The words of every record are sealed; these are what the gate needs.
 
-SUITABILITY_CRITERIA: dict[str, str] = {
-    "reported_to_police": "the offence has been reported to the police",
-    "identifiable_parties": "there is an identifiable person harmed and person responsible",
-    "responsibility_admitted": "the person responsible admits responsibility",
-    "both_willing": "both people are willing to take part",
+# Each criterion's words finish the sentence "Say whether ..." and the case page's checklist;
+# they are in the hub's language when they become text.
+SUITABILITY_CRITERIA: dict[str, Promise] = {
+    "reported_to_police": _("the offence has been reported to the police"),
+    "identifiable_parties": _("there is an identifiable person harmed and person responsible"),
+    "responsibility_admitted": _("the person responsible admits responsibility"),
+    "both_willing": _("both people are willing to take part"),
 }
 RISK_LEVELS = ("low", "medium", "high")
 APPROACH_RESPONSES = ("accepted", "declined", "needs_time")

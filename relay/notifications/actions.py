@@ -21,6 +21,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.access import require_usable
 from relay.accounts.models import User
@@ -44,7 +45,13 @@ def _quiet(value: str | None, name: str) -> time | None:
         hours, minutes = str(value).split(":")
         return time(int(hours), int(minutes))
     except ValueError:
-        raise InvalidRequest(f"Give the {name} of the quiet hours as HH:MM.") from None
+        # Whole sentences, so that a translator sees each as it is shown.
+        message = (
+            gettext("Give the start of the quiet hours as HH:MM.")
+            if name == "start"
+            else gettext("Give the end of the quiet hours as HH:MM.")
+        )
+        raise InvalidRequest(message) from None
 
 
 @transaction.atomic
@@ -70,26 +77,31 @@ def set_notifications(
     actor = require_usable(actor)
     chosen = sorted(set(channels))
     if any(c not in Channel.values for c in chosen):
-        raise InvalidRequest("Choose channels from: " + ", ".join(Channel.values) + ".")
+        raise InvalidRequest(
+            gettext("Choose channels from: %(channels)s.")
+            % {"channels": ", ".join(Channel.values)}
+        )
     email, phone = email.strip(), phone.strip().replace(" ", "")
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            raise InvalidRequest("That email address does not look right.") from None
+            raise InvalidRequest(gettext("That email address does not look right.")) from None
     if phone and not PHONE.fullmatch(phone):
         raise InvalidRequest(
-            "Give the mobile number in international form, like +447700900123."
+            gettext("Give the mobile number in international form, like +447700900123.")
         )
     if Channel.EMAIL in chosen and not email:
-        raise InvalidRequest("Give an email address to get emails.")
+        raise InvalidRequest(gettext("Give an email address to get emails."))
     if Channel.SMS in chosen and not phone:
-        raise InvalidRequest("Give a mobile number to get text messages.")
+        raise InvalidRequest(gettext("Give a mobile number to get text messages."))
     start, end = _quiet(quiet_start, "start"), _quiet(quiet_end, "end")
     if (start is None) != (end is None):
-        raise InvalidRequest("Give both the start and the end of the quiet hours, or neither.")
+        raise InvalidRequest(
+            gettext("Give both the start and the end of the quiet hours, or neither.")
+        )
     if time_zone not in zoneinfo.available_timezones():
-        raise InvalidRequest("That time zone is not known.")
+        raise InvalidRequest(gettext("That time zone is not known."))
     pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
     if chosen and not pref.channels:
         # Opting in starts now: updates from before are not announced.

@@ -14,29 +14,30 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class DeliveryMode(models.TextChoices):
     """How the communication between the parties happened."""
 
-    SHUTTLE_MESSAGES = "shuttle_messages", "Messages passed on by the facilitator"
-    LETTERS = "letters", "Letters"
-    RECORDED_STATEMENTS = "recorded_statements", "Recorded statements"
-    CONFERENCE = "conference", "A meeting or conference"
+    SHUTTLE_MESSAGES = "shuttle_messages", _("Messages passed on by the facilitator")
+    LETTERS = "letters", _("Letters")
+    RECORDED_STATEMENTS = "recorded_statements", _("Recorded statements")
+    CONFERENCE = "conference", _("A meeting or conference")
 
 
 class AgreementItemKind(models.TextChoices):
-    APOLOGY = "apology", "An apology"
-    REPARATION = "reparation", "Reparation (putting something right)"
-    BEHAVIOUR = "behaviour", "A change of behaviour"
-    OTHER = "other", "Something else"
+    APOLOGY = "apology", _("An apology")
+    REPARATION = "reparation", _("Reparation (putting something right)")
+    BEHAVIOUR = "behaviour", _("A change of behaviour")
+    OTHER = "other", _("Something else")
 
 
 class CloseReason(models.TextChoices):
-    COMPLETED = "completed", "Completed"
-    WITHDREW = "withdrew", "A participant withdrew"
-    UNSUITABLE = "unsuitable", "Unsuitable"
-    NO_CONTACT = "no_contact", "No contact"
+    COMPLETED = "completed", _("Completed")
+    WITHDREW = "withdrew", _("A participant withdrew")
+    UNSUITABLE = "unsuitable", _("Unsuitable")
+    NO_CONTACT = "no_contact", _("No contact")
 
 
 class Outcome(models.Model):

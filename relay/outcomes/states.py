@@ -6,6 +6,8 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 from relay.errors import IllegalTransition, InvalidRequest
 from relay.outcomes.models import AgreementItemKind, CloseReason, DeliveryMode, SurveyState
 
@@ -122,25 +124,35 @@ def follow_up_is_open(follow_up_on: datetime.date | None, met: bool | None) -> b
 
 # --- the survey ---------------------------------------------------------------------------
 
-YES_PARTLY_NO = (("yes", "Yes"), ("partly", "Partly"), ("no", "No"))
+YES_PARTLY_NO = (
+    ("yes", gettext_noop("Yes")), ("partly", gettext_noop("Partly")), ("no", gettext_noop("No"))
+)
 
-# Each question: (its words, its choices). Every question may be skipped.
+# Each question: (its words, its choices). Every question may be skipped. The words are
+# marked for the catalogue but kept as plain English (``gettext_noop``): the survey reply
+# carries them as plain text; the statistics page translates them where it draws them.
 QUESTIONS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "felt_safe": ("Did you feel safe taking part?", YES_PARTLY_NO),
-    "felt_heard": ("Did you feel listened to?", YES_PARTLY_NO),
-    "got_what_they_came_for": ("Did you get what you wanted from taking part?", YES_PARTLY_NO),
+    "felt_safe": (gettext_noop("Did you feel safe taking part?"), YES_PARTLY_NO),
+    "felt_heard": (gettext_noop("Did you feel listened to?"), YES_PARTLY_NO),
+    "got_what_they_came_for": (
+        gettext_noop("Did you get what you wanted from taking part?"), YES_PARTLY_NO
+    ),
     "would_recommend": (
-        "Would you recommend restorative justice to someone in your position?",
-        (("yes", "Yes"), ("not_sure", "Not sure"), ("no", "No")),
+        gettext_noop("Would you recommend restorative justice to someone in your position?"),
+        (
+            ("yes", gettext_noop("Yes")),
+            ("not_sure", gettext_noop("Not sure")),
+            ("no", gettext_noop("No")),
+        ),
     ),
     "overall": (
-        "Overall, how satisfied are you with the service?",
+        gettext_noop("Overall, how satisfied are you with the service?"),
         (
-            ("very_satisfied", "Very satisfied"),
-            ("satisfied", "Satisfied"),
-            ("neither", "Neither satisfied nor dissatisfied"),
-            ("dissatisfied", "Dissatisfied"),
-            ("very_dissatisfied", "Very dissatisfied"),
+            ("very_satisfied", gettext_noop("Very satisfied")),
+            ("satisfied", gettext_noop("Satisfied")),
+            ("neither", gettext_noop("Neither satisfied nor dissatisfied")),
+            ("dissatisfied", gettext_noop("Dissatisfied")),
+            ("very_dissatisfied", gettext_noop("Very dissatisfied")),
         ),
     ),
 }

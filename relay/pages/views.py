@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.db.models import Choices
 from django.http import (
     Http404,
     HttpRequest,
@@ -184,6 +185,12 @@ def statistics_csv_download(request: HttpRequest) -> HttpResponse:
 # --- the hub's intake (docs/intake.md) ------------------------------------------------------
 
 
+def choices_in_language(choices: type[Choices]) -> list[tuple[str, str]]:
+    """A list's values and their labels as text in the hub's language (the labels are
+    translated when they become text)."""
+    return [(value, str(label)) for value, label in choices.choices]
+
+
 def intake_page(page: str):
     """A page that shows the hub's own record (name, contact, signposting) drawn on the
     server, and, for the intake, the lists a hub manager chooses from."""
@@ -196,12 +203,12 @@ def intake_page(page: str):
         if page == "intake":
             context["choices_json"] = json.dumps(
                 {
-                    "offence_categories": OffenceCategory.choices,
-                    "complexities": Complexity.choices,
-                    "decline_reasons": DeclineReason.choices,
-                    "sources": ReferralSource.choices,
-                    "consent_methods": ConsentMethod.choices,
-                    "consent_given_by": ConsentGivenBy.choices,
+                    "offence_categories": choices_in_language(OffenceCategory),
+                    "complexities": choices_in_language(Complexity),
+                    "decline_reasons": choices_in_language(DeclineReason),
+                    "sources": choices_in_language(ReferralSource),
+                    "consent_methods": choices_in_language(ConsentMethod),
+                    "consent_given_by": choices_in_language(ConsentGivenBy),
                     "signposting": [service.wire() for service in hub().signposting],
                 }
             )

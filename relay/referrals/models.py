@@ -9,52 +9,53 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ReferralSource(models.TextChoices):
     """Who referred: the person themselves, or the kind of professional."""
 
-    SELF = "self", "Self-referral"
-    VICTIM_SERVICES = "victim_services", "Victim services"
-    PROBATION = "probation", "Probation"
-    POLICE = "police", "Police"
-    PRISON = "prison", "Prison"
-    OTHER_PROFESSIONAL = "other_professional", "Another professional"
+    SELF = "self", _("Self-referral")
+    VICTIM_SERVICES = "victim_services", _("Victim services")
+    PROBATION = "probation", _("Probation")
+    POLICE = "police", _("Police")
+    PRISON = "prison", _("Prison")
+    OTHER_PROFESSIONAL = "other_professional", _("Another professional")
 
 
 class ReferralState(models.TextChoices):
-    WAITING = "waiting", "Waiting"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
+    WAITING = "waiting", _("Waiting")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
 
 
 class DeclineReason(models.TextChoices):
     """Why the hub cannot take a referral on, in a fixed list so that nothing personal is
     held in clear; the person reads each in plain words (``relay.referrals.states``)."""
 
-    NOT_REPORTED = "not_reported", "The crime was not reported to the police"
-    NO_IDENTIFIED_PERSON = "no_identified_person", "No one has been identified as responsible"
-    OUTSIDE_AREA = "outside_area", "Outside the hub's area"
-    NOT_SAFE = "not_safe", "Not safe or helpful at the moment"
-    NO_CONTACT = "no_contact", "We could not reach the person"
-    OTHER_SERVICE = "other_service", "Another service fits better"
+    NOT_REPORTED = "not_reported", _("The crime was not reported to the police")
+    NO_IDENTIFIED_PERSON = "no_identified_person", _("No one has been identified as responsible")
+    OUTSIDE_AREA = "outside_area", _("Outside the hub's area")
+    NOT_SAFE = "not_safe", _("Not safe or helpful at the moment")
+    NO_CONTACT = "no_contact", _("We could not reach the person")
+    OTHER_SERVICE = "other_service", _("Another service fits better")
 
 
 class ConsentMethod(models.TextChoices):
     """How the person referred by a professional gave their consent."""
 
-    IN_PERSON = "in_person", "In person"
-    PHONE = "phone", "On the phone"
-    VIDEO = "video", "On a video call"
-    WRITING = "writing", "In writing"
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("On the phone")
+    VIDEO = "video", _("On a video call")
+    WRITING = "writing", _("In writing")
 
 
 class ConsentGivenBy(models.TextChoices):
     """Who gave the consent to be referred."""
 
-    PERSON = "person", "The person referred"
-    PARENT_OR_GUARDIAN = "parent_or_guardian", "Their parent or guardian"
-    ADVOCATE = "advocate", "Someone legally entitled to act for them"
+    PERSON = "person", _("The person referred")
+    PARENT_OR_GUARDIAN = "parent_or_guardian", _("Their parent or guardian")
+    ADVOCATE = "advocate", _("Someone legally entitled to act for them")
 
 
 class Referral(models.Model):

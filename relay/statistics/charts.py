@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from relay.statistics.figures import Figure
 
 WIDTH = 640
@@ -41,12 +43,15 @@ def chart_for(figure: Figure) -> Chart:
     y = 4
     for index, (row, column, value, words) in enumerate(figure.bars()):
         width = round(BAR_AREA * value / largest) if value and largest else 0
-        label = f"{row}: {column}" if column is not None else row
+        label = (
+            _("%(row)s: %(column)s") % {"row": row, "column": column}
+            if column is not None else row
+        )
         series = index % len(figure.columns) if figure.columns else 0
         bars.append(Bar(label, words, series, y + 13, y + LINE, width, width + 8))
         y += LINE + BAR + GAP
-    description = (
-        f"Bar chart of {figure.counts}. Each bar is one figure of the table that follows; "
+    description = _(
+        "Bar chart of %(counts)s. Each bar is one figure of the table that follows; "
         "a figure shown as fewer than 5, or not shown, has no bar."
-    )
+    ) % {"counts": figure.counts}
     return Chart(figure.key, figure.title, description, y, WIDTH, bars)

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Min
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from relay.audit.models import AuditEvent, AuditEventType
 from relay.cases.models import (
@@ -50,9 +54,35 @@ from relay.statistics.suppression import (
 )
 
 MAX_MONTHS = 36
-FEWER_THAN_5 = "fewer than 5"
-NOT_SHOWN = "not shown"
-SIDE_WORDS = {Side.HARMED: "Person harmed", Side.RESPONSIBLE: "Person responsible"}
+FEWER_THAN_5 = gettext_lazy("fewer than 5")
+NOT_SHOWN = gettext_lazy("not shown")
+SIDE_WORDS = {
+    Side.HARMED: gettext_lazy("Person harmed"),
+    Side.RESPONSIBLE: gettext_lazy("Person responsible"),
+}
+# A month as a person reads it, in the hub's language (the same as the page's ``date``
+# filter, ``F Y``); a month's key stays a machine value (``2025-04-01``, ``2025-04``).
+MONTH_FORMAT = "F Y"
+
+
+def month_words(month: datetime.date) -> str:
+    """``April 2025``, with the month named in the active language."""
+    return date_format(month, MONTH_FORMAT)
+
+
+# A category's label: text, or a message that becomes text in the active language.
+Label = str | Promise
+
+
+def translated(choices: Iterable[tuple[str, Label]]) -> list[tuple[str, str]]:
+    """Choices with their labels in the active language. Most labels are marked with
+    ``gettext_lazy`` and translate as they become text; a few are kept as plain English
+    where they are defined (``gettext_noop``: they also travel on the socket as plain text)
+    and are looked up in the catalogue here. Either way the English is unchanged."""
+    return [
+        (value, str(label) if isinstance(label, Promise) else _(label))
+        for value, label in choices
+    ]
 
 
 def _month_start(day: datetime.date) -> datetime.date:
@@ -84,15 +114,21 @@ class Period:
                 return datetime.date(year, mon, 1)
             except ValueError:
                 raise InvalidRequest(
-                    "Give months as year and month, for example 2025-04."
+                    _("Give months as year and month, for example 2025-04.")
                 ) from None
 
         last = month(end, this_month)
         first = month(start, _add_months(last, -11))
         if first > last:
-            raise InvalidRequest("The period must start before it ends.")
+            raise InvalidRequest(_("The period must start before it ends."))
         if len(Period(first, last).months) > MAX_MONTHS:
-            raise InvalidRequest(f"Choose a period of at most {MAX_MONTHS} months.")
+            raise InvalidRequest(
+                ngettext(
+                    "Choose a period of at most %(months)d month.",
+                    "Choose a period of at most %(months)d months.",
+                    MAX_MONTHS,
+                ) % {"months": MAX_MONTHS}
+            )
         return Period(first, last)
 
     @property
@@ -111,7 +147,10 @@ class Period:
         return start, end
 
     def label(self) -> str:
-        return f"{self.first:%B %Y} to {self.last:%B %Y}"
+        """``April 2025 to March 2026``, in the active language."""
+        return _("%(first)s to %(last)s") % {
+            "first": month_words(self.first), "last": month_words(self.last)
+        }
 
     def slug(self) -> str:
         return f"{self.first:%Y-%m}-to-{self.last:%Y-%m}"
@@ -137,11 +176,11 @@ class Figure:
         reason = self.protected.reason((row, column))
         if reason == Reason.SHOWN:
             return str(self.protected.grid.value((row, column)))
-        return FEWER_THAN_5 if reason == Reason.PRIMARY else NOT_SHOWN
+        return str(FEWER_THAN_5 if reason == Reason.PRIMARY else NOT_SHOWN)
 
     @property
     def column_labels(self) -> list[str]:
-        return [*self.columns, "Total"] if self.columns else ["Number"]
+        return [*self.columns, _("Total")] if self.columns else [_("Number")]
 
     def lines(self) -> list[tuple[str, list[str]]]:
         """Each row's label and its figures as words, the totals last, as the table shows
@@ -151,8 +190,8 @@ class Figure:
         rows, cols = grid.shape
         if self.columns is None:
             body = [(label, [self.words(0, c)]) for c, label in enumerate(self.rows)]
-            return [*body, ("Total", [self.words(0, cols - 1)])]
-        labels = [*self.rows, "Total"]
+            return [*body, (_("Total"), [self.words(0, cols - 1)])]
+        labels = [*self.rows, _("Total")]
         return [(labels[r], [self.words(r, c) for c in range(cols)]) for r in range(rows)]
 
     def bars(self) -> list[tuple[str, str | None, int | None, str]]:
@@ -171,7 +210,7 @@ class Figure:
 
     @property
     def largest(self) -> int:
-        return max((v for _, _, v, _ in self.bars() if v is not None), default=0)
+        return max((bar[2] for bar in self.bars() if bar[2] is not None), default=0)
 
 
 @dataclass(frozen=True)
@@ -186,14 +225,14 @@ class Median:
     @property
     def count_words(self) -> str:
         if 0 < self.count < 5:
-            return FEWER_THAN_5
+            return str(FEWER_THAN_5)
         return str(self.count)
 
     @property
     def words(self) -> str:
         if self.days is None:
-            return "not shown (fewer than 5 cases)" if self.count else "no cases"
-        return f"{self.days:g} days"
+            return _("not shown (fewer than 5 cases)") if self.count else _("no cases")
+        return _("%(days)s days") % {"days": f"{self.days:g}"}
 
 
 @dataclass(frozen=True)
@@ -214,22 +253,23 @@ class Statistics:
 
 
 def list_figure(key: str, title: str, counts: str, tally: Counter[str],
-                categories: Sequence[tuple[str, str]]) -> Figure:
-    grid = Grid.of_list([tally.get(value, 0) for value, _ in categories])
-    return Figure(key, title, counts, [label for _, label in categories], None,
+                categories: Sequence[tuple[str, Label]]) -> Figure:
+    grid = Grid.of_list([tally.get(value, 0) for value, _label in categories])
+    return Figure(key, title, counts, [label for _value, label in translated(categories)], None,
                   protect_or_hide_all(grid))
 
 
 def cross_figure(key: str, title: str, counts: str, tally: Counter[tuple[str, str]],
-                 rows: Sequence[tuple[str, str]], columns: Sequence[tuple[str, str]]) -> Figure:
+                 rows: Sequence[tuple[str, Label]],
+                 columns: Sequence[tuple[str, Label]]) -> Figure:
     grid = Grid.of_cross(
-        [[tally.get((r, c), 0) for c, _ in columns] for r, _ in rows]
+        [[tally.get((r, c), 0) for c, _label in columns] for r, _label in rows]
     )
-    return Figure(key, title, counts, [label for _, label in rows],
-                  [label for _, label in columns], protect_or_hide_all(grid))
+    return Figure(key, title, counts, [label for _value, label in translated(rows)],
+                  [label for _value, label in translated(columns)], protect_or_hide_all(grid))
 
 
-YES_NO = (("yes", "Yes"), ("no", "No"))
+YES_NO = (("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No")))
 
 
 def yes_no(key: str, title: str, counts: str, answers: Iterable[bool | None],
@@ -237,7 +277,9 @@ def yes_no(key: str, title: str, counts: str, answers: Iterable[bool | None],
     tally: Counter[str] = Counter(
         "yes" if a else ("unknown" if a is None and unknown else "no") for a in answers
     )
-    categories = [*YES_NO, ("unknown", unknown)] if unknown else list(YES_NO)
+    categories: list[tuple[str, Label]] = (
+        [*YES_NO, ("unknown", unknown)] if unknown else list(YES_NO)
+    )
     return list_figure(key, title, counts, tally, categories)
 
 
@@ -246,7 +288,7 @@ def compute(period: Period) -> Statistics:
     start, end = period.bounds()
     stats = Statistics(period)
     opened = Case.objects.filter(created_at__gte=start, created_at__lt=end)
-    month_keys = [(m.isoformat(), f"{m:%B %Y}") for m in period.months]
+    month_keys = [(m.isoformat(), month_words(m)) for m in period.months]
 
     by_month = Counter(
         {row["month"].date().isoformat() if isinstance(row["month"], datetime.datetime)
@@ -255,30 +297,31 @@ def compute(period: Period) -> Statistics:
          .annotate(n=Count("pk")).values("month", "n")}
     )
     stats.figures.append(list_figure(
-        "cases_by_month", "Cases opened, by month", "cases opened from a referral in each month",
+        "cases_by_month", _("Cases opened, by month"),
+        _("cases opened from a referral in each month"),
         by_month, month_keys,
     ))
     stats.figures.append(cross_figure(
-        "referrals_by_source", "Referrals by source and month",
-        "referrals received in each month, by who referred",
+        "referrals_by_source", _("Referrals by source and month"),
+        _("referrals received in each month, by who referred"),
         Counter({(source, month.isoformat()): n for month, source, n
                  in referrals_by_source_and_month(period.first, period.last)}),
         ReferralSource.choices, month_keys,
     ))
     stats.figures.append(list_figure(
-        "cases_by_stage", "Cases by stage",
-        "cases opened in the period, by the stage they are at now",
+        "cases_by_stage", _("Cases by stage"),
+        _("cases opened in the period, by the stage they are at now"),
         Counter(opened.values_list("state", flat=True)), CaseState.choices,
     ))
     consented = list(
         Participation.objects.filter(case__in=opened).values_list("consented_modes", flat=True)
     )
     stats.figures.append(cross_figure(
-        "communication_modes", "Ways participants agreed to take part",
-        "participants in cases opened in the period, by each way they consented to",
+        "communication_modes", _("Ways participants agreed to take part"),
+        _("participants in cases opened in the period, by each way they consented to"),
         Counter((mode, "yes" if mode in modes else "no") for modes in consented
                 for mode in CommunicationMode.values),
-        CommunicationMode.choices, (("yes", "Agreed"), ("no", "Did not agree")),
+        CommunicationMode.choices, (("yes", _("Agreed")), ("no", _("Did not agree"))),
     ))
 
     _outcome_figures(stats, start, end)
@@ -290,41 +333,43 @@ def compute(period: Period) -> Statistics:
 
 def _outcome_figures(stats: Statistics, start: datetime.datetime, end: datetime.datetime) -> None:
     outcomes = list(Outcome.objects.filter(concluded_at__gte=start, concluded_at__lt=end))
-    counts = "cases concluded in the period"
+    counts = _("cases concluded in the period")
     with_items = set(
         AgreementItem.objects.filter(outcome__in=outcomes).values_list("outcome_id", flat=True)
     )
     achieved = [
-        ("questions_answered", "Questions were answered",
+        ("questions_answered", _("Questions were answered"),
          [o.questions_answered for o in outcomes]),
-        ("explanation_given", "An explanation was given", [o.explanation_given for o in outcomes]),
-        ("apology_offered", "An apology was offered", [o.apology_offered for o in outcomes]),
-        ("agreement_reached", "An agreement was reached", [o.pk in with_items for o in outcomes]),
+        ("explanation_given", _("An explanation was given"),
+         [o.explanation_given for o in outcomes]),
+        ("apology_offered", _("An apology was offered"), [o.apology_offered for o in outcomes]),
+        ("agreement_reached", _("An agreement was reached"),
+         [o.pk in with_items for o in outcomes]),
     ]
     # Each row is its own yes/no split of the same cases: protected row by row.
     for key, title, answers in achieved:
         stats.figures.append(yes_no(f"outcome_{key}", title, counts, answers))
     stats.figures.append(yes_no(
-        "apology_accepted", "The apology was accepted",
-        "cases concluded in the period in which an apology was offered",
-        [o.apology_accepted for o in outcomes if o.apology_offered], unknown="Not known",
+        "apology_accepted", _("The apology was accepted"),
+        _("cases concluded in the period in which an apology was offered"),
+        [o.apology_accepted for o in outcomes if o.apology_offered], unknown=_("Not known"),
     ))
     items = AgreementItem.objects.filter(outcome__in=outcomes)
     stats.figures.append(cross_figure(
-        "agreement_items", "Agreement items and their follow-up",
-        "items agreed in cases concluded in the period",
+        "agreement_items", _("Agreement items and their follow-up"),
+        _("items agreed in cases concluded in the period"),
         Counter(
             (kind, "open" if met is None else ("met" if met else "not_met"))
             for kind, met in items.values_list("kind", "met")
         ),
         AgreementItemKind.choices,
-        (("met", "Met"), ("not_met", "Not met"), ("open", "Not yet known")),
+        (("met", _("Met")), ("not_met", _("Not met")), ("open", _("Not yet known"))),
     ))
     stats.figures.append(cross_figure(
-        "delivery_modes", "How communication was delivered", counts,
+        "delivery_modes", _("How communication was delivered"), counts,
         Counter((mode, "yes" if mode in o.delivery_modes else "no")
                 for o in outcomes for mode in DeliveryMode.values),
-        DeliveryMode.choices, (("yes", "Used"), ("no", "Not used")),
+        DeliveryMode.choices, (("yes", _("Used")), ("no", _("Not used"))),
     ))
 
 
@@ -334,13 +379,13 @@ STAGES = [(s, label) for s, label in CaseState.choices if s not in (CaseState.CL
 def _closure_figures(stats: Statistics, start: datetime.datetime, end: datetime.datetime) -> None:
     closures = Closure.objects.filter(closed_at__gte=start, closed_at__lt=end)
     stats.figures.append(list_figure(
-        "close_reasons", "Why cases closed", "cases closed in the period",
+        "close_reasons", _("Why cases closed"), _("cases closed in the period"),
         Counter(closures.values_list("reason", flat=True)), CloseReason.choices,
     ))
     withdrawals = closures.filter(reason=CloseReason.WITHDREW)
     stats.figures.append(cross_figure(
-        "withdrawals_by_stage", "Withdrawals by stage",
-        "cases closed in the period because a participant withdrew, by the stage reached",
+        "withdrawals_by_stage", _("Withdrawals by stage"),
+        _("cases closed in the period because a participant withdrew, by the stage reached"),
         Counter(withdrawals.values_list("stage", "withdrawn_side")),
         [s for s in STAGES if s[0] not in (CaseState.CONCLUDED, CaseState.UNSUITABLE)],
         [(side, SIDE_WORDS[side]) for side in Side],
@@ -379,13 +424,13 @@ def _medians(stats: Statistics, opened: Iterable[Case]) -> None:
         ).values("case_id").annotate(at=Min("created_at")).values_list("case_id", "at")
     )
     stats.medians.extend([
-        _median("time_to_first_contact", "From referral to first contact",
+        _median("time_to_first_contact", _("From referral to first contact"),
                 [_days(reached.get(pk), at) for pk, at in cases.items()]),
-        _median("time_to_assessment", "From referral to the end of assessment",
+        _median("time_to_assessment", _("From referral to the end of assessment"),
                 [_days(assessed.get(pk), at) for pk, at in cases.items()]),
-        _median("time_to_first_forward", "From referral to the first message passed on",
+        _median("time_to_first_forward", _("From referral to the first message passed on"),
                 [_days(forwarded.get(pk), at) for pk, at in cases.items()]),
-        _median("time_to_close", "From referral to closing",
+        _median("time_to_close", _("From referral to closing"),
                 [_days(closed.get(pk), at) for pk, at in cases.items()]),
     ])
 
@@ -396,7 +441,7 @@ def _survey_figures(stats: Statistics, period: Period) -> None:
     rows = list(responses.values("side", *QUESTIONS))
     for name, (question, choices) in QUESTIONS.items():
         stats.figures.append(cross_figure(
-            f"survey_{name}", question, "survey answers given in the period",
+            f"survey_{name}", _(question), _("survey answers given in the period"),
             Counter((row[name] or "skipped", row["side"]) for row in rows),
-            [*choices, ("skipped", "Not answered")], sides,
+            [*choices, ("skipped", gettext_lazy("Not answered"))], sides,
         ))

@@ -9,6 +9,7 @@ say what to install."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import shutil
@@ -19,9 +20,14 @@ import pytest
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import translation
+from django.utils.dates import MONTHS
 
+from relay.accounts.models import Role
 from relay.hub.models import HubSettings
 from relay.hub.selectors import hub
+from relay.pages.notifications import TIME_ZONES
+from relay.statistics.figures import Period
+from tests.factories import make_case, make_person, verified_session
 from tests.pages.test_translation import NOT_WORDS, TEXT_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,26 +222,130 @@ def test_the_pseudo_catalogue_translates_a_message_with_values(pseudo_locale: Pa
         assert str(translation.gettext_lazy("Privacy notice")) == "⟦Privacy notice⟧"
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_with_the_hub_in_another_language_every_word_of_the_page_is_translated(
-    pseudo_locale: Path, the_hub: HubSettings, client: Client, path: str
-) -> None:
-    with override_settings(
+def in_pseudo_language(pseudo_locale: Path) -> override_settings:
+    """The hub's language is the pseudo-language, with its compiled catalogue."""
+    return override_settings(
         LOCALE_PATHS=[pseudo_locale],
         LANGUAGE_CODE=PSEUDO_LANGUAGE,
         LANGUAGES=[(PSEUDO_LANGUAGE, "Pseudo-English")],
-    ):
-        response = client.get(path)
-        assert response.status_code == (404 if path == "/no-such-page" else 200)
-        html = response.content.decode()
+    )
+
+
+def assert_every_word_translated(path: str, html: str, exempt: list[str] | None = None) -> None:
+    """Every word the page shows is inside ⟦ ⟧, but the hub's own details and ``exempt``."""
     assert '<html lang="en-XA">' in html
     page = Words()
     page.feed(html)
     page.close()
-    exempt = hub_values()
-    missed = untranslated("\n".join(page.text), exempt)
-    missed += [value for value in page.attributes if untranslated(value, exempt)]
+    values = sorted([*hub_values(), *(exempt or [])], key=len, reverse=True)
+    missed = untranslated("\n".join(page.text), values)
+    missed += [value for value in page.attributes if untranslated(value, values)]
     assert not missed, f"{path} shows words no catalogue translated:\n  " + "\n  ".join(missed)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_with_the_hub_in_another_language_every_word_of_the_page_is_translated(
+    pseudo_locale: Path, the_hub: HubSettings, client: Client, path: str
+) -> None:
+    with in_pseudo_language(pseudo_locale):
+        response = client.get(path)
+        assert response.status_code == (404 if path == "/no-such-page" else 200)
+        html = response.content.decode()
+    assert_every_word_translated(path, html)
+
+
+# Month names come from Django's own catalogue, which has every real language but not the
+# pseudo-language: they stay English here, and are checked in a real language below.
+MONTH_NAMES = [str(name) for name in MONTHS.values()]
+
+
+def test_the_statistics_page_is_translated_for_a_commissioner(
+    pseudo_locale: Path, the_hub: HubSettings, client: Client
+) -> None:
+    """Every figure's title, what it counts, its rows and columns (case stages, referral
+    sources, ways of taking part, outcomes, reasons, the survey's questions and answers),
+    the medians' words and a refused period's message come from the catalogue."""
+    make_case(active=False)
+    commissioner = make_person(Role.COMMISSIONER)
+    verified_session(client, commissioner)
+    with in_pseudo_language(pseudo_locale):
+        response = client.get("/statistics", {"from": "2026-13", "to": "2026-01"})
+        html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="period-problem"' in html
+    assert "⟦Give months as year and month, for example 2025-04.⟧" in html
+    assert "⟦Referrals by source and month⟧" in html
+    assert "⟦Self-referral⟧" in html and "⟦Being assessed⟧" in html
+    assert "⟦Messages and letters⟧" in html  # kept as plain English in the model
+    assert "⟦Did you feel safe taking part?⟧" in html
+    assert_every_word_translated("/statistics", html, MONTH_NAMES)
+
+
+def test_the_statistics_csv_keeps_its_header_and_writes_its_words_in_the_language(
+    pseudo_locale: Path, the_hub: HubSettings, client: Client
+) -> None:
+    commissioner = make_person(Role.COMMISSIONER)
+    verified_session(client, commissioner)
+    with in_pseudo_language(pseudo_locale):
+        body = client.get("/statistics.csv").content.decode()
+    header, first = body.splitlines()[:2]
+    assert header == "period,figure,counts,row,column,value"
+    assert "⟦Cases opened, by month⟧" in first
+    assert "⟦%(first)s to %(last)s⟧" not in body and "⟦" in first.split(",")[0]
+
+
+def test_the_period_names_its_months_in_the_language_django_translates() -> None:
+    period = Period(datetime.date(2025, 12, 1), datetime.date(2026, 3, 1))
+    with translation.override("en-gb"):
+        assert period.label() == "December 2025 to March 2026"
+    with translation.override("de"):
+        # Relay has no German catalogue, so "to" stays; the months are Django's.
+        assert period.label() == "Dezember 2025 to März 2026"
+
+
+def test_the_case_page_is_translated_for_its_facilitator(
+    pseudo_locale: Path, the_hub: HubSettings, client: Client
+) -> None:
+    """The assessment form's suitability criteria are the catalogue's too."""
+    shuttle = make_case(active=False)
+    verified_session(client, shuttle.facilitator)
+    path = f"/cases/{shuttle.id}"
+    with in_pseudo_language(pseudo_locale):
+        response = client.get(path)
+        html = response.content.decode()
+    assert response.status_code == 200
+    assert "⟦the offence has been reported to the police⟧" in html
+    assert_every_word_translated(path, html)
+
+
+@pytest.mark.parametrize("role", [Role.REFERRER, Role.HUB_MANAGER])
+def test_the_referrals_page_is_translated(
+    pseudo_locale: Path, the_hub: HubSettings, client: Client, role: str
+) -> None:
+    """Who referred, how consent was given and who gave it: the referral lists' labels."""
+    verified_session(client, make_person(role))
+    with in_pseudo_language(pseudo_locale):
+        response = client.get("/referrals")
+        html = response.content.decode()
+    assert response.status_code == 200
+    assert "⟦Probation⟧" in html and "⟦On a video call⟧" in html
+    assert "⟦Their parent or guardian⟧" in html
+    assert_every_word_translated("/referrals", html)
+
+
+def test_a_refused_notification_choice_is_told_in_the_language(
+    pseudo_locale: Path, the_hub: HubSettings, client: Client
+) -> None:
+    verified_session(client, make_person(Role.PARTICIPANT, with_key=False))
+    with in_pseudo_language(pseudo_locale):
+        response = client.post(
+            "/settings/notifications", {"channels": ["email"], "email": "not an address"}
+        )
+        html = response.content.decode()
+    assert response.status_code == 200
+    assert "⟦That email address does not look right.⟧" in html
+    # The time zones offered are IANA names, the same in every language.
+    assert_every_word_translated("/settings/notifications", html, [*TIME_ZONES, "not an address"])
 
 
 def test_the_committed_catalogue_template_lists_every_message(pseudo_locale: Path) -> None:
