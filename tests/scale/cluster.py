@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -147,6 +148,21 @@ class CaddyProxy:
         stop_process(self.proc)
 
 
+def ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_until(answers: Callable[[], bool], what: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not answers():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not answer 200 within {seconds:g} seconds")
+        time.sleep(0.2)
+
+
 class Cluster:
     """``size`` Daphne processes on one PostgreSQL database and one Redis, behind Caddy."""
 
@@ -163,7 +179,14 @@ class Cluster:
     def start(self) -> Cluster:
         for process in self.processes:
             process.start()
+        # Caddy's first active health check comes the moment it starts, and a process that
+        # fails it gets no traffic for a whole interval (10 s): start it only once every
+        # process answers /readyz (its first database and Redis connections made), then wait
+        # until the balanced route serves.
+        for process in self.processes:
+            wait_until(lambda p=process: ready(f"http://{p.hostport}/readyz"), "/readyz", 60)
         self.proxy.start([p.hostport for p in self.processes])
+        wait_until(lambda: ready(f"{self.url}/api/csrf"), "the proxy's balanced route", 30)
         return self
 
     def stop(self) -> None:
