@@ -84,6 +84,13 @@ def flush(user: User, after: int = 0) -> list[dict[str, Any]]:
     return seen
 
 
+def measured_flush(
+    step: str, person: Person, after: int, report: dict[str, Counter[str]]
+) -> list[dict[str, Any]]:
+    user = fresh(person)
+    return measured(step, lambda: flush(user, after), report)
+
+
 def run_cycle(shuttle: ShuttleCase) -> dict[str, Counter[str]]:
     """One cycle: the person harmed sends a question, the facilitator's socket is pushed it,
     the facilitator forwards it, and both participants' sockets are pushed what follows."""
@@ -98,9 +105,7 @@ def run_cycle(shuttle: ShuttleCase) -> dict[str, Counter[str]]:
         report,
     )
     assert sent["state"] == MessageState.SUBMITTED and not sent["duplicate"]
-    pushed = measured(
-        "flush_facilitator", lambda u=fresh(facilitator): flush(u, marks[facilitator.id]), report
-    )
+    pushed = measured_flush("flush_facilitator", facilitator, marks[facilitator.id], report)
     assert [e["message"]["message_id"] for e in pushed] == [sent["message_id"]]
     message = Message.objects.get(pk=sent["message_id"])
     envelope = forward_envelope(shuttle, facilitator, message)
@@ -115,15 +120,11 @@ def run_cycle(shuttle: ShuttleCase) -> dict[str, Counter[str]]:
         report,
     )
     assert forwarded["state"] == "approved"
-    received = measured(
-        "flush_responsible", lambda u=fresh(responsible): flush(u, marks[responsible.id]), report
-    )
+    received = measured_flush("flush_responsible", responsible, marks[responsible.id], report)
     assert [e["message"]["message_id"] for e in received] == [forwarded["forwarded_id"]]
-    told = measured("flush_harmed", lambda u=fresh(harmed): flush(u, marks[harmed.id]), report)
+    told = measured_flush("flush_harmed", harmed, marks[harmed.id], report)
     assert [e["type"] for e in told] == ["message", "message_state"]
-    again = measured(
-        "flush_facilitator_again", lambda u=fresh(facilitator): flush(u, pushed[-1]["seq"]), report
-    )
+    again = measured_flush("flush_facilitator_again", facilitator, pushed[-1]["seq"], report)
     assert [e["type"] for e in again] == ["message", "message_state"]
     return report
 
