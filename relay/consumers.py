@@ -24,7 +24,7 @@ from relay.accounts.access import require_usable
 from relay.accounts.models import User
 from relay.accounts.second_factor import verify_for_socket
 from relay.delivery.groups import user_group
-from relay.delivery.selectors import latest_seq
+from relay.delivery.selectors import PAGE_SIZE, latest_seq
 from relay.errors import AccessDenied, InvalidRequest, RelayError, SecondFactorRequired
 from relay.limits import loads_json, too_deep_message
 from relay.metrics import count_delivery
@@ -239,13 +239,17 @@ class RelayConsumer(AsyncWebsocketConsumer):
             if self.sent_seq is None:
                 return
             while True:
-                batch = await database_sync_to_async(events_after)(self.user, self.sent_seq)
-                if not batch:
-                    return
+                batch = await database_sync_to_async(events_after)(
+                    self.user, self.sent_seq, limit=PAGE_SIZE
+                )
                 for event in batch:
                     await self._send({"type": "event", "event": event})
                     self.sent_seq = event["seq"]
                     count_delivery(event)
+                if len(batch) < PAGE_SIZE:
+                    # A short page read everything committed before it; an event committed
+                    # since has its own wake (sent after its commit), which flushes again.
+                    return
 
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, separators=(",", ":")))

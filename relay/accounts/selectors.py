@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, UUIDField, Value
 from django.utils import timezone
 
 from relay.accounts.models import Invitation, KeyVerification, PublicKey, User, code_hash
@@ -34,7 +34,9 @@ def current_keys_by_user(
     keys = PublicKey.objects.filter(user_id__in=user_ids, retired_at__isnull=True).annotate(
         has_verification=Exists(
             KeyVerification.objects.filter(key=OuterRef("pk"), case_id=case_id)
-        )
+        ),
+        # Which case ``has_verification`` is about, so no rule reads it for another.
+        verification_case_id=Value(case_id, output_field=UUIDField()),
     )
     return {key.user_id: key for key in keys}
 

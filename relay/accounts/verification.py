@@ -17,8 +17,14 @@ from relay.accounts.models import KeyVerification, PublicKey
 
 
 def is_verified_in_case(*, case: Any, key: PublicKey) -> bool:
-    """The one rule for "this key was verified": by a facilitator of this case, for it."""
-    return KeyVerification.objects.filter(key=key, case=case).exists()
+    """The one rule for "this key was verified": by a facilitator of this case, for it.
+    A key read with ``has_verification`` annotated for this case
+    (``relay.accounts.selectors.current_keys_by_user``) answers without a query."""
+    case_id = getattr(case, "pk", case)
+    annotated = getattr(key, "has_verification", None)
+    if annotated is not None and getattr(key, "verification_case_id", None) == case_id:
+        return bool(annotated)
+    return KeyVerification.objects.filter(key=key, case_id=case_id).exists()
 
 
 def is_trusted_in_case(*, case: Any, key: PublicKey) -> bool:
@@ -28,16 +34,23 @@ def is_trusted_in_case(*, case: Any, key: PublicKey) -> bool:
     return key.enrolled_in_id == case_id or is_verified_in_case(case=case_id, key=key)
 
 
-def forward_block_reason(*, case: Any, participant: Any) -> str | None:
-    """A plain reason why forwarding to ``participant`` in ``case`` must wait, or None."""
-    keys = list(PublicKey.objects.filter(user=participant).order_by("created_at"))
-    current = [k for k in keys if k.retired_at is None]
-    if not current:
+_READ_IT = object()
+
+
+def forward_block_reason(
+    *, case: Any, participant: Any, current: PublicKey | None | object = _READ_IT
+) -> str | None:
+    """A plain reason why forwarding to ``participant`` in ``case`` must wait, or None.
+    ``current`` is the participant's current key (None: they have none) when the caller
+    has read it in this transaction, with ``has_verification`` annotated for ``case``;
+    their older keys are read only to word a refusal."""
+    if current is _READ_IT:
+        current = PublicKey.objects.filter(user=participant, retired_at__isnull=True).first()
+    if not isinstance(current, PublicKey):
         return "The other person has not set up their account yet."
-    key = current[0]
-    if is_trusted_in_case(case=case, key=key):
+    if is_trusted_in_case(case=case, key=current):
         return None
-    if len(keys) > 1:
+    if PublicKey.objects.filter(user=participant).exclude(pk=current.pk).exists():
         return (
             "The other person's key has changed. A facilitator of this case must check the "
             "new fingerprint with them before anything can be forwarded."

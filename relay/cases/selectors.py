@@ -6,6 +6,7 @@ import base64
 import uuid
 from typing import Any
 
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from relay.accounts.models import MANAGER_ROLES, PublicKey, Role, User
@@ -287,19 +288,33 @@ def consented_supporters(participation: Participation) -> list[User]:
 
 
 def consented_supporter_keys(participation: Participation) -> list[PublicKey]:
-    """The current keys of ``consented_supporters``."""
-    keys = [current_key(user) for user in consented_supporters(participation)]
-    return [key for key in keys if key is not None]
+    """The current keys of ``consented_supporters``, in the same order: one query."""
+    return list(
+        PublicKey.objects.filter(
+            retired_at__isnull=True,
+            user__supporting__participation=participation,
+            user__supporting__state=SupporterState.APPROVED,
+        ).order_by("user__supporting__requested_at")
+    )
 
 
 # Held participations (relay.cases.held): a person with no device, for whom the case's
 # facilitators act.
 
 
+def with_held(participations: QuerySet[Participation]) -> QuerySet[Participation]:
+    """``participations`` with ``held`` annotated in the same query, which ``is_held``
+    then answers from without asking again."""
+    return participations.annotate(held=Exists(Hold.objects.filter(participation=OuterRef("pk"))))
+
+
 def is_held(participation: Participation) -> bool:
     """Whether the case's facilitators hold this participation for a person with no device:
     the one test every rule that depends on it calls (recipients, enrolment codes, who may
     pause, resume and withdraw for them)."""
+    held = getattr(participation, "held", None)
+    if held is not None:  # annotated by the read that loaded it (relay.cases.members)
+        return bool(held)
     return Hold.objects.filter(participation_id=participation.pk).exists()
 
 

@@ -26,12 +26,15 @@ MessageWire = Callable[..., dict[str, Any]]
 
 def event_rows(user: AnyUser, after: int, *, limit: int, case_ids: Iterable[Any]) -> list[Event]:
     """The user's events with ``seq > after``, in order, that have no case or belong to one
-    of ``case_ids`` (the cases the user may still read), up to ``limit``: the seq numbers
-    may skip."""
+    of ``case_ids`` (the cases the user may still read; a values query is used as a
+    subquery), up to ``limit``: the seq numbers may skip. Fewer than ``limit`` means there
+    was nothing more to read when it ran."""
     return list(
         Event.objects.filter(user=user, seq__gt=after)
         .filter(Q(case__isnull=True) | Q(case_id__in=case_ids))
-        .select_related("message")
+        # A forward's message says whether the words it passes on were entered for a
+        # held person: the original comes in the same query.
+        .select_related("message", "message__derived_from")
         .prefetch_related("message__keys")
         .order_by("seq")[:limit]
     )

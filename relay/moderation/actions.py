@@ -23,11 +23,16 @@ from relay.accounts.selectors import current_key
 from relay.accounts.verification import forward_block_reason
 from relay.audit.chain import record
 from relay.audit.models import AuditEventType
-from relay.cases.access import access_case_as_facilitator, access_case_as_participant
+from relay.cases.access import (
+    access_case_as_facilitator,
+    access_case_as_participant,
+    require_current_facilitator,
+)
 from relay.cases.actions import lock_case
 from relay.cases.audience import case_audience
 from relay.cases.consent import require_consent
 from relay.cases.held import held_participation, is_held
+from relay.cases.members import CaseMembers, case_members
 from relay.cases.models import Case, CommunicationMode, Participation, ParticipationState, Side
 from relay.cases.selectors import is_communicating
 from relay.cases.states import (
@@ -58,11 +63,15 @@ class Submitted:
     created: bool  # False when this was a retry of a message already stored
 
 
-def _sender_key(actor: User, envelope: Envelope) -> PublicKey:
+def _sender_key(
+    actor: User, envelope: Envelope, *, members: CaseMembers | None = None
+) -> PublicKey:
+    """The actor's current key, which must be the envelope's sender key; from ``members``
+    when the action has read the case's members (the actor among them) under the lock."""
     header = envelope.header
     if header.sender_id != actor.pk:
         raise EnvelopeRejected("The envelope's sender is not you.", code="wrong_sender")
-    key = current_key(actor)
+    key = members.key_of(actor.pk) if members is not None else current_key(actor)
     if key is None or key.key_id != header.sender_key_id:
         raise EnvelopeRejected(
             "The envelope is not from your current key. Sign in again to refresh your keys.",
@@ -98,8 +107,10 @@ def _store(
     derived_from: Message | None = None,
     entered_by: User | None = None,
 ) -> Message:
+    """Store a message and its wrapped keys. Call it only after the recipient rule has
+    accepted the envelope: every key it names is then a current key of someone the rule
+    allows, so the wrapped keys point at them by id without reading them again."""
     header = envelope.header
-    keys = {k.key_id: k for k in PublicKey.objects.filter(key_id__in=header.recipient_key_ids)}
     message = Message.objects.create(
         id=header.message_id,
         case=case,
@@ -118,7 +129,7 @@ def _store(
     MessageKey.objects.bulk_create(
         MessageKey(
             message=message,
-            recipient_key=keys[w.key_id],
+            recipient_key_id=w.key_id,
             nonce=base64.b64decode(w.nonce),
             box=base64.b64decode(w.box),
         )
@@ -137,6 +148,7 @@ def _participant_message_rules(
     case: Case,
     participation: Participation,
     *,
+    members: CaseMembers,
     withdrawn: str,
     no_other_party: Callable[[str | None], str],
     not_revisable: str,
@@ -158,7 +170,7 @@ def _participant_message_rules(
         raise IllegalTransition("This case is no longer open for messages.")
     for_other_party = header.kind in FOR_OTHER_PARTY
     if for_other_party:
-        other = Participation.objects.filter(case=case).exclude(pk=participation.pk).first()
+        other = members.other_than(participation)
         other_state = other.state if other is not None else None
         if not may_write_to_other_party(case.state, participation.state, other_state):
             raise IllegalTransition(no_other_party(other_state))
@@ -187,13 +199,14 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
     header = envelope.header
     participation = access_case_as_participant(actor, header.case_id)
     case = lock_case(participation.case_id)
-    participation.refresh_from_db()
+    members = case_members(case)
+    participation = _member_participation(members, actor.pk)  # again, under the lock
     existing = _existing(envelope, actor)
     if existing is not None:
         return Submitted(existing, created=False)
-    sender_key = _sender_key(actor, envelope)
+    sender_key = _sender_key(actor, envelope, members=members)
     for_other_party, revision_of = _participant_message_rules(
-        envelope, case, participation,
+        envelope, case, participation, members=members,
         withdrawn="You have withdrawn from this case, so you cannot send messages.",
         no_other_party=lambda other_state: (
             "The other person has withdrawn, so nothing more can be passed on to them. "
@@ -207,7 +220,7 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
     )
     _check_case_and_header(envelope, case)
     recipient_set(
-        case, sender_key=sender_key, supporters=supporter_key_ids(participation)
+        case, sender_key=sender_key, supporters=supporter_key_ids(participation), members=members
     ).check(envelope)
     message = _store(
         envelope,
@@ -227,7 +240,7 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
         state=message.state,
     )
     append_events(
-        [(MessageEvent(message, participation.side), case_audience(case, actor.pk))], case=case
+        [(MessageEvent(message, participation.side), members.audience(actor.pk))], case=case
     )
     return Submitted(message, created=True)
 
@@ -247,6 +260,21 @@ def _participation_of(case: Case, user_id: uuid.UUID) -> Participation:
     return Participation.objects.get(case=case, user_id=user_id)
 
 
+def _member_participation(members: CaseMembers, user_id: uuid.UUID) -> Participation:
+    """The user's participation as read under the case lock; refused if there is none."""
+    participation = members.participation_of(user_id)
+    if participation is None:
+        raise AccessDenied()
+    return participation
+
+
+def _require_facilitator_member(members: CaseMembers, actor: User) -> None:
+    """The actor is still a current facilitator under the case lock (an unassignment that
+    committed between the access check and the lock refuses the action)."""
+    if not members.is_facilitator(actor.pk):
+        raise AccessDenied()
+
+
 def _facilitator_envelope_checks(
     *,
     actor: User,
@@ -254,11 +282,12 @@ def _facilitator_envelope_checks(
     envelope: Envelope,
     kind: Kind | None,
     derived_from: uuid.UUID | None,
+    members: CaseMembers | None = None,
 ) -> PublicKey:
     _check_case_and_header(envelope, case)
     if _existing(envelope, actor) is not None:
         raise EnvelopeRejected("This message id has already been used.", code="duplicate_id")
-    key = _sender_key(actor, envelope)
+    key = _sender_key(actor, envelope, members=members)
     if kind is not None and envelope.header.kind != kind:
         raise EnvelopeRejected(f"The envelope must be of kind {kind.value}.", code="bad_kind")
     if envelope.header.derived_from != derived_from:
@@ -281,39 +310,43 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
     named), ``message_state`` (approved, with
     the forward's id and whether it was edited) to the original sender.
     """
-    case_id = envelope.header.case_id
-    access_case_as_facilitator(actor, case_id)
+    case_id = require_current_facilitator(actor, envelope.header.case_id)
     case = lock_case(case_id)
     original = _lock_pending(case, message_id)
     check_message_transition(original.state, MessageState.APPROVED)
-    if not is_communicating(case):
+    # Everything below about who is in the case is read once, here, under the case lock.
+    members = case_members(case)
+    _require_facilitator_member(members, actor)
+    if not is_communicating(case, participations=list(members.participations)):
         raise IllegalTransition(
             "Communication in this case is paused or has ended, so nothing can be forwarded.",
             code="paused",
         )
     key = _facilitator_envelope_checks(
         actor=actor, case=case, envelope=envelope, kind=Kind(original.kind),
-        derived_from=original.pk,
+        derived_from=original.pk, members=members,
     )
-    sender_participation = _participation_of(case, original.sender_id)
-    target = Participation.objects.select_related("user").get(
-        case=case, side=Side(sender_participation.side).other
-    )
-    writer_key = current_key(sender_participation.user)
+    sender_participation = _member_participation(members, original.sender_id)
+    target = members.on_side(Side(sender_participation.side).other)
+    if target is None:
+        raise IllegalTransition("The other person has not been added to this case.")
+    writer_key = members.key_of(original.sender_id)
     if is_held(target):
         # The other person has no device: the forward is sealed to the facilitators only,
         # who read it to them (invariant 1, the held case).
-        held_recipient_set(case, sender_key=key, original_sender=writer_key).check(envelope)
+        held_recipient_set(
+            case, sender_key=key, original_sender=writer_key, members=members
+        ).check(envelope)
     else:
-        blocked = forward_block_reason(case=case, participant=target.user)
+        target_key = members.key_of(target.user_id)
+        blocked = forward_block_reason(case=case, participant=target.user, current=target_key)
         if blocked:
             raise IllegalTransition(blocked, code="key_unverified")
-        target_key = current_key(target.user)
         if target_key is None:
             raise IllegalTransition("The other person has no key yet.")
         recipient_set(
             case, sender_key=key, to=target_key, supporters=supporter_key_ids(target),
-            original_sender=writer_key,
+            original_sender=writer_key, members=members,
         ).check(envelope)
     writer_reads_it = (
         writer_key is not None and writer_key.key_id in envelope.header.recipient_key_ids
@@ -343,11 +376,11 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
     writer_copy = MessageEvent(forwarded, "facilitator", version_of=original)
     append_events(
         [
-            (MessageEvent(forwarded, "facilitator"), case_audience(case, target.user_id)),
+            (MessageEvent(forwarded, "facilitator"), members.audience(target.user_id)),
             *([(writer_copy, [original.sender_id])] if writer_reads_it else []),
             (
                 MessageStateEvent(original, original.state, forward=forwarded),
-                case_audience(case, original.sender_id),
+                members.audience(original.sender_id),
             ),
         ],
         case=case,
@@ -359,22 +392,23 @@ def _decide_with_note(
     *, actor: User, message_id: uuid.UUID, envelope: Envelope, new_state: str, kind: Kind,
     audit_type: AuditEventType,
 ) -> Message:
-    case_id = envelope.header.case_id
-    access_case_as_facilitator(actor, case_id)
+    case_id = require_current_facilitator(actor, envelope.header.case_id)
     case = lock_case(case_id)
     original = _lock_pending(case, message_id)
     check_message_transition(original.state, new_state)
+    members = case_members(case)
+    _require_facilitator_member(members, actor)
     key = _facilitator_envelope_checks(
-        actor=actor, case=case, envelope=envelope, kind=kind, derived_from=original.pk
+        actor=actor, case=case, envelope=envelope, kind=kind, derived_from=original.pk,
+        members=members,
     )
-    sender = User.objects.get(pk=original.sender_id)
-    sender_participation = _participation_of(case, sender.pk)
+    sender_participation = _member_participation(members, original.sender_id)
     if is_held(sender_participation):
-        held_recipient_set(case, sender_key=key).check(envelope)
+        held_recipient_set(case, sender_key=key, members=members).check(envelope)
     else:
         recipient_set(
-            case, sender_key=key, to=current_key(sender),
-            supporters=supporter_key_ids(sender_participation),
+            case, sender_key=key, to=members.key_of(original.sender_id),
+            supporters=supporter_key_ids(sender_participation), members=members,
         ).check(envelope)
     note = _store(
         envelope,
@@ -390,7 +424,7 @@ def _decide_with_note(
     original.decided_by = actor
     original.save(update_fields=["state", "decided_at", "decided_by"])
     record(audit_type, actor=actor, case=case, message=str(original.pk), note=str(note.pk))
-    told = case_audience(case, original.sender_id)
+    told = members.audience(original.sender_id)
     append_events(
         [
             (MessageEvent(note, "facilitator"), told),
@@ -588,6 +622,7 @@ def enter_for_held(*, actor: User, side: str, envelope: Envelope) -> Submitted:
     access_case_as_facilitator(actor, header.case_id)
     case = lock_case(header.case_id)
     participation = held_participation(case, side)
+    members = case_members(case)
     held = participation.user
     existing = Message.objects.filter(pk=header.message_id).first()
     if existing is not None:
@@ -603,7 +638,7 @@ def enter_for_held(*, actor: User, side: str, envelope: Envelope) -> Submitted:
         )
     key = _sender_key(actor, envelope)
     for_other_party, revision_of = _participant_message_rules(
-        envelope, case, participation,
+        envelope, case, participation, members=members,
         withdrawn="This person has withdrawn, so nothing more can be sent for them.",
         no_other_party=lambda other_state: (
             "Nothing can be passed on to the other person now: the conversation has not "
@@ -613,7 +648,7 @@ def enter_for_held(*, actor: User, side: str, envelope: Envelope) -> Submitted:
         "messages, once.",
     )
     _check_case_and_header(envelope, case)
-    held_recipient_set(case, sender_key=key).check(envelope)
+    held_recipient_set(case, sender_key=key, members=members).check(envelope)
     message = _store(
         envelope, case=case, sender=held, sender_key=key,
         audience=Audience.OTHER_PARTY if for_other_party else Audience.FACILITATORS,
@@ -624,7 +659,7 @@ def enter_for_held(*, actor: User, side: str, envelope: Envelope) -> Submitted:
         AuditEventType.MESSAGE_SUBMITTED, actor=actor, case=case, message=str(message.pk),
         kind=message.kind, state=message.state, side=side, entered_by=str(actor.pk),
     )
-    append_events([(MessageEvent(message, side), case_audience(case))], case=case)
+    append_events([(MessageEvent(message, side), members.audience())], case=case)
     return Submitted(message, created=True)
 
 

@@ -26,6 +26,7 @@ from relay.envelopes import Envelope, check_recipients
 
 if TYPE_CHECKING:
     from relay.accounts.models import PublicKey
+    from relay.cases.members import CaseMembers
     from relay.cases.models import Case, Participation
 
 
@@ -40,8 +41,11 @@ class RecipientSet:
         check_recipients(envelope, required=self.required, allowed_extra=self.allowed_extra)
 
 
-def facilitator_key_ids(case: Case) -> frozenset[str]:
-    """The current keys of the case's current facilitators."""
+def facilitator_key_ids(case: Case, *, members: CaseMembers | None = None) -> frozenset[str]:
+    """The current keys of the case's current facilitators; from ``members`` when the
+    action has read them under the case lock (``relay.cases.members``)."""
+    if members is not None:
+        return members.facilitator_key_ids()
     return frozenset(current_key_ids(current_facilitators(case.pk)))
 
 
@@ -58,6 +62,7 @@ def recipient_set(
     to: PublicKey | None = None,
     supporters: Iterable[str] = (),
     original_sender: PublicKey | None = None,
+    members: CaseMembers | None = None,
 ) -> RecipientSet:
     """The keys an envelope written with ``sender_key`` in ``case`` must name: the current
     facilitators', the author's own, and ``to``'s (the participant it is for, if any).
@@ -65,8 +70,8 @@ def recipient_set(
     a forward: the current key of the participant whose message it forwards, which may be
     named too, so they can read the version the other person received; the other party's
     content never reaches them this way, because a forward is only ever of their own
-    message."""
-    required = facilitator_key_ids(case) | {sender_key.key_id}
+    message. ``members``: the case's members as the action read them under the lock."""
+    required = facilitator_key_ids(case, members=members) | {sender_key.key_id}
     if to is not None:
         required |= {to.key_id}
     extra = set(supporters)
@@ -76,7 +81,11 @@ def recipient_set(
 
 
 def held_recipient_set(
-    case: Case, *, sender_key: PublicKey, original_sender: PublicKey | None = None
+    case: Case,
+    *,
+    sender_key: PublicKey,
+    original_sender: PublicKey | None = None,
+    members: CaseMembers | None = None,
 ) -> RecipientSet:
     """The keys an envelope for or from a held participant must name: exactly the case's
     current facilitators (``sender_key`` is one of theirs: only a facilitator writes it).
@@ -85,5 +94,6 @@ def held_recipient_set(
     passed on of their words."""
     extra = {original_sender.key_id} if original_sender is not None else set()
     return RecipientSet(
-        required=facilitator_key_ids(case) | {sender_key.key_id}, allowed_extra=frozenset(extra)
+        required=facilitator_key_ids(case, members=members) | {sender_key.key_id},
+        allowed_extra=frozenset(extra),
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
 from relay.accounts.models import User
 from relay.cases.models import Case, Participation, Side
-from relay.cases.selectors import is_held
+from relay.cases.selectors import is_held, with_held
 from relay.envelopes import Kind
 from relay.moderation.models import Audience, Message, MessageKey, MessageState, NoteReading
 
@@ -162,25 +163,32 @@ def messages_sealed_to(viewer: User, case_id: Any) -> list[Message]:
     )
 
 
-def held_target(case: Case, message: Message) -> Participation | None:
+def held_target(case: Case | uuid.UUID, message: Message) -> Participation | None:
     """The held participation a message was sent to (a forward to them, or a facilitator's
-    note, return note or rejection reason for them), or None."""
-    if message.audience != Audience.PARTICIPANT:
+    note, return note or rejection reason for them), or None. ``case`` or its id."""
+    if message.audience != Audience.PARTICIPANT or message.derived_from_id is None:
         return None
-    if message.derived_from_id is not None:
-        original = Message.objects.get(pk=message.derived_from_id)
-        author = Participation.objects.filter(case=case, user_id=original.sender_id).first()
-        if author is None:
-            return None
-        if message.kind in ("return_note", "rejection_reason"):
-            target = author
-        else:
-            target = Participation.objects.get(case=case, side=Side(author.side).other)
-    else:
+    original = message.derived_from  # often loaded with the message (select_related)
+    if original is None:
         return None
-    return target if is_held(target) else None
+    # Both participations at once, with whether each is held.
+    case_id = case if isinstance(case, uuid.UUID) else case.pk
+    participations = {
+        p.user_id: p for p in with_held(Participation.objects.filter(case_id=case_id))
+    }
+    author = participations.get(original.sender_id)
+    if author is None:
+        return None
+    target: Participation | None = author
+    if message.kind not in ("return_note", "rejection_reason"):
+        other = Side(author.side).other
+        target = next((p for p in participations.values() if p.side == other), None)
+    return target if target is not None and is_held(target) else None
 
 
 def _to_held(message: Message) -> str | None:
-    target = held_target(message.case, message)
+    # Only a message to a participant can be to a held one: ask nothing of the others.
+    if message.audience != Audience.PARTICIPANT or message.derived_from_id is None:
+        return None
+    target = held_target(message.case_id, message)
     return target.side if target is not None else None
