@@ -31,7 +31,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.utils import timezone
 
 from relay.accounts.access import require_usable
-from relay.accounts.middleware import LAST_SEEN_KEY, idle_deadline
+from relay.accounts.middleware import idle_deadline, record_activity
 from relay.accounts.models import User
 from relay.errors import AccessDenied
 from relay.metrics import SOCKETS_ACCEPTED, SOCKETS_OPEN
@@ -242,7 +242,6 @@ def mark_active(socket: OpenSocket) -> Close | None:
     )
     if verdict.close is not None:
         return verdict.close
-    if store.get(LAST_SEEN_KEY) != now:
-        store[LAST_SEEN_KEY] = now
+    if record_activity(store, now):
         store.save()
     return None

@@ -20,6 +20,24 @@ def idle_deadline(session: Any, *, default_last_seen: int) -> int:
     return int(session.get(LAST_SEEN_KEY, default_last_seen)) + settings.RELAY_IDLE_TIMEOUT
 
 
+def activity_step() -> int:
+    """How stale the stored last activity may be before a use writes it again: a tenth of the
+    idle timeout, at most 30 seconds. Writing it on every request and every socket frame
+    would rewrite the session row each time; this way an active session is rewritten at most
+    once per step, and reaches its idle deadline at most one step early."""
+    return max(1, min(30, settings.RELAY_IDLE_TIMEOUT // 10))
+
+
+def record_activity(session: Any, now: int) -> bool:
+    """Move the idle deadline on for a use at ``now``; whether the session changed (and
+    needs saving)."""
+    last_seen = session.get(LAST_SEEN_KEY)
+    if last_seen is not None and now - int(last_seen) < activity_step():
+        return False
+    session[LAST_SEEN_KEY] = now
+    return True
+
+
 class IdleSessionMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -30,5 +48,5 @@ class IdleSessionMiddleware:
             if now > idle_deadline(request.session, default_last_seen=now):
                 logout(request)
             else:
-                request.session[LAST_SEEN_KEY] = now
+                record_activity(request.session, now)
         return self.get_response(request)

@@ -95,6 +95,22 @@ def test_an_active_session_stays():
     assert client.get("/api/cases").status_code == 200
     # Each use restarts the clock, so an active session never reaches the limit.
     assert client.session[LAST_SEEN_KEY] >= int(time.time()) - 1
+
+
+@pytest.mark.django_db
+@override_settings(RELAY_IDLE_TIMEOUT=600)
+def test_activity_is_written_once_per_step_not_on_every_request():
+    """A tenth of the idle timeout, at most 30 s: a use within it leaves the session row
+    alone; a use after it moves the deadline on."""
+    person = make_person(Role.PARTICIPANT)
+    client = Client()
+    client.force_login(person.user)
+    last_seen_ago(client, 10)
+    written = client.session[LAST_SEEN_KEY]
+    assert client.get("/api/cases").status_code == 200
+    assert client.session[LAST_SEEN_KEY] == written
+    last_seen_ago(client, 31)
+    assert client.get("/api/cases").status_code == 200
     assert client.session[LAST_SEEN_KEY] >= int(time.time()) - 1
 
 
