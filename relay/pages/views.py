@@ -8,6 +8,8 @@ cached, so Back after a quick exit or sign-out cannot show an old page from the 
 from __future__ import annotations
 
 import json
+from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Choices
@@ -33,6 +35,7 @@ from relay.cases.states import SUITABILITY_CRITERIA
 from relay.errors import AccessDenied, InvalidRequest, NotSignedIn, RelayError
 from relay.headers import PERMISSIONS_POLICY
 from relay.hub.selectors import hub
+from relay.outcomes.models import AgreementItemKind
 from relay.referrals.models import ConsentGivenBy, ConsentMethod, DeclineReason, ReferralSource
 from relay.statistics.access import access_statistics
 from relay.statistics.charts import chart_for
@@ -161,12 +164,27 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
             "figures": [(figure, chart_for(figure)) for figure in stats.figures],
             "medians": stats.medians,
             "waiting": stats.waiting,
-            "follow_ups": follow_ups_for(reader) if reader.role in MANAGER_ROLES else None,
+            "follow_ups": _follow_ups_to_read(reader),
             "is_manager": reader.role == Role.HUB_MANAGER,
             "csv_query": f"from={period.first:%Y-%m}&to={period.last:%Y-%m}",
         }
     )
     return render(request, "pages/statistics.html", context)
+
+
+def _follow_ups_to_read(reader: User) -> list[dict[str, Any]] | None:
+    """The open follow-ups as the statistics page shows them: the item's kind in words, the
+    day as a date for the template's (localised) date filter."""
+    if reader.role not in MANAGER_ROLES:
+        return None
+    return [
+        {
+            **item,
+            "kind": AgreementItemKind(item["kind"]).label,
+            "follow_up_on": date.fromisoformat(item["follow_up_on"]),
+        }
+        for item in follow_ups_for(reader)
+    ]
 
 
 @require_GET
