@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.access import as_uuid, require_manager
 from relay.accounts.models import Role, User
@@ -421,7 +422,8 @@ def check_may_prepare(case: Case) -> None:
     blockers = preparation_blockers(latest_facts(case))
     if blockers:
         raise IllegalTransition(
-            "The case cannot move to preparation yet: " + "; ".join(blockers) + ".",
+            gettext("The case cannot move to preparation yet: %(blockers)s.")
+            % {"blockers": "; ".join(blockers)},
             code="assessment_incomplete",
         )
 

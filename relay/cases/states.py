@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from relay.accounts.models import TRAINING_ORDER, TrainingLevel
@@ -193,18 +194,18 @@ def preparation_blockers(latest: dict[str, dict[str, object]]) -> list[str]:
     blockers: list[str] = []
     suitability = latest.get("suitability")
     if suitability is None:
-        blockers.append("the suitability criteria have not been recorded")
+        blockers.append(gettext("the suitability criteria have not been recorded"))
     else:
         blockers += [
-            f"not met: {words}"
+            gettext("not met: %(criterion)s") % {"criterion": words}
             for name, words in SUITABILITY_CRITERIA.items()
             if suitability.get(name) is not True
         ]
     if "risk_assessment" not in latest:
-        blockers.append("no risk assessment has been recorded")
+        blockers.append(gettext("no risk assessment has been recorded"))
     approach = latest.get("approach")
     if approach is None or approach.get("response") != "accepted":
-        blockers.append("the person responsible has not accepted the approach")
+        blockers.append(gettext("the person responsible has not accepted the approach"))
     return blockers
 
 
