@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+from django.utils.translation import gettext
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -266,19 +267,29 @@ def parse_sealed_comment(
     """Validate a sealed comment's structure and that it is of ``kind``; raise
     ``EnvelopeRejected`` with a plain reason."""
     if not isinstance(raw, dict):
-        raise EnvelopeRejected("The comment must be a sealed JSON object.")
+        raise EnvelopeRejected(gettext("The comment must be a sealed JSON object."))
     if raw.get("kind") != kind:
-        raise EnvelopeRejected(f"The sealed content must be of kind {kind}.", code="bad_kind")
+        raise EnvelopeRejected(
+            gettext("The sealed content must be of kind %(kind)s.") % {"kind": kind},
+            code="bad_kind",
+        )
     ciphertext = raw.get("ciphertext")
     if isinstance(ciphertext, str) and len(ciphertext) > (max_ciphertext * 4) // 3 + 8:
-        raise EnvelopeRejected("The comment is too large.", code="too_large")
+        raise EnvelopeRejected(gettext("The comment is too large."), code="too_large")
     try:
         return SealedComment.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
+        problem = first.get("msg", "invalid")
+        if not where:
+            raise EnvelopeRejected(
+                gettext("The comment is malformed at top level: %(problem)s.")
+                % {"problem": problem}
+            ) from None
         raise EnvelopeRejected(
-            f"The comment is malformed at {where or 'top level'}: {first.get('msg', 'invalid')}."
+            gettext("The comment is malformed at %(where)s: %(problem)s.")
+            % {"where": where, "problem": problem}
         ) from None
 
 
@@ -290,17 +301,24 @@ def canonical_json(value: Any) -> bytes:
 def parse_envelope(raw: Any, *, max_ciphertext: int) -> Envelope:
     """Validate an envelope's structure; raise ``EnvelopeRejected`` with a plain reason."""
     if not isinstance(raw, dict):
-        raise EnvelopeRejected("The envelope must be a JSON object.")
+        raise EnvelopeRejected(gettext("The envelope must be a JSON object."))
     ciphertext = raw.get("ciphertext")
     if isinstance(ciphertext, str) and len(ciphertext) > (max_ciphertext * 4) // 3 + 8:
-        raise EnvelopeRejected("The message is too large.", code="too_large")
+        raise EnvelopeRejected(gettext("The message is too large."), code="too_large")
     try:
         return Envelope.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
+        problem = first.get("msg", "invalid")
+        if not where:
+            raise EnvelopeRejected(
+                gettext("The envelope is malformed at top level: %(problem)s.")
+                % {"problem": problem}
+            ) from None
         raise EnvelopeRejected(
-            f"The envelope is malformed at {where or 'top level'}: {first.get('msg', 'invalid')}."
+            gettext("The envelope is malformed at %(where)s: %(problem)s.")
+            % {"where": where, "problem": problem}
         ) from None
 
 
@@ -320,12 +338,12 @@ def check_recipients(
     # participant lacks the right one too, and "forbidden" is what went wrong.
     if named - required_set - set(allowed_extra):
         raise EnvelopeRejected(
-            "The envelope names a recipient who may not receive it.",
+            gettext("The envelope names a recipient who may not receive it."),
             code="recipients_forbidden",
         )
     if required_set - named:
         raise EnvelopeRejected(
-            "The envelope must be encrypted to every current facilitator of the case "
-            "and to your own key; some are missing. Refresh the case keys and try again.",
+            gettext("The envelope must be encrypted to every current facilitator of the case "
+            "and to your own key; some are missing. Refresh the case keys and try again."),
             code="recipients_missing",
         )

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 
 class RelayError(Exception):
-    """Base class: ``code`` is stable and machine-readable, the message is plain English."""
+    """Base class: ``code`` is stable and machine-readable; the message is plain words for people.
+
+    The message is in the hub's language: raise sites pass it through ``gettext``
+    (tests/test_error_messages.py checks they do), so clients branch on ``code``.
+    """
 
     code = "error"
     status = 400  # the HTTP status the API answers with
@@ -25,8 +31,10 @@ class AccessDenied(RelayError):
     code = "not_found"
     status = 404
 
-    def __init__(self, message: str = "Not found, or you do not have access to it.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            gettext("Not found, or you do not have access to it.") if message is None else message
+        )
 
 
 class NotSignedIn(AccessDenied):
@@ -36,7 +44,7 @@ class NotSignedIn(AccessDenied):
     status = 401
 
     def __init__(self) -> None:
-        super().__init__("Please sign in.")
+        super().__init__(gettext("Please sign in."))
 
 
 class AccountSuspended(AccessDenied):
@@ -46,7 +54,7 @@ class AccountSuspended(AccessDenied):
     status = 403
 
     def __init__(self) -> None:
-        super().__init__("This account is suspended.")
+        super().__init__(gettext("This account is suspended."))
 
 
 class SecondFactorRequired(AccessDenied):
@@ -56,7 +64,7 @@ class SecondFactorRequired(AccessDenied):
     status = 403
 
     def __init__(self) -> None:
-        super().__init__("Confirm your second factor to reach case data.")
+        super().__init__(gettext("Confirm your second factor to reach case data."))
 
 
 class InvalidRequest(RelayError):

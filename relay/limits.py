@@ -13,6 +13,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from django.utils.translation import gettext
+
 from relay.errors import InvalidRequest, RelayError
 
 # The deepest request body or frame the protocol needs is an envelope: 4 levels.
@@ -32,7 +34,10 @@ class BodyTooLarge(RelayError):
     status = 413
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"The request body is larger than the limit of {limit} bytes.")
+        super().__init__(
+            gettext("The request body is larger than the limit of %(limit)s bytes.")
+            % {"limit": limit}
+        )
 
 
 def error_body(exc: RelayError) -> bytes:
@@ -59,14 +64,16 @@ def loads_json(data: bytes | str) -> Any:
     except RecursionError:
         raise InvalidRequest(too_deep_message()) from None
     except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("The request body is not valid JSON.") from None
+        raise InvalidRequest(gettext("The request body is not valid JSON.")) from None
     if depth_exceeds(value, MAX_JSON_DEPTH):
         raise InvalidRequest(too_deep_message())
     return value
 
 
 def too_deep_message() -> str:
-    return f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
+    return gettext("The JSON is nested more than %(depth)s levels deep.") % {
+        "depth": MAX_JSON_DEPTH
+    }
 
 
 def depth_exceeds(value: Any, limit: int) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.utils.translation import gettext
+
 from relay.accounts.models import MANAGER_ROLES, Role, User
 from relay.accounts.second_factor import second_factor_missing
 from relay.errors import (
@@ -87,7 +89,7 @@ def access_second_factor_change(actor: Any, *, verified: bool) -> User:
     actor = require_usable(actor, second_factor=False)
     if not verified and user_has_device(actor, confirmed=True):
         raise InvalidRequest(
-            "Confirm your current second factor before setting up a new one.",
+            gettext("Confirm your current second factor before setting up a new one."),
             code="second_factor_required",
         )
     return actor

@@ -17,6 +17,7 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.utils.translation import gettext
 from django_otp import match_token
 
 from relay.accounts import actions, selectors, throttle
@@ -42,7 +43,7 @@ class BadCredentials(RelayError):
     status = 401
 
     def __init__(self) -> None:
-        super().__init__("That username and password do not match.")
+        super().__init__(gettext("That username and password do not match."))
 
 
 # --- reading fields -------------------------------------------------------------------------
@@ -51,7 +52,10 @@ class BadCredentials(RelayError):
 def b64_field(body: dict[str, Any], name: str, length: int) -> bytes:
     raw = exact_bytes(body.get(name), length)
     if raw is None:
-        raise InvalidRequest(f"Send {name} as base64 of {length} bytes.")
+        raise InvalidRequest(
+            gettext("Send %(name)s as base64 of %(length)s bytes.")
+            % {"name": name, "length": length}
+        )
     return raw
 
 
@@ -113,7 +117,7 @@ def sign_in(caller: Caller, data: Body) -> dict[str, Any]:
     assert caller.session is not None
     username, login_key = data.field("username"), data.field("login_key")
     if not isinstance(username, str) or not isinstance(login_key, str):
-        raise InvalidRequest("Send a username and a login key.")
+        raise InvalidRequest(gettext("Send a username and a login key."))
     throttle.check("sign_in", account=username, address=caller.address)
     user = caller.session.authenticate(username, login_key)
     if user is None or user.suspended_at is not None:
@@ -139,13 +143,17 @@ def otp_verify(caller: Caller, data: Body) -> dict[str, Any]:
     assert caller.session is not None
     token = data.field("token")
     if not isinstance(token, str) or not token.strip():
-        raise InvalidRequest("Enter the code from your authenticator app or a backup code.")
+        raise InvalidRequest(
+            gettext("Enter the code from your authenticator app or a backup code.")
+        )
     account = str(caller.user.pk)
     throttle.check("otp", account=account, address=caller.address)
     device = match_token(caller.user, token.strip().replace(" ", "").replace("-", ""))
     if device is None:
         throttle.fail("otp", account=account, address=caller.address)
-        raise InvalidRequest("That code is not right. Check it and try again.", code="bad_token")
+        raise InvalidRequest(
+            gettext("That code is not right. Check it and try again."), code="bad_token"
+        )
     throttle.succeed("otp", account=account)
     caller.session.passed_second_factor(device)
     return {**me_wire(caller.user), "second_factor": True}
@@ -174,7 +182,7 @@ def salt(caller: Caller, data: Body) -> dict[str, Any]:
     The username travels in the body, never in the URL, so it stays out of access logs."""
     username = data.field("username")
     if not isinstance(username, str) or not username or len(username) > 150:
-        raise InvalidRequest("Send a username.")
+        raise InvalidRequest(gettext("Send a username."))
     return {
         "salt": base64.b64encode(_salt_for(username)).decode(),
         "opslimit": settings.RELAY_KDF_OPSLIMIT,
@@ -195,7 +203,7 @@ def keys(caller: Caller, data: Body) -> dict[str, Any]:
     wrapped = wrapped_key_field(body)
     login_key = body.get("login_key")
     if not isinstance(login_key, str) or not login_key:
-        raise InvalidRequest("Send your current login key, derived from your password.")
+        raise InvalidRequest(gettext("Send your current login key, derived from your password."))
     account = str(caller.user.pk)
     throttle.check("sign_in", account=account, address=caller.address)
     try:
@@ -213,7 +221,7 @@ def wrapped_key(caller: Caller, data: Body) -> dict[str, Any]:
     """The signed-in user's wrapped private key and the KDF parameters it was wrapped with."""
     user = caller.user
     if user.wrapped_private_key is None or user.wrapped_key_nonce is None:
-        raise AccessDenied("No key has been stored for this account yet.")
+        raise AccessDenied(gettext("No key has been stored for this account yet."))
     return {
         "wrapped_private_key": base64.b64encode(bytes(user.wrapped_private_key)).decode(),
         "wrapped_key_nonce": base64.b64encode(bytes(user.wrapped_key_nonce)).decode(),
@@ -227,7 +235,7 @@ def recovery_wrap(caller: Caller, data: Body) -> dict[str, Any]:
     """The private key wrapped under the printable recovery key."""
     stored = RecoveryWrap.objects.filter(user=caller.user).first()
     if stored is None:
-        raise AccessDenied("No recovery key has been set up for this account.")
+        raise AccessDenied(gettext("No recovery key has been set up for this account."))
     return recovery_wire(stored)
 
 
@@ -252,11 +260,11 @@ def enrol_check(caller: Caller, data: Body) -> dict[str, Any]:
     code = data.field("code")
     throttle.check("enrolment", account=None, address=caller.address)
     if not isinstance(code, str):
-        raise InvalidRequest("Enter the code your facilitator gave you.")
+        raise InvalidRequest(gettext("Enter the code your facilitator gave you."))
     invitation = selectors.invitation_for_code(code)
     if invitation is None:
         throttle.fail("enrolment", account=None, address=caller.address)
-        raise InvalidRequest(actions.BAD_CODE, code="bad_code")
+        raise InvalidRequest(str(actions.BAD_CODE), code="bad_code")
     user = invitation.user
     reply: dict[str, Any] = {
         "display_name": user.display_name,
@@ -310,7 +318,7 @@ def otp_confirm(caller: Caller, data: Body) -> dict[str, Any]:
     """Confirm the new authenticator with a code from it; answers with the backup codes."""
     assert caller.session is not None
     token = text_field(
-        data.fields(), "token", "Enter the six-digit code from your authenticator app."
+        data.fields(), "token", gettext("Enter the six-digit code from your authenticator app.")
     )
     account = str(caller.user.pk)
     throttle.check("otp", account=account, address=caller.address)
@@ -335,11 +343,15 @@ def otp_confirm(caller: Caller, data: Body) -> dict[str, Any]:
 def invite_staff(caller: Caller, data: Body) -> dict[str, Any]:
     """A hub manager creates a staff account and its enrolment code."""
     body = data.fields()
-    username = text_field(body, "username", "Choose a username for the new staff member.")
-    role = text_field(body, "role", "Choose a role: facilitator, hub_manager or admin.")
+    username = text_field(
+        body, "username", gettext("Choose a username for the new staff member.")
+    )
+    role = text_field(
+        body, "role", gettext("Choose a role: facilitator, hub_manager or admin.")
+    )
     display_name = body.get("display_name", "")
     if not isinstance(display_name, str):
-        raise InvalidRequest("The display name must be text.")
+        raise InvalidRequest(gettext("The display name must be text."))
     code, invitation = actions.invite_staff(
         actor=caller.user, username=username, role=role, display_name=display_name
     )

@@ -18,6 +18,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from relay.errors import RelayError
 
@@ -30,8 +31,14 @@ class Throttled(RelayError):
 
     def __init__(self, wait_seconds: int) -> None:
         minutes = max(1, math.ceil(wait_seconds / 60))
-        unit = "minute" if minutes == 1 else "minutes"
-        super().__init__(f"Too many attempts. Wait {minutes} {unit} and try again.")
+        super().__init__(
+            ngettext(
+                "Too many attempts. Wait %(minutes)s minute and try again.",
+                "Too many attempts. Wait %(minutes)s minutes and try again.",
+                minutes,
+            )
+            % {"minutes": minutes}
+        )
         self.wait_seconds = wait_seconds
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from relay.accounts.models import KeyVerification, PublicKey
 
 
@@ -47,15 +49,15 @@ def forward_block_reason(
     if current is _READ_IT:
         current = PublicKey.objects.filter(user=participant, retired_at__isnull=True).first()
     if not isinstance(current, PublicKey):
-        return "The other person has not set up their account yet."
+        return gettext("The other person has not set up their account yet.")
     if is_trusted_in_case(case=case, key=current):
         return None
     if PublicKey.objects.filter(user=participant).exclude(pk=current.pk).exists():
-        return (
+        return gettext(
             "The other person's key has changed. A facilitator of this case must check the "
             "new fingerprint with them before anything can be forwarded."
         )
-    return (
+    return gettext(
         "The other person's key was set up through another case. A facilitator of this case "
         "must check its fingerprint with them before anything can be forwarded."
     )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext
 
 from relay.errors import InvalidRequest, RelayError
 from relay.limits import BodyTooLarge, loads_json
@@ -35,7 +36,7 @@ def json_body(request: HttpRequest) -> Any:
     if not body:
         return {}
     if request.content_type != "application/json":
-        raise InvalidRequest("Send the request body as application/json.")
+        raise InvalidRequest(gettext("Send the request body as application/json."))
     return loads_json(body)
 
 
@@ -43,7 +44,7 @@ def json_object(request: HttpRequest) -> dict[str, Any]:
     """The request body, which must be a JSON object (an empty body reads as ``{}``)."""
     body = json_body(request)
     if not isinstance(body, dict):
-        raise InvalidRequest("The request body must be a JSON object.")
+        raise InvalidRequest(gettext("The request body must be a JSON object."))
     return body
 
 

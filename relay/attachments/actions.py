@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.models import Role, User
 from relay.attachments.models import Attachment
@@ -64,7 +65,7 @@ def _case_for_uploader(actor: User, case_id: uuid.UUID) -> Case:
         case = lock_case(participation.case_id)
         open_to_messages = may_write_to_facilitators(case.state, participation.state)
     if not open_to_messages:
-        raise IllegalTransition("This case is no longer open for messages, so for files.")
+        raise IllegalTransition(gettext("This case is no longer open for messages, so for files."))
     return case
 
 
@@ -81,17 +82,20 @@ def start_upload(
     """
     case = _case_for_uploader(actor, case_id)
     if size <= 0:
-        raise InvalidRequest("An attachment must have at least one byte.")
+        raise InvalidRequest(gettext("An attachment must have at least one byte."))
     if size > settings.RELAY_ATTACHMENT_MAX_BYTES:
         raise TooLarge(
-            f"This file is larger than the {settings.RELAY_ATTACHMENT_MAX_BYTES} bytes "
-            "one attachment may have.",
+            gettext(
+                "This file is larger than the %(limit)s bytes"
+                " one attachment may have."
+            )
+            % {"limit": settings.RELAY_ATTACHMENT_MAX_BYTES},
             code="file_too_large",
         )
     used = Attachment.objects.filter(case=case).aggregate(total=Sum("size"))["total"] or 0
     if used + size > settings.RELAY_ATTACHMENTS_MAX_CASE_BYTES:
         raise TooLarge(
-            "This case has no room left for a file this large.", code="case_storage_full"
+            gettext("This case has no room left for a file this large."), code="case_storage_full"
         )
     attachment = Attachment.objects.create(
         id=uuid.uuid4(), case=case, uploader=actor, message_id=message_id, size=size
@@ -127,15 +131,19 @@ def append_piece(*, actor: User, attachment_id: uuid.UUID, offset: int, data: by
     own_upload(actor, attachment_id)
     attachment = Attachment.objects.select_for_update().get(pk=attachment_id)
     if attachment.completed_at is not None:
-        raise IllegalTransition("This upload is already complete.")
+        raise IllegalTransition(gettext("This upload is already complete."))
     if offset != attachment.received:
         raise WrongOffset(
-            f"The server has {attachment.received} bytes of this upload: send from there."
+            gettext("The server has %(received)s bytes of this upload: send from there.")
+            % {"received": attachment.received}
         )
     if not data or len(data) > MAX_PIECE_BYTES:
-        raise InvalidRequest(f"A piece must have between 1 and {MAX_PIECE_BYTES} bytes.")
+        raise InvalidRequest(
+            gettext("A piece must have between 1 and %(max_piece_bytes)s bytes.")
+            % {"max_piece_bytes": MAX_PIECE_BYTES}
+        )
     if attachment.received + len(data) > attachment.size:
-        raise InvalidRequest("This piece goes past the size the upload declared.")
+        raise InvalidRequest(gettext("This piece goes past the size the upload declared."))
     if not attachment.blob:
         attachment.blob = blob_prefix(attachment.case_id, attachment.pk)
     # One object per piece, named by its offset (S3 cannot append): a piece a failed request
@@ -159,7 +167,8 @@ def complete_upload(*, actor: User, attachment_id: uuid.UUID) -> Attachment:
         return attachment
     if attachment.received != attachment.size:
         raise IllegalTransition(
-            f"The server has {attachment.received} of {attachment.size} bytes: send the rest."
+            gettext("The server has %(received)s of %(size)s bytes: send the rest.")
+            % {"received": attachment.received, "size": attachment.size}
         )
     attachment.completed_at = timezone.now()
     attachment.save(update_fields=["completed_at"])

@@ -7,6 +7,7 @@ import binascii
 import uuid
 from typing import Any
 
+from django.utils.translation import gettext
 from pydantic import Field
 
 from relay.attachments import actions
@@ -59,7 +60,7 @@ def append_piece(caller: Caller, data: Piece) -> dict[str, Any]:
     try:
         raw = base64.b64decode(data.data, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidRequest("A piece's data must be base64.") from None
+        raise InvalidRequest(gettext("A piece's data must be base64.")) from None
     attachment = actions.append_piece(
         actor=caller.user, attachment_id=data.attachment_id, offset=data.offset, data=raw
     )

@@ -102,13 +102,13 @@ def create_case(
     require_manager(actor)
     reference = reference.strip()
     if not reference or len(reference) > 32:
-        raise InvalidRequest("A case reference of 1 to 32 characters is required.")
+        raise InvalidRequest(gettext("A case reference of 1 to 32 characters is required."))
     if offence_category not in OffenceCategory.values:
-        raise InvalidRequest("Choose the kind of offence from the list.")
+        raise InvalidRequest(gettext("Choose the kind of offence from the list."))
     if complexity not in Complexity.values:
-        raise InvalidRequest("Choose the complexity from the list.")
+        raise InvalidRequest(gettext("Choose the complexity from the list."))
     if Case.objects.filter(reference=reference).exists():
-        raise InvalidRequest("A case with this reference already exists.")
+        raise InvalidRequest(gettext("A case with this reference already exists."))
     case = Case.objects.create(
         reference=reference, offence_category=offence_category, complexity=complexity
     )
@@ -130,19 +130,25 @@ def assign_facilitator(
     """
     case = lock_case(access_case_as_manager(actor, case_id).pk)
     if facilitator.role != Role.FACILITATOR:
-        raise InvalidRequest("Only a facilitator account can be assigned to a case.")
+        raise InvalidRequest(gettext("Only a facilitator account can be assigned to a case."))
     if not training_fits(facilitator.training_level, case.offence_category, case.complexity):
         needed = required_training(case.offence_category, case.complexity)
         raise InvalidRequest(
-            f"This case needs a facilitator with {needed.label.lower()} training; "
-            f"this facilitator's training is {facilitator.get_training_level_display().lower()}.",
+            gettext(
+                "This case needs a facilitator with %(needed)s training;"
+                " this facilitator's training is %(training)s."
+            )
+            % {
+                "needed": needed.label.lower(),
+                "training": facilitator.get_training_level_display().lower(),
+            },
             code="training_level",
         )
     current = FacilitatorAssignment.objects.filter(case=case, ended_at__isnull=True)
     if current.filter(facilitator=facilitator).exists():
-        raise InvalidRequest("This facilitator is already assigned to the case.")
+        raise InvalidRequest(gettext("This facilitator is already assigned to the case."))
     if current.count() >= 2:
-        raise InvalidRequest("A case has at most two facilitators at a time.")
+        raise InvalidRequest(gettext("A case has at most two facilitators at a time."))
     assignment = FacilitatorAssignment.objects.create(case=case, facilitator=facilitator)
     record(
         AuditEventType.FACILITATOR_ASSIGNED, actor=actor, case=case, facilitator=str(facilitator.pk)
@@ -159,7 +165,7 @@ def unassign_facilitator(*, actor: User, case_id: uuid.UUID, facilitator: User) 
         case=case, facilitator=facilitator, ended_at__isnull=True
     ).first()
     if assignment is None:
-        raise InvalidRequest("This facilitator is not assigned to the case.")
+        raise InvalidRequest(gettext("This facilitator is not assigned to the case."))
     assignment.ended_at = timezone.now()
     assignment.save(update_fields=["ended_at"])
     record(
@@ -181,13 +187,13 @@ def add_participant(*, actor: User, case_id: uuid.UUID, user: User, side: str) -
     """
     case = lock_case(access_case_as_manager(actor, case_id).pk)
     if user.role != Role.PARTICIPANT:
-        raise InvalidRequest("Only a participant account can take part in a case.")
+        raise InvalidRequest(gettext("Only a participant account can take part in a case."))
     if side not in Side.values:
-        raise InvalidRequest("The side must be 'harmed' or 'responsible'.")
+        raise InvalidRequest(gettext("The side must be 'harmed' or 'responsible'."))
     if Participation.objects.filter(case=case, side=side).exists():
-        raise InvalidRequest("This case already has a participant on that side.")
+        raise InvalidRequest(gettext("This case already has a participant on that side."))
     if Participation.objects.filter(case=case, user=user).exists():
-        raise InvalidRequest("This person already takes part in the case.")
+        raise InvalidRequest(gettext("This person already takes part in the case."))
     # Lock order: the case row, then the audit gate (exclusive, since a user row is locked
     # before the record), then the user row (relay.audit.chain), as enrolment takes them: a
     # person enrolling meanwhile is read enrolled once they are.
@@ -242,12 +248,12 @@ def _consent_participation(actor: User, case_id: uuid.UUID, side: str | None) ->
     if actor.role == Role.FACILITATOR:
         case = lock_case(access_case_as_facilitator(actor, case_id).pk)
         if side not in Side.values:
-            raise InvalidRequest("The side must be 'harmed' or 'responsible'.")
+            raise InvalidRequest(gettext("The side must be 'harmed' or 'responsible'."))
         participation = (
             Participation.objects.select_for_update().filter(case=case, side=side).first()
         )
         if participation is None:
-            raise InvalidRequest("This case has no participant on that side.")
+            raise InvalidRequest(gettext("This case has no participant on that side."))
         return participation
     own = access_case_as_participant(actor, case_id)
     if side is not None and side != own.side:
@@ -259,11 +265,13 @@ def _consent_participation(actor: User, case_id: uuid.UUID, side: str | None) ->
 def _how(actor: User, how: str | None) -> str:
     if actor.role != Role.FACILITATOR:
         if how not in (None, ConsentHow.SELF):
-            raise InvalidRequest("Your consent is given by you, on this page.")
+            raise InvalidRequest(gettext("Your consent is given by you, on this page."))
         return ConsentHow.SELF
     if how not in RECORDED_BY_FACILITATOR:
         raise InvalidRequest(
-            "Say how the person gave or withdrew their consent: phone, in_person or letter.",
+            gettext(
+                "Say how the person gave or withdrew their consent: phone, in_person or letter."
+            ),
             code="consent_how",
         )
     return str(how)
@@ -315,7 +323,7 @@ def give_consent(
     participation = _consent_participation(actor, case_id, side)
     how_ = _how(actor, how)
     if participation.state == ParticipationState.WITHDRAWN:
-        raise IllegalTransition("This person has withdrawn from the case.")
+        raise IllegalTransition(gettext("This person has withdrawn from the case."))
     first = participation.state == ParticipationState.ENROLLED
     changed = _change_consent(
         participation, actor=actor, modes=chosen, given=True, how=how_, audit=not first
@@ -372,16 +380,17 @@ def record_consent(
     chosen = sorted(set(modes))
     if not chosen or not set(chosen) <= COMMUNICATION_MODES:
         raise InvalidRequest(
-            "Consent needs at least one of: " + ", ".join(sorted(COMMUNICATION_MODES)) + "."
+            gettext("Consent needs at least one of: %(modes)s.")
+            % {"modes": ", ".join(sorted(COMMUNICATION_MODES))}
         )
     if how not in RECORDED_BY_FACILITATOR:
         raise InvalidRequest(
-            "Say how the person gave their consent: phone, in_person or letter.",
+            gettext("Say how the person gave their consent: phone, in_person or letter."),
             code="consent_how",
         )
     participation = Participation.objects.select_for_update().filter(case=case, side=side).first()
     if participation is None:
-        raise InvalidRequest("This case has no participant on that side.")
+        raise InvalidRequest(gettext("This case has no participant on that side."))
     check_participation_transition(participation.state, ParticipationState.CONSENTED)
     dropped = sorted(set(participation.consented_modes) - set(chosen))
     _change_consent(participation, actor=actor, modes=chosen, given=True, how=how, audit=False)
@@ -456,7 +465,9 @@ def start_communication(*, actor: User, case_id: uuid.UUID) -> Case:
         for p in participations
     ):
         raise IllegalTransition(
-            "Both participants must have consented to messages before the conversation starts."
+            gettext(
+                "Both participants must have consented to messages before the conversation starts."
+            )
         )
     for participation in participations:
         check_participation_transition(participation.state, ParticipationState.ACTIVE)
@@ -478,16 +489,18 @@ def _sealed_note(case: Case, actor: User, note: Envelope | None) -> dict[str, An
     header = note.header
     if header.kind != Kind.OUTCOME_NOTE or header.derived_from is not None:
         raise EnvelopeRejected(
-            "The note must be an envelope of kind outcome_note.", code="bad_kind"
+            gettext("The note must be an envelope of kind outcome_note."), code="bad_kind"
         )
     if header.case_id != case.pk:
-        raise EnvelopeRejected("The envelope belongs to another case.", code="wrong_case")
+        raise EnvelopeRejected(gettext("The envelope belongs to another case."), code="wrong_case")
     if header.sender_id != actor.pk:
-        raise EnvelopeRejected("The envelope's sender is not you.", code="wrong_sender")
+        raise EnvelopeRejected(gettext("The envelope's sender is not you."), code="wrong_sender")
     key = current_key(actor)
     if key is None or header.sender_key_id != key.key_id:
         raise EnvelopeRejected(
-            "The envelope is not from your current key. Sign in again to refresh your keys.",
+            gettext(
+                "The envelope is not from your current key. Sign in again to refresh your keys."
+            ),
             code="wrong_sender_key",
         )
     check_recipients(note, required=current_key_ids(current_facilitators(case.pk)))
@@ -621,7 +634,7 @@ def record_follow_up(*, actor: User, item_id: uuid.UUID, met: bool) -> Agreement
     case = lock_case(access_case_as_facilitator(actor, item.outcome.case_id).pk)
     item = AgreementItem.objects.select_for_update().get(pk=item.pk)
     if not follow_up_is_open(item.follow_up_on, item.met):
-        raise IllegalTransition("This agreement item has no follow-up waiting.")
+        raise IllegalTransition(gettext("This agreement item has no follow-up waiting."))
     item.met = bool(met)
     item.checked_at = timezone.now()
     item.save(update_fields=["met", "checked_at"])
@@ -678,21 +691,21 @@ def pause(*, actor: User, case_id: uuid.UUID) -> Case:
     if actor.role == Role.FACILITATOR:
         check_safety_pause_transition(is_safety_paused(case), True)
         if not may_safety_pause(case.state, is_safety_paused(case)):
-            raise IllegalTransition("Only a case in progress can be paused.")
+            raise IllegalTransition(gettext("Only a case in progress can be paused."))
         case.safety_paused_by = actor
         case.save(update_fields=["safety_paused_by", "updated_at"])
         by = "facilitator"
     else:
         participation = Participation.objects.select_for_update().get(case=case, user=actor)
         if participation.state == ParticipationState.PAUSED:
-            raise IllegalTransition("You have already paused communication.")
+            raise IllegalTransition(gettext("You have already paused communication."))
         check_participation_transition(participation.state, ParticipationState.PAUSED)
         other = Participation.objects.filter(case=case).exclude(pk=participation.pk).first()
         if not may_pause_participation(
             case.state, participation.state, other.state if other is not None else None
         ):
             raise IllegalTransition(
-                "The conversation is not under way, so there is nothing to pause."
+                gettext("The conversation is not under way, so there is nothing to pause.")
             )
         participation.state = ParticipationState.PAUSED
         participation.save(update_fields=["state"])
@@ -724,7 +737,7 @@ def resume(*, actor: User, case_id: uuid.UUID) -> Case:
         participation = Participation.objects.select_for_update().get(case=case, user=actor)
         if not may_resume_participation(participation.state):
             raise IllegalTransition(
-                "You have not paused communication, so there is nothing to resume."
+                gettext("You have not paused communication, so there is nothing to resume.")
             )
         participation.state = ParticipationState.ACTIVE
         participation.save(update_fields=["state"])

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from relay.accounts.models import User
 from relay.accounts.selectors import current_key, current_key_ids
@@ -53,19 +54,25 @@ def _check_sealed(
     their current key, sealed to exactly the case's current facilitators plus ``to``."""
     header = envelope.header
     if header.kind.value != kind or header.derived_from is not None or header.edited:
-        raise EnvelopeRejected(f"The envelope must be of kind {kind}.", code="bad_kind")
+        raise EnvelopeRejected(
+            gettext("The envelope must be of kind %(kind)s.") % {"kind": kind}, code="bad_kind"
+        )
     if header.case_id != case.pk:
-        raise EnvelopeRejected("The envelope belongs to another case.", code="wrong_case")
+        raise EnvelopeRejected(gettext("The envelope belongs to another case."), code="wrong_case")
     if header.sender_id != actor.pk:
-        raise EnvelopeRejected("The envelope's sender is not you.", code="wrong_sender")
+        raise EnvelopeRejected(gettext("The envelope's sender is not you."), code="wrong_sender")
     key = current_key(actor)
     if key is None or header.sender_key_id != key.key_id:
         raise EnvelopeRejected(
-            "The envelope is not from your current key. Sign in again to refresh your keys.",
+            gettext(
+                "The envelope is not from your current key. Sign in again to refresh your keys."
+            ),
             code="wrong_sender_key",
         )
     if CaseRecord.objects.filter(pk=header.message_id).exists():
-        raise EnvelopeRejected("This message id has already been used.", code="duplicate_id")
+        raise EnvelopeRejected(
+            gettext("This message id has already been used."), code="duplicate_id"
+        )
     required = set(current_key_ids(current_facilitators(case.pk))) | set(to)
     check_recipients(envelope, required=required)
     return envelope.model_dump(mode="json")
@@ -99,13 +106,14 @@ def add_case_record(
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     if kind not in RECORDABLE:
         raise InvalidRequest(
-            "Choose the record's kind: " + ", ".join(k.value for k in RECORDABLE) + "."
+            gettext("Choose the record's kind: %(kinds)s.")
+            % {"kinds": ", ".join(k.value for k in RECORDABLE)}
         )
     if case.state in CLOSED_TO_RECORDS:
-        raise IllegalTransition("This case is closed; nothing more can be recorded.")
+        raise IllegalTransition(gettext("This case is closed; nothing more can be recorded."))
     cleaned = clean_facts(kind, dict(facts or {}))
     if envelope is None and kind in NEEDS_WORDS:
-        raise InvalidRequest("This record needs its sealed note.", code="note_required")
+        raise InvalidRequest(gettext("This record needs its sealed note."), code="note_required")
     sealed = (
         _check_sealed(envelope, case=case, actor=actor, kind=kind)
         if envelope is not None
@@ -160,13 +168,14 @@ def find_unsuitable(
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     if not may_find_unsuitable(case.state):
         raise IllegalTransition(
-            "A case can be found unsuitable after assessment or during preparation only."
+            gettext("A case can be found unsuitable after assessment or during preparation only.")
         )
     services = hub_signposting()
     chosen = list(dict.fromkeys(signposting))
     if not set(chosen) <= set(services):
         raise InvalidRequest(
-            "Choose the services to signpost to from the hub's list.", code="unknown_service"
+            gettext("Choose the services to signpost to from the hub's list."),
+            code="unknown_service",
         )
     participations = list(Participation.objects.filter(case=case).select_related("user"))
     keyed = {p.side: key for p in participations if (key := current_key(p.user)) is not None}
@@ -178,13 +187,14 @@ def find_unsuitable(
         )
         if owner is None or owner in by_side:
             raise EnvelopeRejected(
-                "Each notice goes to one participant of the case and the facilitators.",
+                gettext("Each notice goes to one participant of the case and the facilitators."),
                 code="recipients_forbidden",
             )
         by_side[owner] = notice
     if set(by_side) != set(keyed):
         raise InvalidRequest(
-            "Write a notice for each person in the case who has enrolled.", code="notice_missing"
+            gettext("Write a notice for each person in the case who has enrolled."),
+            code="notice_missing",
         )
     facts = {"signposting": chosen}
     sealed_reason = _check_sealed(reason, case=case, actor=actor, kind=Kind.UNSUITABLE_REASON)

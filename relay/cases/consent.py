@@ -8,6 +8,8 @@ a ``ConsentChange`` row (the history), written by ``relay.cases.actions.give_con
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from relay.cases.models import CommunicationMode, ConsentHow, Participation
 from relay.cases.states import COMMUNICATION_MODES, consents_to
 from relay.errors import IllegalTransition, InvalidRequest
@@ -31,8 +33,11 @@ def require_consent(participation: Participation, mode: str) -> None:
     """
     if not consents_to(participation.consented_modes, mode):
         raise IllegalTransition(
-            f"There is no current consent to {MODE_WORDS.get(mode, 'this')} "  # type: ignore[call-overload]
-            "for this person, so this cannot happen in that way.",
+            gettext(
+                "There is no current consent to %(mode)s for this person,"
+                " so this cannot happen in that way."
+            )
+            % {"mode": MODE_WORDS.get(mode, "this")},
             code="consent_missing",
         )
 
@@ -41,11 +46,13 @@ def clean_modes(modes: object) -> list[str]:
     """The modes asked for, checked: a non-empty list of known communication modes."""
     if not isinstance(modes, list | tuple | set | frozenset) or not modes:
         raise InvalidRequest(
-            "Choose at least one of: " + ", ".join(sorted(COMMUNICATION_MODES)) + "."
+            gettext("Choose at least one of: %(modes)s.")
+            % {"modes": ", ".join(sorted(COMMUNICATION_MODES))}
         )
     chosen = sorted({str(m) for m in modes})
     if not set(chosen) <= COMMUNICATION_MODES:
         raise InvalidRequest(
-            "Choose at least one of: " + ", ".join(sorted(COMMUNICATION_MODES)) + "."
+            gettext("Choose at least one of: %(modes)s.")
+            % {"modes": ", ".join(sorted(COMMUNICATION_MODES))}
         )
     return chosen

@@ -25,6 +25,7 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.models import Invitation, User
 from relay.accounts.selectors import has_enrolled
@@ -65,13 +66,13 @@ __all__ = [
 
 def _side(case: Case, side: str) -> Participation:
     if side not in Side.values:
-        raise InvalidRequest("The side must be 'harmed' or 'responsible'.")
+        raise InvalidRequest(gettext("The side must be 'harmed' or 'responsible'."))
     participation = (
         Participation.objects.select_for_update().select_related("user", "case")
         .filter(case=case, side=side).first()
     )
     if participation is None:
-        raise InvalidRequest("This case has no participant on that side.")
+        raise InvalidRequest(gettext("This case has no participant on that side."))
     return participation
 
 
@@ -81,7 +82,7 @@ def held_participation(case: Case, side: str) -> Participation:
     participation = _side(case, side)
     if not is_held(participation):
         raise IllegalTransition(
-            "This person takes part with their own device, so they act for themselves.",
+            gettext("This person takes part with their own device, so they act for themselves."),
             code="not_held",
         )
     return participation
@@ -106,26 +107,28 @@ def hold_participation(
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     if consent_how not in RECORDED_BY_FACILITATOR:
         raise InvalidRequest(
-            "Say how the person agreed to their participation being held: phone, in_person "
-            "or letter.", code="consent_how",
+            gettext("Say how the person agreed to their participation being held: phone, in_person "
+            "or letter."), code="consent_how",
         )
     if consent_given_at.tzinfo is None or consent_given_at > timezone.now():
         raise InvalidRequest(
-            "Give when the person agreed, with its time zone, and not in the future.",
+            gettext("Give when the person agreed, with its time zone, and not in the future."),
             code="consent_when",
         )
     if case.state in ENDED_STATES:
-        raise IllegalTransition("This case has ended.")
+        raise IllegalTransition(gettext("This case has ended."))
     serialize_with_audit()
     participation = _side(case, side)
     user = User.objects.select_for_update().get(pk=participation.user_id)
     if has_enrolled(user):
         raise InvalidRequest(
-            "This person has enrolled with their own device, so they take part themselves.",
+            gettext(
+                "This person has enrolled with their own device, so they take part themselves."
+            ),
             code="already_enrolled",
         )
     if is_held(participation):
-        raise IllegalTransition("This participation is held already.")
+        raise IllegalTransition(gettext("This participation is held already."))
     check_participation_transition(participation.state, ParticipationState.ENROLLED)
     Hold.objects.create(
         participation=participation, consent_how=consent_how,
@@ -165,12 +168,12 @@ def pause_held(*, actor: User, case_id: uuid.UUID, side: str) -> Case:
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     participation = held_participation(case, side)
     if participation.state == ParticipationState.PAUSED:
-        raise IllegalTransition("Communication is already paused for this person.")
+        raise IllegalTransition(gettext("Communication is already paused for this person."))
     check_participation_transition(participation.state, ParticipationState.PAUSED)
     other = _other_state(case, participation)
     if not may_pause_participation(case.state, participation.state, other):
         raise IllegalTransition(
-            "The conversation is not under way, so there is nothing to pause."
+            gettext("The conversation is not under way, so there is nothing to pause.")
         )
     participation.state = ParticipationState.PAUSED
     participation.save(update_fields=["state"])
@@ -190,7 +193,7 @@ def resume_held(*, actor: User, case_id: uuid.UUID, side: str) -> Case:
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     participation = held_participation(case, side)
     if not may_resume_participation(participation.state):
-        raise IllegalTransition("Communication is not paused for this person.")
+        raise IllegalTransition(gettext("Communication is not paused for this person."))
     participation.state = ParticipationState.ACTIVE
     participation.save(update_fields=["state"])
     record(AuditEventType.CASE_RESUMED, actor=actor, case=case, by=side, for_held=True)

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from pydantic import Field
 
 from relay.accounts import selectors as account_selectors
@@ -91,7 +92,7 @@ def invite_participant(caller: Caller, data: CaseBody) -> dict[str, Any]:
     """A facilitator of the case issues a participant's enrolment code."""
     side = data.field("side")
     if side not in ("harmed", "responsible"):
-        raise InvalidRequest("The side must be 'harmed' or 'responsible'.")
+        raise InvalidRequest(gettext("The side must be 'harmed' or 'responsible'."))
     code, invitation = participants.invite_participant(
         actor=caller.user, case_id=data.case_id, side=side
     )
@@ -121,13 +122,13 @@ def code_attempt(caller: Caller, data: Body) -> str:
     code = data.field("code")
     throttle.check("enrolment", account=None, address=caller.address)
     if not isinstance(code, str):
-        raise InvalidRequest("Enter the code your facilitator gave you.")
+        raise InvalidRequest(gettext("Enter the code your facilitator gave you."))
     return code
 
 
 def bad_code(caller: Caller) -> InvalidRequest:
     throttle.fail("enrolment", account=None, address=caller.address)
-    return InvalidRequest(BAD_CODE, code="bad_code")
+    return InvalidRequest(str(BAD_CODE), code="bad_code")
 
 
 def enrol(caller: Caller, data: Body) -> dict[str, Any]:
@@ -137,7 +138,9 @@ def enrol(caller: Caller, data: Body) -> dict[str, Any]:
     if account_selectors.invitation_for_code(code) is None:
         raise bad_code(caller)
     body = data.fields()
-    login_key = text_field(body, "login_key", "Send the login key derived from your password.")
+    login_key = text_field(
+        body, "login_key", gettext("Send the login key derived from your password.")
+    )
     user = participants.enrol(
         code=code,
         login_key=login_key,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from relay.accounts import selectors as account_selectors
 from relay.accounts.actions.enrolment import (
@@ -47,18 +48,20 @@ def invite_participant(*, actor: User, case_id: uuid.UUID, side: str) -> tuple[s
     case = access_case_as_facilitator(actor, case_id)
     participation = participation_for_side(case, side)
     if participation is None:
-        raise InvalidRequest("This case has no participant on that side.")
+        raise InvalidRequest(gettext("This case has no participant on that side."))
     if is_held(participation):
         raise IllegalTransition(
-            "The facilitators hold this participation for a person with no device, so no "
-            "enrolment code is issued for it.", code="held",
+            gettext("The facilitators hold this participation for a person with no device, so no "
+            "enrolment code is issued for it."), code="held",
         )
     serialize_with_audit()
     user = User.objects.select_for_update().get(pk=participation.user_id)
     if account_selectors.has_enrolled(user):
         raise InvalidRequest(
-            "This person has already enrolled, so an enrolment code cannot be issued for them. "
-            "If they lost their password, reset their account instead.",
+            gettext(
+                "This person has already enrolled, so an enrolment code cannot be issued for them. "
+                "If they lost their password, reset their account instead."
+            ),
             code="already_enrolled",
         )
     code, invitation = issue_invitation(actor=actor, user=user, case_id=case.pk)
@@ -80,7 +83,7 @@ def enrol(
     """
     found = account_selectors.invitation_for_code(code)
     if found is None:
-        raise InvalidRequest(BAD_CODE, code="bad_code")
+        raise InvalidRequest(str(BAD_CODE), code="bad_code")
     check_login_key(login_key)
     user = found.user
     # Lock order: case rows, then the audit gate (exclusive), then user rows
@@ -122,7 +125,7 @@ def verify_key(
     if key is None:
         raise AccessDenied()
     if not isinstance(method, str) or method not in VERIFICATION_METHODS:
-        raise InvalidRequest("Method must be in_person, phone or video.")
+        raise InvalidRequest(gettext("Method must be in_person, phone or video."))
     verification = KeyVerification.objects.create(
         key=key, case=case, verified_by=actor, method=method
     )
@@ -142,11 +145,11 @@ def reset_participant(*, actor: User, case_id: uuid.UUID, side: str) -> tuple[st
     case = access_case_as_facilitator(actor, case_id)
     participation = participation_for_side(case, side)
     if participation is None:
-        raise InvalidRequest("This case has no participant on that side.")
+        raise InvalidRequest(gettext("This case has no participant on that side."))
     if is_held(participation):
         raise IllegalTransition(
-            "The facilitators hold this participation for a person with no device: there "
-            "is no account to reset.", code="held",
+            gettext("The facilitators hold this participation for a person with no device: there "
+            "is no account to reset."), code="held",
         )
     serialize_with_audit()
     user = User.objects.select_for_update().get(pk=participation.user_id)

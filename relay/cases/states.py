@@ -90,9 +90,9 @@ SAFETY_PAUSE_TRANSITIONS: dict[bool, frozenset[bool]] = {
 def check_safety_pause_transition(paused: bool, new: bool) -> None:
     if new not in SAFETY_PAUSE_TRANSITIONS[paused]:
         raise IllegalTransition(
-            "This case is already paused for safety."
+            gettext("This case is already paused for safety.")
             if paused
-            else "This case is not paused for safety."
+            else gettext("This case is not paused for safety.")
         )
 
 
@@ -102,7 +102,10 @@ def may_move_case(current: str, new: str) -> bool:
 
 def check_case_transition(current: str, new: str) -> None:
     if not may_move_case(current, new):
-        raise IllegalTransition(f"A case cannot move from {current} to {new}.")
+        raise IllegalTransition(
+            gettext("A case cannot move from %(current)s to %(new)s.")
+            % {"current": current, "new": new}
+        )
 
 
 def participation_may_move(current: str, new: str) -> bool:
@@ -111,7 +114,10 @@ def participation_may_move(current: str, new: str) -> bool:
 
 def check_participation_transition(current: str, new: str) -> None:
     if not participation_may_move(current, new):
-        raise IllegalTransition(f"A participation cannot move from {current} to {new}.")
+        raise IllegalTransition(
+            gettext("A participation cannot move from %(current)s to %(new)s.")
+            % {"current": current, "new": new}
+        )
 
 
 # The rules for what a participant may do now, from the states alone. The actions call
@@ -236,7 +242,10 @@ def clean_facts(kind: str, facts: dict[str, Any]) -> dict[str, Any]:
     def one_of(name: str, choices: Sequence[str]) -> str:
         value = facts.get(name)
         if value not in choices:
-            raise InvalidRequest(f"Give {name} as one of: {', '.join(choices)}.")
+            raise InvalidRequest(
+                gettext("Give %(name)s as one of: %(choices)s.")
+                % {"name": name, "choices": ", ".join(choices)}
+            )
         return str(value)
 
     allowed: set[str]
@@ -244,7 +253,10 @@ def clean_facts(kind: str, facts: dict[str, Any]) -> dict[str, Any]:
         allowed = set(SUITABILITY_CRITERIA)
         for name in SUITABILITY_CRITERIA:
             if not isinstance(facts.get(name), bool):
-                raise InvalidRequest(f"Say whether {SUITABILITY_CRITERIA[name]} (true or false).")
+                raise InvalidRequest(
+                    gettext("Say whether %(criterion)s (true or false).")
+                    % {"criterion": SUITABILITY_CRITERIA[name]}
+                )
         cleaned: dict[str, Any] = {name: facts[name] for name in SUITABILITY_CRITERIA}
     elif kind == RecordKind.RISK_ASSESSMENT:
         allowed = {"level"}
@@ -255,7 +267,7 @@ def clean_facts(kind: str, facts: dict[str, Any]) -> dict[str, Any]:
     elif kind == RecordKind.CONTACT_ATTEMPT:
         allowed = {"side", "method", "reached"}
         if not isinstance(facts.get("reached"), bool):
-            raise InvalidRequest("Say whether the person was reached (true or false).")
+            raise InvalidRequest(gettext("Say whether the person was reached (true or false)."))
         cleaned = {
             "side": one_of("side", ("harmed", "responsible")),
             "method": one_of("method", CONTACT_METHODS),
@@ -265,7 +277,7 @@ def clean_facts(kind: str, facts: dict[str, Any]) -> dict[str, Any]:
         allowed, cleaned = set(), {}
     if set(facts) - allowed:
         raise InvalidRequest(
-            "A record holds only its listed facts; write anything else in its note."
+            gettext("A record holds only its listed facts; write anything else in its note.")
         )
     return cleaned
 
@@ -279,4 +291,7 @@ SUPPORTER_TRANSITIONS: dict[str, frozenset[str]] = {
 
 def check_supporter_transition(current: str, new: str) -> None:
     if new not in SUPPORTER_TRANSITIONS[current]:
-        raise IllegalTransition(f"A supporter cannot move from {current} to {new}.")
+        raise IllegalTransition(
+            gettext("A supporter cannot move from %(current)s to %(new)s.")
+            % {"current": current, "new": new}
+        )

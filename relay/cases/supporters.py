@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.access import as_uuid, require_usable
 from relay.accounts.actions.enrolment import issue_invitation, new_account
@@ -88,14 +89,14 @@ def request_supporter(*, actor: User, case_id: uuid.UUID) -> Supporter:
     case = lock_case(own.case_id)
     participation = Participation.objects.select_for_update().get(pk=own.pk)
     if participation.state == ParticipationState.WITHDRAWN:
-        raise IllegalTransition("You have withdrawn from this case.")
+        raise IllegalTransition(gettext("You have withdrawn from this case."))
     if (
         Supporter.objects.filter(participation=participation)
         .exclude(state=SupporterState.ENDED)
         .count()
         >= MAX_SUPPORTERS
     ):
-        raise IllegalTransition("You can have at most two supporters at a time.")
+        raise IllegalTransition(gettext("You can have at most two supporters at a time."))
     supporter = Supporter.objects.create(participation=participation)
     record(
         AuditEventType.SUPPORTER_REQUESTED,

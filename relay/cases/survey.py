@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.models import User
 from relay.accounts.selectors import hub_manager_keys
@@ -35,7 +36,7 @@ def _open_offer(actor: User, case_id: uuid.UUID) -> tuple[Participation, SurveyO
     lock_case(participation.case_id)
     offer = SurveyOffer.objects.select_for_update().filter(participation=participation).first()
     if not may_answer_survey(offer.state if offer is not None else None):
-        raise IllegalTransition("There is no survey waiting for you in this case.")
+        raise IllegalTransition(gettext("There is no survey waiting for you in this case."))
     assert offer is not None
     return participation, offer
 
@@ -45,8 +46,8 @@ def _check_comment_recipients(comment: SealedComment) -> None:
     wanted = [key.key_id for key in hub_manager_keys()]
     if comment.recipient_key_ids != wanted:
         raise EnvelopeRejected(
-            "The comment must be sealed to every hub manager's current key and no other. "
-            "Refresh the page and try again.",
+            gettext("The comment must be sealed to every hub manager's current key and no other. "
+            "Refresh the page and try again."),
             code="recipients_missing",
         )
 
@@ -70,7 +71,7 @@ def answer_survey(
     checked = check_answers(answers)
     if not any(checked.values()) and comment is None:
         raise InvalidRequest(
-            "Answer at least one question, or choose not to take the survey."
+            gettext("Answer at least one question, or choose not to take the survey.")
         )
     if comment is not None:
         _check_comment_recipients(comment)
@@ -115,12 +116,14 @@ def offer_survey(*, actor: User, case_id: uuid.UUID, side: str) -> SurveyOffer:
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     participation = Participation.objects.filter(case=case, side=side).first()
     if participation is None:
-        raise InvalidRequest("This case has no participant on that side.")
+        raise InvalidRequest(gettext("This case has no participant on that side."))
     offer = SurveyOffer.objects.filter(participation=participation).first()
     if not may_offer_after_withdrawal(participation.state, offer.state if offer else None):
         raise IllegalTransition(
-            "The survey is offered here only to a participant who withdrew and agreed to be "
-            "asked, once."
+            gettext(
+                "The survey is offered here only to a participant who withdrew and agreed to be "
+                "asked, once."
+            )
         )
     offer = SurveyOffer.objects.create(participation=participation, state=SurveyState.OFFERED)
     record(AuditEventType.SURVEY_OFFERED, actor=actor, case=case, side=side)

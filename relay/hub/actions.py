@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.models import PublicKey
 from relay.accounts.selectors import current_key
@@ -41,12 +42,15 @@ SERVICE_LIMITS = {"key": 40, "name": 120, "helps_with": 400, "phone": 40, "websi
 
 def _text(field: str, value: Any, limit: int, *, required: bool = False) -> str:
     if not isinstance(value, str):
-        raise InvalidRequest(f"Invalid {field}: must be text.")
+        raise InvalidRequest(gettext("Invalid %(field)s: must be text.") % {"field": field})
     value = value.strip()
     if required and not value:
-        raise InvalidRequest(f"Invalid {field}: must not be empty.")
+        raise InvalidRequest(gettext("Invalid %(field)s: must not be empty.") % {"field": field})
     if len(value) > limit:
-        raise InvalidRequest(f"Invalid {field}: at most {limit} characters.")
+        raise InvalidRequest(
+            gettext("Invalid %(field)s: at most %(limit)s characters.")
+            % {"field": field, "limit": limit}
+        )
     return value
 
 
@@ -54,14 +58,20 @@ def clean_services(raw: Any) -> list[dict[str, str]]:
     """The signposting list as stored: each ``{"key", "name", "helps_with", "phone",
     "website"}``; keys unique and lower-case (letters, digits, hyphens); websites https."""
     if not isinstance(raw, list) or len(raw) > MAX_SERVICES:
-        raise InvalidRequest(f"Invalid signposting: a list of at most {MAX_SERVICES} services.")
+        raise InvalidRequest(
+            gettext("Invalid signposting: a list of at most %(max_services)s services.")
+            % {"max_services": MAX_SERVICES}
+        )
     cleaned: list[dict[str, str]] = []
     seen: set[str] = set()
     for index, item in enumerate(raw):
         if not isinstance(item, dict) or set(item) - set(SERVICE_LIMITS):
             raise InvalidRequest(
-                f"Invalid signposting.{index}: an object with key, name, helps_with, phone, "
-                "website."
+                gettext(
+                    "Invalid signposting.%(index)s:"
+                    " an object with key, name, helps_with, phone, website."
+                )
+                % {"index": index}
             )
         service = {
             field: _text(
@@ -72,12 +82,20 @@ def clean_services(raw: Any) -> list[dict[str, str]]:
         }
         if not KEY_PATTERN.match(service["key"]):
             raise InvalidRequest(
-                f"Invalid signposting.{index}.key: lower-case letters, digits and hyphens."
+                gettext(
+                    "Invalid signposting.%(index)s.key: lower-case letters, digits and hyphens."
+                )
+                % {"index": index}
             )
         if service["key"] in seen:
-            raise InvalidRequest(f"Invalid signposting.{index}.key: used twice.")
+            raise InvalidRequest(
+                gettext("Invalid signposting.%(index)s.key: used twice.") % {"index": index}
+            )
         if service["website"] and not service["website"].startswith("https://"):
-            raise InvalidRequest(f"Invalid signposting.{index}.website: must start https://.")
+            raise InvalidRequest(
+                gettext("Invalid signposting.%(index)s.website: must start https://.")
+                % {"index": index}
+            )
         seen.add(service["key"])
         cleaned.append(service)
     return cleaned
@@ -107,7 +125,9 @@ def update_hub_settings(*, actor: Any | None, changes: dict[str, Any]) -> Hub:
     """
     unknown = set(changes) - set(LIMITS) - {"signposting"}
     if unknown:
-        raise InvalidRequest(f"Invalid {sorted(unknown)[0]}: not a hub setting.")
+        raise InvalidRequest(
+            gettext("Invalid %(unknown)s: not a hub setting.") % {"unknown": sorted(unknown)[0]}
+        )
     cleaned: dict[str, Any] = {}
     for field, value in changes.items():
         if field == "signposting":
@@ -134,22 +154,33 @@ SEALED_SECRET_BYTES = 32 + 32 + 16  # crypto_box_seal of a 32-byte secret key
 def _wraps(raw: Any) -> dict[str, bytes]:
     """``[{"key_id", "sealed_secret": b64 80 bytes}]`` → key id → sealed secret."""
     if not isinstance(raw, list) or not raw or len(raw) > 64:
-        raise InvalidRequest("Invalid wraps: a list of 1 to 64 sealed secrets.")
+        raise InvalidRequest(gettext("Invalid wraps: a list of 1 to 64 sealed secrets."))
     found: dict[str, bytes] = {}
     for index, item in enumerate(raw):
         if not isinstance(item, dict) or set(item) != {"key_id", "sealed_secret"}:
-            raise InvalidRequest(f"Invalid wraps.{index}: an object with key_id, sealed_secret.")
+            raise InvalidRequest(
+                gettext("Invalid wraps.%(index)s: an object with key_id, sealed_secret.")
+                % {"index": index}
+            )
         key_id, sealed = item["key_id"], item["sealed_secret"]
         if not isinstance(key_id, str) or not re.fullmatch(r"[0-9a-f]{32}", key_id):
-            raise InvalidRequest(f"Invalid wraps.{index}.key_id: 32 lower-case hex characters.")
+            raise InvalidRequest(
+                gettext("Invalid wraps.%(index)s.key_id: 32 lower-case hex characters.")
+                % {"index": index}
+            )
         try:
             box = base64.b64decode(sealed, validate=True) if isinstance(sealed, str) else b""
         except (binascii.Error, ValueError):
             box = b""
         if len(box) != SEALED_SECRET_BYTES:
-            raise InvalidRequest(f"Invalid wraps.{index}.sealed_secret: base64 of 80 bytes.")
+            raise InvalidRequest(
+                gettext("Invalid wraps.%(index)s.sealed_secret: base64 of 80 bytes.")
+                % {"index": index}
+            )
         if key_id in found:
-            raise InvalidRequest(f"Invalid wraps.{index}.key_id: named twice.")
+            raise InvalidRequest(
+                gettext("Invalid wraps.%(index)s.key_id: named twice.") % {"index": index}
+            )
         found[key_id] = box
     return found
 
@@ -158,7 +189,9 @@ def _check_holders(wraps: dict[str, bytes]) -> None:
     allowed = {key.key_id for key in intake_key_holders()}
     if set(wraps) - allowed:
         raise EnvelopeRejected(
-            "The intake key may be wrapped only to the current keys of hub managers and admins.",
+            gettext(
+                "The intake key may be wrapped only to the current keys of hub managers and admins."
+            ),
             code="recipients_forbidden",
         )
 
@@ -175,17 +208,17 @@ def create_intake_key(*, actor: Any, public_key: bytes, wraps: Any) -> Hub:
     """
 
     if not isinstance(public_key, bytes) or len(public_key) != 32:
-        raise InvalidRequest("Invalid public_key: base64 of 32 bytes.")
+        raise InvalidRequest(gettext("Invalid public_key: base64 of 32 bytes."))
     sealed = _wraps(wraps)
     _check_holders(sealed)
     own = current_key(actor)
     if own is None or own.key_id not in sealed:
         raise EnvelopeRejected(
-            "Wrap the intake key to your own current key too.", code="recipients_missing"
+            gettext("Wrap the intake key to your own current key too."), code="recipients_missing"
         )
     intake_key_id = key_id_of(public_key)
     if IntakeKeyWrap.objects.filter(intake_key_id=intake_key_id).exists():
-        raise InvalidRequest("This intake key was published before: make a new one.")
+        raise InvalidRequest(gettext("This intake key was published before: make a new one."))
     row = _row()
     now = timezone.now()
     row.intake_public_key = public_key
@@ -225,7 +258,7 @@ def share_intake_key(*, actor: Any, intake_key_id: str, wraps: Any) -> int:
     sealed = _wraps(wraps)
     _check_holders(sealed)
     if held.filter(key_id__in=sealed).exists():
-        raise InvalidRequest("One of these keys holds the intake key already.")
+        raise InvalidRequest(gettext("One of these keys holds the intake key already."))
     now = timezone.now()
     owners = dict(PublicKey.objects.filter(key_id__in=sealed).values_list("key_id", "user_id"))
     IntakeKeyWrap.objects.bulk_create(

@@ -6,6 +6,8 @@ import base64
 import binascii
 from typing import Any
 
+from django.utils.translation import gettext
+
 from relay.errors import InvalidRequest
 from relay.hub import actions
 from relay.hub.access import access_hub_settings, access_intake_key
@@ -44,7 +46,7 @@ def create_intake_key(caller: Caller, data: NewIntakeKey) -> dict[str, Any]:
     try:
         public_key = base64.b64decode(data.public_key, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidRequest("Invalid public_key: base64 of 32 bytes.") from None
+        raise InvalidRequest(gettext("Invalid public_key: base64 of 32 bytes.")) from None
     actions.create_intake_key(actor=actor, public_key=public_key, wraps=data.wraps)
     return intake_key_wire(actor)
 

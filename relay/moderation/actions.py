@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.models import PublicKey, User
 from relay.accounts.selectors import current_key
@@ -70,11 +71,13 @@ def _sender_key(
     when the action has read the case's members (the actor among them) under the lock."""
     header = envelope.header
     if header.sender_id != actor.pk:
-        raise EnvelopeRejected("The envelope's sender is not you.", code="wrong_sender")
+        raise EnvelopeRejected(gettext("The envelope's sender is not you."), code="wrong_sender")
     key = members.key_of(actor.pk) if members is not None else current_key(actor)
     if key is None or key.key_id != header.sender_key_id:
         raise EnvelopeRejected(
-            "The envelope is not from your current key. Sign in again to refresh your keys.",
+            gettext(
+                "The envelope is not from your current key. Sign in again to refresh your keys."
+            ),
             code="wrong_sender_key",
         )
     return key
@@ -91,7 +94,8 @@ def _existing(envelope: Envelope, actor: User) -> Message | None:
         or bytes(existing.ciphertext) != envelope.ciphertext_bytes
     ):
         raise EnvelopeRejected(
-            "This message id has already been used for a different message.", code="duplicate_id"
+            gettext("This message id has already been used for a different message."),
+            code="duplicate_id",
         )
     return existing
 
@@ -140,7 +144,7 @@ def _store(
 
 def _check_case_and_header(envelope: Envelope, case: Case) -> None:
     if envelope.header.case_id != case.pk:
-        raise EnvelopeRejected("The envelope belongs to another case.", code="wrong_case")
+        raise EnvelopeRejected(gettext("The envelope belongs to another case."), code="wrong_case")
 
 
 def _participant_message_rules(
@@ -161,13 +165,15 @@ def _participant_message_rules(
     other party, and the message it is a new version of."""
     header = envelope.header
     if header.kind not in PARTICIPANT_KINDS:
-        raise EnvelopeRejected("Participants cannot send that kind of message.", code="bad_kind")
+        raise EnvelopeRejected(
+            gettext("Participants cannot send that kind of message."), code="bad_kind"
+        )
     if header.edited:
-        raise EnvelopeRejected("Only a facilitator's forward can be marked edited.")
+        raise EnvelopeRejected(gettext("Only a facilitator's forward can be marked edited."))
     if participation.state == ParticipationState.WITHDRAWN:
         raise IllegalTransition(withdrawn)
     if not may_write_to_facilitators(case.state, participation.state):
-        raise IllegalTransition("This case is no longer open for messages.")
+        raise IllegalTransition(gettext("This case is no longer open for messages."))
     for_other_party = header.kind in FOR_OTHER_PARTY
     if for_other_party:
         other = members.other_than(participation)
@@ -207,16 +213,22 @@ def submit_message(*, actor: User, envelope: Envelope) -> Submitted:
     sender_key = _sender_key(actor, envelope, members=members)
     for_other_party, revision_of = _participant_message_rules(
         envelope, case, participation, members=members,
-        withdrawn="You have withdrawn from this case, so you cannot send messages.",
+        withdrawn=gettext("You have withdrawn from this case, so you cannot send messages."),
         no_other_party=lambda other_state: (
-            "The other person has withdrawn, so nothing more can be passed on to them. "
-            "You can still write to your facilitator."
+            gettext(
+                "The other person has withdrawn, so nothing more can be passed on to them. "
+                "You can still write to your facilitator."
+            )
             if other_state == ParticipationState.WITHDRAWN
-            else "Messages for the other person can be sent once your facilitator has "
-            "started the conversation. You can write to your facilitator now."
+            else gettext(
+                "Messages for the other person can be sent once your facilitator has "
+                "started the conversation. You can write to your facilitator now."
+            )
         ),
-        not_revisable="A message can only be a new version of one of your returned messages, "
-        "once: this one was not returned to you, or has a new version already.",
+        not_revisable=gettext(
+            "A message can only be a new version of one of your returned messages, "
+            "once: this one was not returned to you, or has a new version already."
+        ),
     )
     _check_case_and_header(envelope, case)
     recipient_set(
@@ -286,12 +298,19 @@ def _facilitator_envelope_checks(
 ) -> PublicKey:
     _check_case_and_header(envelope, case)
     if _existing(envelope, actor) is not None:
-        raise EnvelopeRejected("This message id has already been used.", code="duplicate_id")
+        raise EnvelopeRejected(
+            gettext("This message id has already been used."), code="duplicate_id"
+        )
     key = _sender_key(actor, envelope, members=members)
     if kind is not None and envelope.header.kind != kind:
-        raise EnvelopeRejected(f"The envelope must be of kind {kind.value}.", code="bad_kind")
+        raise EnvelopeRejected(
+            gettext("The envelope must be of kind %(value)s.") % {"value": kind.value},
+            code="bad_kind",
+        )
     if envelope.header.derived_from != derived_from:
-        raise EnvelopeRejected("The envelope must name the message it concerns.", code="bad_kind")
+        raise EnvelopeRejected(
+            gettext("The envelope must name the message it concerns."), code="bad_kind"
+        )
     return key
 
 
@@ -319,7 +338,9 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
     _require_facilitator_member(members, actor)
     if not is_communicating(case, participations=list(members.participations)):
         raise IllegalTransition(
-            "Communication in this case is paused or has ended, so nothing can be forwarded.",
+            gettext(
+                "Communication in this case is paused or has ended, so nothing can be forwarded."
+            ),
             code="paused",
         )
     key = _facilitator_envelope_checks(
@@ -329,7 +350,7 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
     sender_participation = _member_participation(members, original.sender_id)
     target = members.on_side(Side(sender_participation.side).other)
     if target is None:
-        raise IllegalTransition("The other person has not been added to this case.")
+        raise IllegalTransition(gettext("The other person has not been added to this case."))
     writer_key = members.key_of(original.sender_id)
     if is_held(target):
         # The other person has no device: the forward is sealed to the facilitators only,
@@ -343,7 +364,7 @@ def forward_message(*, actor: User, message_id: uuid.UUID, envelope: Envelope) -
         if blocked:
             raise IllegalTransition(blocked, code="key_unverified")
         if target_key is None:
-            raise IllegalTransition("The other person has no key yet.")
+            raise IllegalTransition(gettext("The other person has no key yet."))
         recipient_set(
             case, sender_key=key, to=target_key, supporters=supporter_key_ids(target),
             original_sender=writer_key, members=members,
@@ -512,7 +533,10 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
     }
     if len(named) != 1 or len(participant_keys) != 1:
         raise EnvelopeRejected(
-            "A facilitator note goes to exactly one participant of the case and the facilitators.",
+            gettext(
+                "A facilitator note goes to exactly one participant"
+                " of the case and the facilitators."
+            ),
             code="recipients_forbidden",
         )
     participant_key = next(iter(participant_keys.values()))
@@ -522,7 +546,9 @@ def send_facilitator_note(*, actor: User, envelope: Envelope) -> Message:
         case, sender_key=key, to=participant_key, supporters=supporting[to.pk]
     ).check(envelope)
     if not may_be_written_to(to.state):
-        raise IllegalTransition("This person has withdrawn; they can no longer be written to.")
+        raise IllegalTransition(
+            gettext("This person has withdrawn; they can no longer be written to.")
+        )
     note = _store(
         envelope, case=case, sender=actor, sender_key=key, audience=Audience.PARTICIPANT,
         state=MessageState.DELIVERED,
@@ -554,14 +580,17 @@ def submit_supporter_message(*, actor: User, envelope: Envelope) -> Message:
     supporter = access_as_supporter(actor, case.pk)  # again, under the lock
     participation = supporter.participation
     if _existing(envelope, actor) is not None:
-        raise EnvelopeRejected("This message id has already been used.", code="duplicate_id")
+        raise EnvelopeRejected(
+            gettext("This message id has already been used."), code="duplicate_id"
+        )
     sender_key = _sender_key(actor, envelope)
     if header.kind not in SUPPORTER_KINDS or header.derived_from is not None or header.edited:
         raise EnvelopeRejected(
-            "A supporter writes drafts and notes for the facilitators only.", code="bad_kind"
+            gettext("A supporter writes drafts and notes for the facilitators only."),
+            code="bad_kind",
         )
     if not may_write_to_facilitators(case.state, participation.state):
-        raise IllegalTransition("This case is no longer open for messages.")
+        raise IllegalTransition(gettext("This case is no longer open for messages."))
     _check_case_and_header(envelope, case)
     participant_key = current_key(participation.user)
     recipient_set(
@@ -634,18 +663,21 @@ def enter_for_held(*, actor: User, side: str, envelope: Envelope) -> Submitted:
         ):
             return Submitted(existing, created=False)
         raise EnvelopeRejected(
-            "This message id has already been used for a different message.", code="duplicate_id"
+            gettext("This message id has already been used for a different message."),
+            code="duplicate_id",
         )
     key = _sender_key(actor, envelope)
     for_other_party, revision_of = _participant_message_rules(
         envelope, case, participation, members=members,
-        withdrawn="This person has withdrawn, so nothing more can be sent for them.",
-        no_other_party=lambda other_state: (
+        withdrawn=gettext("This person has withdrawn, so nothing more can be sent for them."),
+        no_other_party=lambda other_state: gettext(
             "Nothing can be passed on to the other person now: the conversation has not "
             "started, or they have withdrawn. Enter it as a note to the facilitators."
         ),
-        not_revisable="A message can only be a new version of one of this person's returned "
-        "messages, once.",
+        not_revisable=gettext(
+            "A message can only be a new version of one of this person's returned "
+            "messages, once."
+        ),
     )
     _check_case_and_header(envelope, case)
     held_recipient_set(case, sender_key=key, members=members).check(envelope)
@@ -683,11 +715,11 @@ def record_read_out(*, actor: User, message_id: uuid.UUID) -> Message:
     target = held_target(case, message)
     if target is None:
         raise IllegalTransition(
-            "Only what was sent to a person whose participation is held is read to them.",
+            gettext("Only what was sent to a person whose participation is held is read to them."),
             code="not_held",
         )
     if message.read_out_at is not None:
-        raise IllegalTransition("This was recorded as read to them already.")
+        raise IllegalTransition(gettext("This was recorded as read to them already."))
     message.read_out_at = timezone.now()
     message.read_out_by = actor
     message.save(update_fields=["read_out_at", "read_out_by"])
@@ -721,8 +753,8 @@ def mark_note_read(*, actor: User, message_id: uuid.UUID) -> NoteReading:
     found = access_message_as_facilitator(actor, message_id)
     if found.kind != Kind.NOTE_TO_FACILITATOR:
         raise InvalidRequest(
-            "Only a note to the facilitators can be marked as read. This is another kind "
-            "of message: nothing was changed.",
+            gettext("Only a note to the facilitators can be marked as read. This is another kind "
+            "of message: nothing was changed."),
             code="bad_kind",
         )
     message = Message.objects.select_for_update().get(pk=found.pk)

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from pydantic import Field
 
 from relay.accounts.models import Role
@@ -98,7 +99,7 @@ def enter_for_held(caller: Caller, data: HeldEnvelopeIn) -> dict[str, Any]:
     """A facilitator enters a held participant's message (relay.cases.held)."""
     envelope = _envelope(data.envelope)
     if envelope.header.case_id != data.case_id:
-        raise EnvelopeRejected("The envelope belongs to another case.", code="wrong_case")
+        raise EnvelopeRejected(gettext("The envelope belongs to another case."), code="wrong_case")
     result = moderation.enter_for_held(actor=caller.user, side=data.side, envelope=envelope)
     return {
         "message_id": str(result.message.pk),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext
 from pydantic import Field, ValidationError
 
 from relay.accounts import operations as accounts
@@ -87,16 +88,19 @@ def run(name: str, caller: Caller, payload: Any) -> dict[str, Any]:
     """Validate ``payload`` for operation ``name`` and run it for ``caller``."""
     operation = OPERATIONS.get(name)
     if operation is None:
-        raise InvalidRequest(f"Unknown operation {name!r}.")
+        raise InvalidRequest(gettext("Unknown operation %(name)s.") % {"name": repr(name)})
     if operation.session and caller.session is None:
-        raise InvalidRequest(f"{name!r} is offered over HTTP only.")
+        raise InvalidRequest(gettext("%(name)s is offered over HTTP only.") % {"name": repr(name)})
     authorize(operation, caller.user)
     if not isinstance(payload, dict):
-        raise InvalidRequest("The request body must be a JSON object.")
+        raise InvalidRequest(gettext("The request body must be a JSON object."))
     try:
         data = operation.schema.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        raise InvalidRequest(f"Invalid {where}: {first.get('msg', 'invalid value')}.") from None
+        raise InvalidRequest(
+            gettext("Invalid %(where)s: %(problem)s.")
+            % {"where": where, "problem": first.get("msg", "invalid value")}
+        ) from None
     return operation.handler(caller, data)

@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from relay.errors import IllegalTransition, InvalidRequest
 from relay.outcomes.models import AgreementItemKind, CloseReason, DeliveryMode, SurveyState
@@ -47,22 +47,30 @@ def check_close(case_state: str, reason: str, withdrawn_side: str | None) -> Non
     the side that withdrew (and a side for any other reason)."""
     if reason not in CloseReason.values:
         raise InvalidRequest(
-            "Choose why the case is closing: completed, withdrew, unsuitable or no_contact."
+            gettext(
+                "Choose why the case is closing: completed, withdrew, unsuitable or no_contact."
+            )
         )
     allowed = close_reasons(case_state)
     if reason not in allowed:
         if not allowed:
-            raise IllegalTransition("This case is closed already.")
+            raise IllegalTransition(gettext("This case is closed already."))
         words = ", ".join(REASON_WORDS[CloseReason(r)] for r in sorted(allowed))
+        if case_state == ACTIVE and reason == CloseReason.COMPLETED:
+            raise IllegalTransition(
+                gettext(
+                    "A case at this stage can close only as: %(reasons)s."
+                    " Record its outcome first to close it as completed."
+                )
+                % {"reasons": words}
+            )
         raise IllegalTransition(
-            f"A case at this stage can close only as: {words}."
-            + (" Record its outcome first to close it as completed." if case_state == ACTIVE
-               and reason == CloseReason.COMPLETED else "")
+            gettext("A case at this stage can close only as: %(reasons)s.") % {"reasons": words}
         )
     if reason == CloseReason.WITHDREW and withdrawn_side not in SIDES:
-        raise InvalidRequest("Say which participant withdrew: harmed or responsible.")
+        raise InvalidRequest(gettext("Say which participant withdrew: harmed or responsible."))
     if reason != CloseReason.WITHDREW and withdrawn_side:
-        raise InvalidRequest("A side is recorded only when a participant withdrew.")
+        raise InvalidRequest(gettext("A side is recorded only when a participant withdrew."))
 
 
 @dataclass(frozen=True)
@@ -91,24 +99,32 @@ def check_outcome(outcome: OutcomeInput, *, today: datetime.date) -> list[str]:
     modes = sorted(set(outcome.delivery_modes))
     if not modes:
         raise InvalidRequest(
-            "Say how the communication happened: messages, letters, recorded statements or a "
-            "conference."
+            gettext(
+                "Say how the communication happened: messages, letters, recorded statements or a "
+                "conference."
+            )
         )
     if not set(modes) <= set(DeliveryMode.values):
         raise InvalidRequest(
-            "Ways of delivery are " + ", ".join(DeliveryMode.values) + "."
+            gettext("Ways of delivery are %(modes)s.") % {"modes": ", ".join(DeliveryMode.values)}
         )
     if outcome.apology_accepted is not None and not outcome.apology_offered:
-        raise InvalidRequest("Whether an apology was accepted is recorded only if one was offered.")
+        raise InvalidRequest(
+            gettext("Whether an apology was accepted is recorded only if one was offered.")
+        )
     if len(outcome.agreement) > MAX_AGREEMENT_ITEMS:
-        raise InvalidRequest(f"An agreement has at most {MAX_AGREEMENT_ITEMS} items.")
+        raise InvalidRequest(
+            gettext("An agreement has at most %(max_agreement_items)s items.")
+            % {"max_agreement_items": MAX_AGREEMENT_ITEMS}
+        )
     for item in outcome.agreement:
         if item.kind not in AgreementItemKind.values:
             raise InvalidRequest(
-                "Agreement items are " + ", ".join(AgreementItemKind.values) + "."
+                gettext("Agreement items are %(kinds)s.")
+                % {"kinds": ", ".join(AgreementItemKind.values)}
             )
         if item.follow_up_on is not None and item.follow_up_on < today:
-            raise InvalidRequest("A follow-up date cannot be in the past.")
+            raise InvalidRequest(gettext("A follow-up date cannot be in the past."))
     return modes
 
 
@@ -162,12 +178,14 @@ def check_answers(answers: Mapping[str, object]) -> dict[str, str]:
     """Every question's answer ("" where skipped); an unknown question or choice is refused."""
     unknown = set(answers) - set(QUESTIONS)
     if unknown:
-        raise InvalidRequest("The survey has no question called " + sorted(unknown)[0] + ".")
+        raise InvalidRequest(
+            gettext("The survey has no question called %(name)s.") % {"name": sorted(unknown)[0]}
+        )
     checked: dict[str, str] = {}
     for name, (_, choices) in QUESTIONS.items():
         value = answers.get(name) or ""
         if value and value not in {v for v, _ in choices}:
-            raise InvalidRequest("Choose one of the answers given for each question.")
+            raise InvalidRequest(gettext("Choose one of the answers given for each question."))
         checked[name] = str(value)
     return checked
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from relay.accounts.models import PublicKey, User
 from relay.audit.chain import record
@@ -29,11 +30,11 @@ def rewrap_message_key(
     case = lock_case(case.pk)
     target = PublicKey.objects.select_related("user").filter(key_id=key_id).first()
     if target is None or target.retired_at is not None:
-        raise InvalidRequest("That is not anyone's current key.")
+        raise InvalidRequest(gettext("That is not anyone's current key."))
     existing = message.keys.filter(recipient_key=target).first()
     if existing is not None:
         if existing.wrapped_by_id is None:
-            raise InvalidRequest("That key can already open this message.")
+            raise InvalidRequest(gettext("That key can already open this message."))
         return existing
     old = message.keys.filter(
         recipient_key__user=target.user, recipient_key__retired_at__isnull=False
@@ -41,7 +42,7 @@ def rewrap_message_key(
     if not old.exists():
         raise AccessDenied()
     if len(nonce) != 24 or len(box) != 48:
-        raise InvalidRequest("A wrapped content key is a 24-byte nonce and a 48-byte box.")
+        raise InvalidRequest(gettext("A wrapped content key is a 24-byte nonce and a 48-byte box."))
     retired = sorted(old.values_list("recipient_key_id", flat=True))
     old.delete()
     rewrapped = MessageKey.objects.create(

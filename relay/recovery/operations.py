@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.utils.translation import gettext
+
 from relay.accounts.operations import b64_field, text_field
 from relay.recovery import actions as recovery_actions
 from relay.recovery import selectors as recovery_selectors
@@ -32,7 +34,7 @@ def history_to_rewrap(caller: Caller, data: SideBody) -> dict[str, Any]:
 def rewrap(caller: Caller, data: MessageBody) -> dict[str, Any]:
     """A facilitator adds a content key wrapped for a recovered person's new key."""
     body = data.fields()
-    key_id = text_field(body, "key_id", "Send the key id of the new key.")
+    key_id = text_field(body, "key_id", gettext("Send the key id of the new key."))
     key = recovery_actions.rewrap_message_key(
         actor=caller.user,
         message_id=data.message_id,

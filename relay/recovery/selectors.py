@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from django.utils.translation import gettext
+
 from relay.accounts import selectors as account_selectors
 from relay.accounts.models import PublicKey, User
 from relay.cases.access import access_case_as_facilitator
@@ -27,7 +29,7 @@ def history_to_rewrap(*, actor: User, case_id: Any, side: str) -> dict[str, Any]
         raise AccessDenied()
     key = account_selectors.current_key(participation.user)
     if key is None:
-        raise InvalidRequest("This participant has not enrolled again yet.")
+        raise InvalidRequest(gettext("This participant has not enrolled again yet."))
     own = account_selectors.current_key(actor)
     messages = (
         Message.objects.filter(

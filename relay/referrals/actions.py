@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts import throttle
 from relay.accounts.models import User
@@ -78,11 +79,13 @@ def _sealed(raw: Any) -> SealedComment:
     )
     current = hub().intake_key_id
     if current is None:
-        raise InvalidRequest("The hub cannot take referrals here yet: please phone the hub.")
+        raise InvalidRequest(
+            gettext("The hub cannot take referrals here yet: please phone the hub.")
+        )
     if sealed.recipient_key_ids != [current]:
         raise EnvelopeRejected(
-            "The referral must be sealed to the hub's current intake key and no other. "
-            "Reload the page and send it again.",
+            gettext("The referral must be sealed to the hub's current intake key and no other. "
+            "Reload the page and send it again."),
             code="recipients_missing",
         )
     return sealed
@@ -90,7 +93,7 @@ def _sealed(raw: Any) -> SealedComment:
 
 def _side(value: Any) -> str:
     if value not in Side.values:
-        raise InvalidRequest("Invalid side: harmed or responsible.")
+        raise InvalidRequest(gettext("Invalid side: harmed or responsible."))
     return str(value)
 
 
@@ -154,15 +157,21 @@ def receive_professional_referral(
     side = _side(side)
     if source not in ReferralSource.values or source == ReferralSource.SELF:
         raise InvalidRequest(
-            "Invalid source: victim_services, probation, police, prison or other_professional."
+            gettext(
+                "Invalid source: victim_services, probation, police, prison or other_professional."
+            )
         )
     if consent_given_by not in ConsentGivenBy.values:
-        raise InvalidRequest("Invalid consent_given_by: person, parent_or_guardian or advocate.")
+        raise InvalidRequest(
+            gettext("Invalid consent_given_by: person, parent_or_guardian or advocate.")
+        )
     if consent_method not in ConsentMethod.values:
-        raise InvalidRequest("Invalid consent_method: in_person, phone, video or writing.")
+        raise InvalidRequest(gettext("Invalid consent_method: in_person, phone, video or writing."))
     today = timezone.localdate()
     if consent_given_on > today or consent_given_on < today - datetime.timedelta(days=365):
-        raise InvalidRequest("Invalid consent_given_on: a date in the last year, not ahead.")
+        raise InvalidRequest(
+            gettext("Invalid consent_given_on: a date in the last year, not ahead.")
+        )
     parsed = _sealed(sealed)
     received = _store(
         sealed=parsed, side=side, source=source, referrer=actor,
@@ -229,12 +238,14 @@ def decline_referral(
     referral = _lock(actor, referral_id)
     check_referral_transition(referral.state, ReferralState.DECLINED)
     if reason not in DeclineReason.values:
-        raise InvalidRequest("Choose the reason from the list.")
+        raise InvalidRequest(gettext("Choose the reason from the list."))
     if not isinstance(signposting, list) or not all(isinstance(k, str) for k in signposting):
-        raise InvalidRequest("Invalid signposting: a list of the hub's service keys.")
+        raise InvalidRequest(gettext("Invalid signposting: a list of the hub's service keys."))
     chosen = services_by_key(signposting)
     if len(chosen) != len(set(signposting)):
-        raise InvalidRequest("Invalid signposting: name only services from the hub's list.")
+        raise InvalidRequest(
+            gettext("Invalid signposting: name only services from the hub's list.")
+        )
     referral.state = ReferralState.DECLINED
     referral.decided_at = timezone.now()
     referral.decided_by = actor

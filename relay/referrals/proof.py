@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 from relay.errors import RelayError
 
@@ -68,8 +69,8 @@ def leading_zero_bits(digest: bytes) -> int:
 def spend(proof: Any) -> None:
     """Check ``{"challenge", "nonce"}`` and use it up; ``ProofRefused`` otherwise."""
     refused = ProofRefused(
-        "The check your browser makes before sending did not finish or has expired. "
-        "Please send the form again."
+        gettext("The check your browser makes before sending did not finish or has expired. "
+        "Please send the form again.")
     )
     if not isinstance(proof, dict) or set(proof) != {"challenge", "nonce"}:
         raise refused

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts import throttle
 from relay.accounts.models import User
@@ -52,7 +53,7 @@ def status_for_code(*, reference: Any, check_code: Any, address: str) -> dict[st
         referral.check_hash, check_hash(reference, check_code)
     ):
         throttle.fail(STATUS_SCOPE, account=None, address=address)
-        raise AccessDenied("No referral has this reference and check code.")
+        raise AccessDenied(gettext("No referral has this reference and check code."))
     value = hub()
     return {
         **_decision(referral),

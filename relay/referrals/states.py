@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from relay.errors import IllegalTransition
 from relay.referrals.models import DeclineReason, ReferralState
 
@@ -15,7 +17,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 def check_referral_transition(old: str, new: str) -> None:
     """A referral is decided once: waiting → accepted or declined."""
     if new not in TRANSITIONS.get(old, frozenset()):
-        raise IllegalTransition("This referral has been decided already.")
+        raise IllegalTransition(gettext("This referral has been decided already."))
 
 
 # What the person who referred reads on the status page, for each reason.

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.models import User
 from relay.audit.chain import record
@@ -74,11 +75,11 @@ def shred_case(*, case_id: uuid.UUID, now: datetime | None = None) -> ShredRepor
     now = now or timezone.now()
     case = lock_case(case_id)
     if Shredding.objects.filter(case=case).exists():
-        raise IllegalTransition("This case's content has already been shredded.")
+        raise IllegalTransition(gettext("This case's content has already been shredded."))
     if not is_due(case.ended_at, days_for(case), now):
-        raise IllegalTransition("This case's retention period has not passed.")
+        raise IllegalTransition(gettext("This case's retention period has not passed."))
     if current_hold(case) is not None:
-        raise IllegalTransition("This case is on hold: its content is kept.")
+        raise IllegalTransition(gettext("This case is on hold: its content is kept."))
     messages = Message.objects.filter(case=case)
     message_count = messages.count()
     keys = MessageKey.objects.filter(message__case=case).count()
@@ -170,17 +171,19 @@ def place_hold(*, actor: User, case_id: uuid.UUID, reason: str, reference: str =
     case = lock_case(access_case_as_manager(actor, case_id).pk)
     if reason not in HoldReason.values:
         raise InvalidRequest(
-            "Choose the hold's reason from: " + ", ".join(HoldReason.values) + "."
+            gettext("Choose the hold's reason from: %(reasons)s.")
+            % {"reasons": ", ".join(HoldReason.values)}
         )
     reference = reference.strip()
     if len(reference) > MAX_REFERENCE or not reference.isprintable():
         raise InvalidRequest(
-            f"The reference must be one line of at most {MAX_REFERENCE} characters."
+            gettext("The reference must be one line of at most %(max_reference)s characters.")
+            % {"max_reference": MAX_REFERENCE}
         )
     if Shredding.objects.filter(case=case).exists():
-        raise IllegalTransition("This case's content has already been shredded.")
+        raise IllegalTransition(gettext("This case's content has already been shredded."))
     if current_hold(case) is not None:
-        raise IllegalTransition("This case is already on hold.")
+        raise IllegalTransition(gettext("This case is already on hold."))
     hold = LegalHold.objects.create(
         case=case, reason=reason, reference=reference, placed_by=actor, placed_at=timezone.now()
     )
@@ -199,7 +202,7 @@ def release_hold(*, actor: User, case_id: uuid.UUID) -> LegalHold:
     case = lock_case(access_case_as_manager(actor, case_id).pk)
     hold = current_hold(case)
     if hold is None:
-        raise IllegalTransition("This case is not on hold.")
+        raise IllegalTransition(gettext("This case is not on hold."))
     hold.released_by = actor
     hold.released_at = timezone.now()
     hold.save(update_fields=["released_by", "released_at"])

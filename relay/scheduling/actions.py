@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.models import Role, User
 from relay.accounts.selectors import current_key, current_key_ids
@@ -41,10 +42,10 @@ from relay.scheduling.models import (
     SlotAnswer,
 )
 from relay.scheduling.states import (
-    CONSENT_MISSING,
     MAX_DURATION,
     MAX_SLOTS,
     MIN_DURATION,
+    ConsentMissing,
     PartyState,
     check_meeting_transition,
     has_ended,
@@ -58,7 +59,7 @@ Audience = list[uuid.UUID]
 
 
 def refuse(refusal: str | None) -> None:
-    if refusal and refusal.startswith(CONSENT_MISSING):
+    if isinstance(refusal, ConsentMissing):
         raise IllegalTransition(refusal, code="consent_missing")
     if refusal:
         raise IllegalTransition(refusal)
@@ -106,18 +107,23 @@ def clean_slots(
 ) -> list[datetime.datetime]:
     chosen = sorted(set(slots))
     if not chosen or len(chosen) > MAX_SLOTS:
-        raise InvalidRequest(f"Propose between 1 and {MAX_SLOTS} times.")
+        raise InvalidRequest(
+            gettext("Propose between 1 and %(max_slots)s times.") % {"max_slots": MAX_SLOTS}
+        )
     for slot in chosen:
         if slot.tzinfo is None:
-            raise InvalidRequest("Each time must name its time zone (for example 'Z').")
+            raise InvalidRequest(gettext("Each time must name its time zone (for example 'Z')."))
         if slot <= now:
-            raise InvalidRequest("Each proposed time must be in the future.")
+            raise InvalidRequest(gettext("Each proposed time must be in the future."))
     return [s.astimezone(datetime.UTC) for s in chosen]
 
 
 def clean_duration(minutes: int) -> int:
     if not MIN_DURATION <= minutes <= MAX_DURATION:
-        raise InvalidRequest(f"A meeting lasts between {MIN_DURATION} and {MAX_DURATION} minutes.")
+        raise InvalidRequest(
+            gettext("A meeting lasts between %(min_duration)s and %(max_duration)s minutes.")
+            % {"min_duration": MIN_DURATION, "max_duration": MAX_DURATION}
+        )
     return minutes
 
 
@@ -130,16 +136,18 @@ def check_details(
     header = envelope.header
     if header.kind != Kind.MEETING_DETAILS or header.derived_from is not None:
         raise EnvelopeRejected(
-            "The details must be an envelope of kind meeting_details.", code="bad_kind"
+            gettext("The details must be an envelope of kind meeting_details."), code="bad_kind"
         )
     if header.case_id != case.pk:
-        raise EnvelopeRejected("The envelope belongs to another case.", code="wrong_case")
+        raise EnvelopeRejected(gettext("The envelope belongs to another case."), code="wrong_case")
     if header.sender_id != actor.pk:
-        raise EnvelopeRejected("The envelope's sender is not you.", code="wrong_sender")
+        raise EnvelopeRejected(gettext("The envelope's sender is not you."), code="wrong_sender")
     key = current_key(actor)
     if key is None or header.sender_key_id != key.key_id:
         raise EnvelopeRejected(
-            "The envelope is not from your current key. Sign in again to refresh your keys.",
+            gettext(
+                "The envelope is not from your current key. Sign in again to refresh your keys."
+            ),
             code="wrong_sender_key",
         )
     people = [*current_facilitators(case.pk), *invited]
@@ -169,20 +177,22 @@ def schedule_meeting(
     """
     case = lock_case(access_case_as_facilitator(actor, case_id).pk)
     if kind not in MeetingKind.values:
-        raise InvalidRequest("The kind must be 'preparation' or 'conference'.")
+        raise InvalidRequest(gettext("The kind must be 'preparation' or 'conference'."))
     if medium not in Medium.values:
-        raise InvalidRequest("The medium must be 'video', 'phone' or 'in_person'.")
+        raise InvalidRequest(gettext("The medium must be 'video', 'phone' or 'in_person'."))
     duration = clean_duration(duration_minutes)
     times = clean_slots(slots, timezone.now())
     participations = list(Participation.objects.select_for_update().filter(case=case))
     if kind == MeetingKind.PREPARATION:
         if side not in Side.values:
-            raise InvalidRequest("A preparation meeting names the side: harmed or responsible.")
+            raise InvalidRequest(
+                gettext("A preparation meeting names the side: harmed or responsible.")
+            )
         participations = [p for p in participations if p.side == side]
         if not participations:
-            raise InvalidRequest("This case has no participant on that side.")
+            raise InvalidRequest(gettext("This case has no participant on that side."))
     elif side is not None:
-        raise InvalidRequest("A joint conference invites both sides; give no side.")
+        raise InvalidRequest(gettext("A joint conference invites both sides; give no side."))
     refusal = scheduling_refusal(
         kind, medium, case.state, is_safety_paused(case), party_states(participations)
     )
@@ -222,18 +232,18 @@ def answer_meeting(
     """
     meeting, invitee = access_meeting(actor, meeting_id)
     if invitee is None:
-        raise IllegalTransition("Only the people invited answer a meeting.")
+        raise IllegalTransition(gettext("Only the people invited answer a meeting."))
     case, meeting = lock_meeting(meeting)
     if meeting.state != MeetingState.PROPOSED:
-        raise IllegalTransition("This meeting is not waiting for answers.")
+        raise IllegalTransition(gettext("This meeting is not waiting for answers."))
     slots = {str(s.pk): s for s in Slot.objects.filter(meeting=meeting)}
     if not answers:
-        raise InvalidRequest("Answer at least one of the proposed times.")
+        raise InvalidRequest(gettext("Answer at least one of the proposed times."))
     for slot_id, answer in answers.items():
         if slot_id not in slots:
-            raise InvalidRequest("One of the answers is for a time not proposed.")
+            raise InvalidRequest(gettext("One of the answers is for a time not proposed."))
         if answer not in Answer.values:
-            raise InvalidRequest("Each answer must be accept, decline or need_to_talk.")
+            raise InvalidRequest(gettext("Each answer must be accept, decline or need_to_talk."))
     for slot_id, answer in answers.items():
         SlotAnswer.objects.update_or_create(
             invitee=invitee, slot=slots[slot_id], defaults={"answer": answer}
@@ -277,12 +287,12 @@ def confirm_meeting(*, actor: User, meeting_id: uuid.UUID, slot_id: uuid.UUID) -
     check_meeting_transition(meeting.state, MeetingState.CONFIRMED)
     slot = Slot.objects.filter(meeting=meeting, pk=slot_id).first()
     if slot is None:
-        raise InvalidRequest("That time was not proposed for this meeting.")
+        raise InvalidRequest(gettext("That time was not proposed for this meeting."))
     now = timezone.now()
     if slot.starts_at <= now:
-        raise InvalidRequest("That time has passed; propose new times.")
+        raise InvalidRequest(gettext("That time has passed; propose new times."))
     if SlotAnswer.objects.filter(slot=slot, answer=Answer.DECLINE).exists():
-        raise IllegalTransition("Someone invited cannot come at that time.")
+        raise IllegalTransition(gettext("Someone invited cannot come at that time."))
     refusal = scheduling_refusal(
         meeting.kind, meeting.medium, case.state, is_safety_paused(case),
         party_states(parties_of(meeting)),
@@ -381,7 +391,7 @@ def set_meeting_details(*, actor: User, meeting_id: uuid.UUID, details: Envelope
     """
     case, meeting = lock_meeting(access_meeting_as_facilitator(actor, meeting_id))
     if meeting.state == MeetingState.CANCELLED:
-        raise IllegalTransition("This meeting was cancelled.")
+        raise IllegalTransition(gettext("This meeting was cancelled."))
     invited = [i.user for i in Invitee.objects.filter(meeting=meeting).select_related("user")]
     meeting.details = check_details(details, case=case, actor=actor, invited=invited)
     meeting.save(update_fields=["details", "updated_at"])

@@ -7,6 +7,7 @@ import uuid
 from typing import Any, Literal
 
 from django.conf import settings
+from django.utils.translation import gettext
 from pydantic import Field
 
 from relay.envelopes import Envelope, parse_envelope
@@ -132,7 +133,7 @@ def meeting_page_url(meeting_id: Any) -> str:
 def calendar(caller: Caller, data: CalendarIn) -> dict[str, Any]:
     meeting, _ = access_meeting(caller.user, data.meeting_id)
     if meeting.starts_at is None:
-        raise InvalidRequest("This meeting has no confirmed time yet.")
+        raise InvalidRequest(gettext("This meeting has no confirmed time yet."))
     link = meeting_page_url(meeting.pk) if data.include_link else None
     return {
         "filename": "appointment.ics",

@@ -9,6 +9,8 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 from relay.cases.models import CaseState as C
 from relay.cases.models import CommunicationMode
 from relay.cases.models import ParticipationState as P
@@ -30,17 +32,24 @@ ENDED_CASE_STATES = frozenset({C.UNSUITABLE, C.CONCLUDED, C.CLOSED})
 CONFERENCE_READY = frozenset({P.CONSENTED, P.ACTIVE})
 
 MIN_DURATION, MAX_DURATION = 15, 240
-# The start of every refusal for missing consent to the meeting's mode (code consent_missing,
-# as relay.cases.consent.require_consent answers).
-CONSENT_MISSING = "There is no current consent to this way of meeting."
 MAX_SLOTS = 5
+
+
+class ConsentMissing(str):
+    """A refusal for missing consent to the meeting's mode: answered with the code
+    consent_missing, as relay.cases.consent.require_consent answers."""
+
+    __slots__ = ()
 
 
 def check_meeting_transition(current: str, new: str) -> None:
     if new not in MEETING_TRANSITIONS[current]:
         if current == M.CANCELLED:
-            raise IllegalTransition("This meeting was cancelled.")
-        raise IllegalTransition(f"A meeting cannot move from {current} to {new}.")
+            raise IllegalTransition(gettext("This meeting was cancelled."))
+        raise IllegalTransition(
+            gettext("A meeting cannot move from %(current)s to %(new)s.")
+            % {"current": current, "new": new}
+        )
 
 
 def required_mode(medium: str) -> str:
@@ -66,24 +75,30 @@ def scheduling_refusal(
     """Why a meeting of this kind cannot be proposed (or re-proposed) now, or None."""
     parties = list(parties)
     if case_state in ENDED_CASE_STATES:
-        return "This case has ended, so no meeting can be scheduled."
+        return gettext("This case has ended, so no meeting can be scheduled.")
     if any(p.state == P.WITHDRAWN for p in parties):
-        return "A participant invited has withdrawn."
+        return gettext("A participant invited has withdrawn.")
     if kind == MeetingKind.CONFERENCE:
         if len(parties) != 2:
-            return "A joint conference needs both participants."
+            return gettext("A joint conference needs both participants.")
         if safety_paused:
-            return "The case is paused for safety."
+            return gettext("The case is paused for safety.")
         if any(p.state == P.PAUSED for p in parties):
-            return "Communication is paused."
+            return gettext("Communication is paused.")
         if any(p.state not in CONFERENCE_READY for p in parties):
-            return "Both participants must have consented before a joint conference."
+            return gettext("Both participants must have consented before a joint conference.")
         mode = required_mode(medium)
         if not all(consents_to(p.consented_modes, mode) for p in parties):
             label = CommunicationMode(mode).label.lower()
-            return CONSENT_MISSING + f" Both must consent to a {label} for this joint conference."
+            return ConsentMissing(
+                gettext(
+                    "There is no current consent to this way of meeting."
+                    " Both must consent to a %(mode)s for this joint conference."
+                )
+                % {"mode": label}
+            )
     elif len(parties) != 1:
-        return "A preparation meeting is with one participant."
+        return gettext("A preparation meeting is with one participant.")
     return None
 
 
@@ -118,27 +133,27 @@ def join_refusal(
     held shuts the room to both participants. Facilitators (moderators) may still join a
     shut conference, to end it for everyone."""
     if medium != Medium.VIDEO:
-        return "This meeting is not a video call."
+        return gettext("This meeting is not a video call.")
     if state != M.CONFIRMED or starts_at is None:
-        return "This meeting is not confirmed."
+        return gettext("This meeting is not confirmed.")
     if case_state in ENDED_CASE_STATES:
-        return "This case has ended."
+        return gettext("This case has ended.")
     opens, closes = join_window(starts_at, duration_minutes, early_minutes)
     if now < opens:
-        return "The meeting room opens shortly before the start."
+        return gettext("The meeting room opens shortly before the start.")
     if now >= closes:
-        return "This meeting has ended."
+        return gettext("This meeting has ended.")
     if facilitator:
         return None
     parties = list(parties)
     own = next((p for p in parties if p.side == own_side), None)
     if own is None or own.state == P.WITHDRAWN:
-        return "You no longer take part in this case."
+        return gettext("You no longer take part in this case.")
     if kind == MeetingKind.CONFERENCE:
         if safety_paused or any(p.state in (P.PAUSED, P.WITHDRAWN) for p in parties):
-            return "Communication is paused, so the meeting room is closed."
+            return gettext("Communication is paused, so the meeting room is closed.")
         if not all(consents_to(p.consented_modes, CommunicationMode.CONFERENCE) for p in parties):
-            return "The meeting room is closed: consent to conferences is not in place."
+            return gettext("The meeting room is closed: consent to conferences is not in place.")
     return None
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from relay.accounts import selectors
 from relay.accounts.access import access_accounts_as_manager, access_role_grant
@@ -23,7 +24,7 @@ from relay.errors import InvalidRequest
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_LENGTH = 16  # about 78 bits: unguessable under the attempt limits
 LOGIN_KEY_BYTES = 32
-BAD_CODE = "That code is not valid. Ask your facilitator for a new one."
+BAD_CODE = gettext_lazy("That code is not valid. Ask your facilitator for a new one.")
 
 
 @transaction.atomic
@@ -45,10 +46,10 @@ def new_account(*, actor: User | None, username: str, role: str, display_name: s
     if actor is not None:
         actor = access_accounts_as_manager(actor)
     if role not in Role.values:
-        raise InvalidRequest("Unknown role.")
+        raise InvalidRequest(gettext("Unknown role."))
     username = username.strip()
     if not username or User.objects.filter(username__iexact=username).exists():
-        raise InvalidRequest("That username is taken or empty.")
+        raise InvalidRequest(gettext("That username is taken or empty."))
     user = User(username=username, role=role, display_name=display_name.strip()[:80])
     user.kdf_salt = os.urandom(16)
     user.set_unusable_password()
@@ -94,7 +95,9 @@ def invite_staff(
     command line). Audits: ACCOUNT_CREATED (one event, marked as invited).
     """
     if role not in STAFF_ROLES:
-        raise InvalidRequest("Staff roles are " + ", ".join(sorted(STAFF_ROLES)) + ".")
+        raise InvalidRequest(
+            gettext("Staff roles are %(roles)s.") % {"roles": ", ".join(sorted(STAFF_ROLES))}
+        )
     access_role_grant(actor, role)
     user = new_account(actor=actor, username=username, role=role, display_name=display_name)
     code, invitation = issue_invitation(actor=actor, user=user)
@@ -105,7 +108,9 @@ def invite_staff(
 def check_login_key(login_key: object) -> str:
     """A login key is base64 of 32 bytes derived by the client; never a password."""
     if exact_bytes(login_key, LOGIN_KEY_BYTES) is None:
-        raise InvalidRequest("A login key is base64 of 32 bytes, derived from the password.")
+        raise InvalidRequest(
+            gettext("A login key is base64 of 32 bytes, derived from the password.")
+        )
     return login_key  # type: ignore[return-value]
 
 
@@ -115,10 +120,10 @@ def consume_invitation(found: Invitation) -> Invitation:
     has enrolled. Call inside the enrolling action, after ``serialize_with_audit``."""
     invitation = Invitation.objects.select_for_update().get(pk=found.pk)
     if invitation.used_at is not None:
-        raise InvalidRequest(BAD_CODE, code="bad_code")
+        raise InvalidRequest(str(BAD_CODE), code="bad_code")
     if not invitation.for_reset and selectors.has_enrolled(invitation.user):
         # Only a reset's code may replace an enrolled person's password and key.
-        raise InvalidRequest(BAD_CODE, code="bad_code")
+        raise InvalidRequest(str(BAD_CODE), code="bad_code")
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
     return invitation

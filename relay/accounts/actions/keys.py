@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.access import require_usable
 from relay.accounts.models import PublicKey, RecoveryWrap, User, key_id_for
@@ -61,7 +62,7 @@ def check_current_login_key(actor: User, login_key: object) -> None:
     ``bad_credentials``."""
     user = User.objects.select_for_update().get(pk=actor.pk)
     if not isinstance(login_key, str) or not user.check_password(login_key):
-        raise InvalidRequest("Your current password is not right.", code="bad_credentials")
+        raise InvalidRequest(gettext("Your current password is not right."), code="bad_credentials")
 
 
 def store_key(
@@ -76,7 +77,7 @@ def store_key(
     participant's first code registers it (trusted there without a verification).
     Returns (key, previous, created)."""
     if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_BYTES:
-        raise InvalidRequest("A public key is exactly 32 bytes.")
+        raise InvalidRequest(gettext("A public key is exactly 32 bytes."))
     user = User.objects.select_for_update().get(pk=actor.pk)
     key_id = key_id_for(public_key)
     if wrapped is not None:
@@ -92,7 +93,7 @@ def store_key(
     if existing is not None:
         if existing.user_id == user.pk and existing.retired_at is None:
             return existing, None, False
-        raise InvalidRequest("This key is already registered.")
+        raise InvalidRequest(gettext("This key is already registered."))
     previous = PublicKey.objects.filter(user=user, retired_at__isnull=True).first()
     if previous is not None:
         previous.retired_at = timezone.now()
@@ -135,9 +136,9 @@ def store_recovery_wrap(*, actor: User, nonce: bytes, box: bytes) -> RecoveryWra
     user = require_usable(actor)
     key = current_key(user)
     if key is None:
-        raise InvalidRequest("Register a key before storing its recovery wrap.")
+        raise InvalidRequest(gettext("Register a key before storing its recovery wrap."))
     if len(nonce) != 24 or len(box) != 48:
-        raise InvalidRequest("A wrapped private key is a 24-byte nonce and a 48-byte box.")
+        raise InvalidRequest(gettext("A wrapped private key is a 24-byte nonce and a 48-byte box."))
     wrap, _ = RecoveryWrap.objects.update_or_create(
         user=user, defaults={"key": key, "nonce": nonce, "box": box}
     )

@@ -7,6 +7,7 @@ import os
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relay.accounts.access import access_account_as_manager
 from relay.accounts.actions.enrolment import check_login_key, issue_invitation
@@ -35,7 +36,7 @@ def change_password(
     serialize_with_audit()
     user = User.objects.select_for_update().get(pk=actor.pk)
     if not isinstance(login_key, str) or not user.check_password(login_key):
-        raise InvalidRequest("Your current password is not right.", code="bad_credentials")
+        raise InvalidRequest(gettext("Your current password is not right."), code="bad_credentials")
     user.set_password(new_login_key)
     user.wrapped_key_nonce, user.wrapped_private_key = wrapped
     user.save(update_fields=["password", "wrapped_key_nonce", "wrapped_private_key"])
@@ -91,5 +92,5 @@ def reset_staff(*, actor: User, user_id) -> tuple[str, Invitation]:
     serialize_with_audit()
     user = access_account_as_manager(actor, user_id)
     if user.role not in STAFF_ROLES:
-        raise InvalidRequest("Participants are reset by a facilitator of their case.")
+        raise InvalidRequest(gettext("Participants are reset by a facilitator of their case."))
     return reset_account(actor=actor, user=user)

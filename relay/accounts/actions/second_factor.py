@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -39,9 +40,13 @@ def confirm_totp(*, actor: User, verified: bool, token: str) -> tuple[TOTPDevice
     access_second_factor_change(actor, verified=verified)
     device = TOTPDevice.objects.select_for_update().filter(user=actor, confirmed=False).first()
     if device is None:
-        raise InvalidRequest("Start setting up your authenticator app first.", code="no_setup")
+        raise InvalidRequest(
+            gettext("Start setting up your authenticator app first."), code="no_setup"
+        )
     if not device.verify_token(token):
-        raise InvalidRequest("That code is not right. Check it and try again.", code="bad_token")
+        raise InvalidRequest(
+            gettext("That code is not right. Check it and try again."), code="bad_token"
+        )
     TOTPDevice.objects.filter(user=actor, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
