@@ -18,6 +18,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils.translation import gettext
 
 from relay import operations
 from relay.accounts.access import require_usable
@@ -164,18 +165,18 @@ class RelayConsumer(AsyncWebsocketConsumer):
             if exc.message == too_deep_message():
                 await self._bad_frame(ref_of(text_data), exc.message)
             else:
-                await self._bad_frame(None, "The frame is not valid JSON.")
+                await self._bad_frame(None, gettext("The frame is not valid JSON."))
             return
         if not isinstance(frame, dict):
-            await self._bad_frame(None, "A frame is a JSON object with a string 'type'.")
+            await self._bad_frame(None, gettext("A frame is a JSON object with a string 'type'."))
             return
         ref = frame.pop("ref", None)
         if ref is not None and (not isinstance(ref, str) or len(ref) > REF_MAX):
-            await self._bad_frame(None, "'ref' must be a string of at most 64 characters.")
+            await self._bad_frame(None, gettext("'ref' must be a string of at most 64 characters."))
             return
         kind = frame.pop("type", None)
         if not isinstance(kind, str):
-            await self._bad_frame(ref, "A frame is a JSON object with a string 'type'.")
+            await self._bad_frame(ref, gettext("A frame is a JSON object with a string 'type'."))
             return
         if kind == "hello":
             await self._hello(ref, frame)
@@ -184,7 +185,9 @@ class RelayConsumer(AsyncWebsocketConsumer):
         elif kind in self.OPERATION_FRAMES:
             await self._operation(kind, ref, frame)
         else:
-            await self._bad_frame(ref, f"Unknown frame type {kind[:40]!r}.")
+            await self._bad_frame(
+                ref, gettext("Unknown frame type %(kind)s.") % {"kind": repr(kind[:40])}
+            )
 
     async def _hello(self, ref: str | None, frame: dict[str, Any]) -> None:
         last_seq = frame.get("last_seq")
@@ -194,7 +197,9 @@ class RelayConsumer(AsyncWebsocketConsumer):
             or isinstance(last_seq, bool)
             or last_seq < 0
         ):
-            await self._bad_frame(ref, "hello takes one field, last_seq: a whole number >= 0.")
+            await self._bad_frame(
+                ref, gettext("hello takes one field, last_seq: a whole number >= 0.")
+            )
             return
         async with self.flush_lock:
             self.sent_seq = last_seq
