@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from relay.errors import IllegalTransition
 from relay.moderation.models import MessageState as M
 
@@ -20,7 +22,9 @@ DECIDED = frozenset({M.APPROVED, M.RETURNED, M.REJECTED, M.RETRACTED, M.VOIDED})
 
 def check_message_transition(current: str, new: str) -> None:
     if new not in MESSAGE_TRANSITIONS[current]:
+        if current in DECIDED:
+            raise IllegalTransition(gettext("This message has already been dealt with."))
         raise IllegalTransition(
-            "This message has already been dealt with." if current in DECIDED
-            else f"A message cannot move from {current} to {new}."
+            gettext("A message cannot move from %(current)s to %(new)s.")
+            % {"current": current, "new": new}
         )

@@ -10,11 +10,14 @@ say what to install."""
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import re
 import shutil
+import uuid
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -22,11 +25,16 @@ from django.test import Client, override_settings
 from django.utils import translation
 from django.utils.dates import MONTHS
 
+from relay import operations
 from relay.accounts.models import Role
+from relay.accounts.throttle import Throttled
+from relay.cases import actions as case_actions
+from relay.errors import InvalidRequest
 from relay.hub.models import HubSettings
 from relay.hub.selectors import hub
 from relay.pages.notifications import TIME_ZONES
 from relay.statistics.figures import Period
+from relay.surface import Caller
 from tests.factories import make_case, make_person, verified_session
 from tests.pages.test_translation import NOT_WORDS, TEXT_ATTRIBUTES
 
@@ -363,3 +371,55 @@ def test_the_committed_catalogue_template_lists_every_message(pseudo_locale: Pat
         "relay/locale/django.pot is missing messages: run `make messages` and commit it.\n  "
         + "\n  ".join(sorted(missing))
     )
+
+
+def api_error(response: Any) -> dict[str, str]:
+    body = json.loads(response.content)
+    return {"code": body["error"]["code"], "message": body["error"]["message"]}
+
+
+def test_the_api_tells_its_errors_in_the_hubs_language_and_keeps_its_codes(
+    pseudo_locale: Path, the_hub: HubSettings, client: Client
+) -> None:
+    """The JSON API's error messages come from the catalogue, so the browser pages that
+    show them as they come show them in the hub's language; the codes clients branch on
+    stay the same in every language."""
+    shuttle = make_case(active=False)
+    with in_pseudo_language(pseudo_locale):
+        signed_out = client.post(f"/api/cases/{shuttle.id}/prepare")
+        verified_session(client, shuttle.facilitator)
+        malformed = client.post(
+            "/api/messages", "{not json", content_type="application/json"
+        )
+        missing = client.post(f"/api/cases/{uuid.uuid4()}/prepare")
+        case_actions.begin_assessment(actor=shuttle.facilitator.user, case_id=shuttle.id)
+        refused = client.post(f"/api/cases/{shuttle.id}/prepare")
+    assert (signed_out.status_code, api_error(signed_out)) == (
+        401, {"code": "not_signed_in", "message": "⟦Please sign in.⟧"}
+    )
+    assert (malformed.status_code, api_error(malformed)) == (
+        400, {"code": "invalid", "message": "⟦The request body is not valid JSON.⟧"}
+    )
+    assert (missing.status_code, api_error(missing)) == (
+        404, {"code": "not_found", "message": "⟦Not found, or you do not have access to it.⟧"}
+    )
+    error = api_error(refused)
+    assert (refused.status_code, error["code"]) == (409, "assessment_incomplete")
+    # The refusal is a whole sentence of the catalogue around the criteria, also the
+    # catalogue's.
+    assert error["message"].startswith("⟦The case cannot move to preparation yet: ")
+    assert error["message"].endswith(".⟧")
+    assert not untranslated(error["message"], [])
+
+
+def test_a_refusal_with_values_is_one_translated_sentence(pseudo_locale: Path) -> None:
+    """Values go into a whole translated sentence, never next to it."""
+    with in_pseudo_language(pseudo_locale), translation.override(PSEUDO_LANGUAGE):
+        with pytest.raises(Throttled) as throttled:
+            raise Throttled(120)
+        with pytest.raises(InvalidRequest) as unknown:
+            operations.run("no_such_operation", Caller(user=None), {})
+    assert throttled.value.message == "⟦Too many attempts. Wait 2 minutes and try again.⟧"
+    assert unknown.value.message == "⟦Unknown operation 'no_such_operation'.⟧"
+    # Whatever the language, a message is a plain string, ready for json.dumps.
+    assert json.loads(json.dumps({"message": unknown.value.message}))
