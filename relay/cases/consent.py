@@ -8,18 +8,34 @@ a ``ConsentChange`` row (the history), written by ``relay.cases.actions.give_con
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from relay.cases.models import CommunicationMode, ConsentHow, Participation
 from relay.cases.states import COMMUNICATION_MODES, consents_to
 from relay.errors import IllegalTransition, InvalidRequest
 
-MODE_WORDS = {
-    CommunicationMode.MESSAGES: "messages and letters",
-    CommunicationMode.RECORDED_MEDIA: "recorded audio or video",
-    CommunicationMode.CONFERENCE: "a phone or video conference",
-    CommunicationMode.IN_PERSON: "meeting in person",
+# The refusal for each mode, a whole sentence each so a translator sees it as it is shown.
+NO_CONSENT = {
+    CommunicationMode.MESSAGES: gettext_lazy(
+        "There is no current consent to messages and letters for this person,"
+        " so this cannot happen in that way."
+    ),
+    CommunicationMode.RECORDED_MEDIA: gettext_lazy(
+        "There is no current consent to recorded audio or video for this person,"
+        " so this cannot happen in that way."
+    ),
+    CommunicationMode.CONFERENCE: gettext_lazy(
+        "There is no current consent to a phone or video conference for this person,"
+        " so this cannot happen in that way."
+    ),
+    CommunicationMode.IN_PERSON: gettext_lazy(
+        "There is no current consent to meeting in person for this person,"
+        " so this cannot happen in that way."
+    ),
 }
+NO_CONSENT_TO_THIS = gettext_lazy(
+    "There is no current consent to this for this person, so this cannot happen in that way."
+)
 # How a facilitator may say they heard a participant's consent (never "self").
 RECORDED_BY_FACILITATOR = frozenset({ConsentHow.PHONE, ConsentHow.IN_PERSON, ConsentHow.LETTER})
 
@@ -33,11 +49,9 @@ def require_consent(participation: Participation, mode: str) -> None:
     """
     if not consents_to(participation.consented_modes, mode):
         raise IllegalTransition(
-            gettext(
-                "There is no current consent to %(mode)s for this person,"
-                " so this cannot happen in that way."
-            )
-            % {"mode": MODE_WORDS.get(mode, "this")},
+            str(NO_CONSENT.get(CommunicationMode(mode), NO_CONSENT_TO_THIS))
+            if mode in CommunicationMode.values
+            else str(NO_CONSENT_TO_THIS),
             code="consent_missing",
         )
 
