@@ -43,6 +43,8 @@ def test_the_writer_sees_what_was_passed_on_and_revisions_link_what_they_replace
     expect(harmed.locator("#messages")).not_to_contain_text(
         "from the person responsible, passed on"
     )
+    # A message without files shows nothing where files would be (not the word "null").
+    expect(harmed.locator("#messages")).not_to_contain_text("null")
     assert box_of(version)["width"] <= 390
     check_page(harmed, "conversation-passed-on-with-changes")
     forward = Message.objects.get(case_id=sc_.id, derived_from__isnull=False)

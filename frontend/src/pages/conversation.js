@@ -59,7 +59,8 @@ async function showConversation() {
     const entry = opened.get(message.id) || {};
     const mine = message.author === "me";
     const item = el("li", { class: `message ${mine ? "mine" : "theirs"}`, "data-message-id": message.id, id: `message-${message.id}`, tabindex: "-1" });
-    item.append(
+    // (The DOM's append writes a null as the text "null": leave out what is not there.)
+    item.append(...[
       el("h3", { class: "message-heading" }, message.heading),
       el("p", { class: "message-time" },
         ...(message.passedOn ? withElements(t("Passed on {time}"), { time: when(message.at) }) : [when(message.at)])),
@@ -67,7 +68,7 @@ async function showConversation() {
         ? el("p", { class: "error" }, t("This message could not be opened: {error}", { error: entry.error }))
         : el("p", { class: "message-body" }, entry.text ?? ""),
       entry.error ? null : attachmentsBlock(entry.payload, { place: message.id }),
-    );
+    ].filter(Boolean));
     if (message.status) {
       item.append(el("p", { class: `message-state state-${message.state}` }, el("strong", {}, t("Status: ")), message.status));
     }
@@ -129,7 +130,11 @@ async function showConversation() {
       $("ended").hidden = false;
       return;
     }
+    // A redraw replaces every item: whoever was on a message (a link moved them there, or
+    // they were reading it by keyboard) stays on it instead of being thrown to the page's top.
+    const focused = document.activeElement?.closest?.("#messages > li")?.id;
     $("messages").replaceChildren(...view.messages.map(messageItem));
+    if (focused && !$("messages").contains(document.activeElement)) document.getElementById(focused)?.focus();
     $("no-messages").hidden = view.messages.length > 0;
     $("status-banner").textContent = view.banner;
     const toggle = $("pause-toggle");
