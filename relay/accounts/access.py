@@ -13,11 +13,13 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from relay.accounts.models import MANAGER_ROLES, Role, User
+from relay.accounts.models import MANAGER_ROLES, PublicKey, Role, User
 from relay.accounts.second_factor import second_factor_missing
+from relay.envelopes import Envelope
 from relay.errors import (
     AccessDenied,
     AccountSuspended,
+    EnvelopeRejected,
     InvalidRequest,
     NotSignedIn,
     SecondFactorRequired,
@@ -93,3 +95,19 @@ def access_second_factor_change(actor: Any, *, verified: bool) -> User:
             code="second_factor_required",
         )
     return actor
+
+
+def require_sender(envelope: Envelope, actor: User, key: PublicKey | None) -> PublicKey:
+    """The one rule for every envelope a person stores: it is written by ``actor`` with
+    ``key``, their current key (None: they have none). Returns that key."""
+    header = envelope.header
+    if header.sender_id != actor.pk:
+        raise EnvelopeRejected(gettext("The envelope's sender is not you."), code="wrong_sender")
+    if key is None or header.sender_key_id != key.key_id:
+        raise EnvelopeRejected(
+            gettext(
+                "The envelope is not from your current key. Sign in again to refresh your keys."
+            ),
+            code="wrong_sender_key",
+        )
+    return key

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from relay.accounts.access import as_uuid, require_manager
+from relay.accounts.access import as_uuid, require_manager, require_sender
 from relay.accounts.models import Role, User
 from relay.accounts.selectors import current_key, current_key_ids, has_enrolled
 from relay.audit.chain import record, serialize_with_audit
@@ -493,16 +493,7 @@ def _sealed_note(case: Case, actor: User, note: Envelope | None) -> dict[str, An
         )
     if header.case_id != case.pk:
         raise EnvelopeRejected(gettext("The envelope belongs to another case."), code="wrong_case")
-    if header.sender_id != actor.pk:
-        raise EnvelopeRejected(gettext("The envelope's sender is not you."), code="wrong_sender")
-    key = current_key(actor)
-    if key is None or header.sender_key_id != key.key_id:
-        raise EnvelopeRejected(
-            gettext(
-                "The envelope is not from your current key. Sign in again to refresh your keys."
-            ),
-            code="wrong_sender_key",
-        )
+    require_sender(note, actor, current_key(actor))
     check_recipients(note, required=current_key_ids(current_facilitators(case.pk)))
     return note.model_dump(mode="json")
 

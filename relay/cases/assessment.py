@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext
 
+from relay.accounts.access import require_sender
 from relay.accounts.models import User
 from relay.accounts.selectors import current_key, current_key_ids
 from relay.audit.chain import record
@@ -59,16 +60,7 @@ def _check_sealed(
         )
     if header.case_id != case.pk:
         raise EnvelopeRejected(gettext("The envelope belongs to another case."), code="wrong_case")
-    if header.sender_id != actor.pk:
-        raise EnvelopeRejected(gettext("The envelope's sender is not you."), code="wrong_sender")
-    key = current_key(actor)
-    if key is None or header.sender_key_id != key.key_id:
-        raise EnvelopeRejected(
-            gettext(
-                "The envelope is not from your current key. Sign in again to refresh your keys."
-            ),
-            code="wrong_sender_key",
-        )
+    require_sender(envelope, actor, current_key(actor))
     if CaseRecord.objects.filter(pk=header.message_id).exists():
         raise EnvelopeRejected(
             gettext("This message id has already been used."), code="duplicate_id"

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from relay.accounts.access import require_sender
 from relay.accounts.models import PublicKey, User
 from relay.accounts.selectors import current_key
 from relay.accounts.verification import forward_block_reason
@@ -69,18 +70,8 @@ def _sender_key(
 ) -> PublicKey:
     """The actor's current key, which must be the envelope's sender key; from ``members``
     when the action has read the case's members (the actor among them) under the lock."""
-    header = envelope.header
-    if header.sender_id != actor.pk:
-        raise EnvelopeRejected(gettext("The envelope's sender is not you."), code="wrong_sender")
     key = members.key_of(actor.pk) if members is not None else current_key(actor)
-    if key is None or key.key_id != header.sender_key_id:
-        raise EnvelopeRejected(
-            gettext(
-                "The envelope is not from your current key. Sign in again to refresh your keys."
-            ),
-            code="wrong_sender_key",
-        )
-    return key
+    return require_sender(envelope, actor, key)
 
 
 def _existing(envelope: Envelope, actor: User) -> Message | None:
