@@ -27,8 +27,8 @@ from relay.monitoring.health import HealthEndpoints  # noqa: E402
 # container's health check can ask the process directly (docs/operations.md).
 http_application = HealthEndpoints(limited_application)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from relay.consumers import RelayConsumer  # noqa: E402
@@ -36,6 +36,8 @@ from relay.consumers import RelayConsumer  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": AuthMiddlewareStack(URLRouter([path("ws/", RelayConsumer.as_asgi())])),
+        # The session is read with its user by the consumer itself, in the one database call
+        # of its handshake (relay.consumers.RelayConsumer._admit).
+        "websocket": SessionMiddlewareStack(URLRouter([path("ws/", RelayConsumer.as_asgi())])),
     }
 )

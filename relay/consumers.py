@@ -15,7 +15,7 @@ import logging
 import time
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.auth import get_user
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext
@@ -25,13 +25,13 @@ from relay.accounts.access import require_usable
 from relay.accounts.models import User
 from relay.accounts.second_factor import verify_for_socket
 from relay.delivery.groups import user_group
-from relay.delivery.selectors import PAGE_SIZE, latest_seq
+from relay.delivery.selectors import PAGE_SIZE
 from relay.errors import AccessDenied, InvalidRequest, RelayError, SecondFactorRequired
 from relay.limits import loads_json, too_deep_message
 from relay.metrics import count_delivery
 from relay.operations.catch_up import events_after
 from relay.origins import websocket_origin_allowed
-from relay.sockets import Close, Registry, admission_close, mark_active, registry
+from relay.sockets import Close, Registry, admission_close, mark_active, on_database, registry
 from relay.surface import Caller
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
         self.flush_lock = asyncio.Lock()
         self.opened_at = int(time.time())
         self.registry: Registry | None = None
+        self.latest_at_connect = 0
         refusal = await self._refusal()
         if refusal is None:
             self.registry = registry()
@@ -100,16 +101,16 @@ class RelayConsumer(AsyncWebsocketConsumer):
         self.group = user_group(self.user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        latest = await database_sync_to_async(latest_seq)(self.user)
-        await self._send({"type": "welcome", "user_id": self.user_id, "latest_seq": latest})
+        await self._send(
+            {"type": "welcome", "user_id": self.user_id, "latest_seq": self.latest_at_connect}
+        )
 
     async def _refusal(self) -> Close | None:
         """Why this handshake is refused, checked in order (docs/api.md), or None."""
         if not self._origin_allowed():
             return Close.ORIGIN
-        user = self.scope.get("user")
         try:
-            await database_sync_to_async(self._admit)(user)
+            user = await on_database(self._admit)()
         except SecondFactorRequired:
             return Close.SECOND_FACTOR
         except AccessDenied:
@@ -121,17 +122,27 @@ class RelayConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.user_id = str(user.pk)
         self.session_key = str(session.session_key)
+        # Read with the user a moment ago: anything committed since is after it, and the
+        # client's hello sends it.
+        self.latest_at_connect = user.event_seq
         return None
 
-    def _admit(self, user: Any) -> None:
-        """The same rule as HTTP (``require_usable``); the OTP middleware does not run for
-        WebSockets, so the session's verified device is loaded here first."""
-        if user is not None and user.is_authenticated:
-            verify_for_socket(user, self.scope.get("session"))
-        require_usable(user)
+    def _admit(self) -> User:
+        """The whole handshake's database work, in one call: the session and its user
+        (Channels' rule, as its AuthMiddleware applies it), then the same rule as HTTP
+        (``require_usable``); the OTP middleware does not run for WebSockets, so the session's
+        verified device is loaded first."""
         session = self.scope.get("session")
-        if session is None or not session.session_key:
+        if session is None:
             raise AccessDenied()
+        user = get_user.func(self.scope)
+        self.scope["user"] = user
+        if user.is_authenticated:
+            verify_for_socket(user, session)
+        require_usable(user)
+        if not session.session_key:
+            raise AccessDenied()
+        return user  # type: ignore[no-any-return]
 
     async def disconnect(self, code: int) -> None:
         self._forget()
@@ -207,21 +218,26 @@ class RelayConsumer(AsyncWebsocketConsumer):
         await self._flush()
 
     async def _operation(self, name: str, ref: str | None, frame: dict[str, Any]) -> None:
-        # An operation is activity, as an HTTP request is; on an ended or idle session it
-        # closes the socket instead of running.
-        ended = await database_sync_to_async(mark_active)(self)
-        if ended is not None:
-            await self.close_with(ended)
-            return
         try:
-            caller = Caller(user=self.user)
-            result = await database_sync_to_async(operations.run)(name, caller, frame)
+            outcome = await on_database(self._act)(name, frame)
         except RelayError as exc:
             await self._send(
                 {"type": "error", "ref": ref, "op": name, "code": exc.code, "message": exc.message}
             )
             return
-        await self._send({"type": "reply", "ref": ref, "op": name, "result": result})
+        if isinstance(outcome, Close):
+            await self.close_with(outcome)
+            return
+        await self._send({"type": "reply", "ref": ref, "op": name, "result": outcome})
+
+    def _act(self, name: str, frame: dict[str, Any]) -> Any:
+        """One database call per operation frame. An operation is activity, as an HTTP
+        request is (``mark_active``); on an ended or idle session it returns the close code
+        instead of running."""
+        ended = mark_active(self)
+        if ended is not None:
+            return ended
+        return operations.run(name, Caller(user=self.user), frame)
 
     async def _bad_frame(self, ref: str | None, message: str) -> None:
         self.bad_frames += 1
@@ -244,9 +260,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
             if self.sent_seq is None:
                 return
             while True:
-                batch = await database_sync_to_async(events_after)(
-                    self.user, self.sent_seq, limit=PAGE_SIZE
-                )
+                batch = await on_database(events_after)(self.user, self.sent_seq, limit=PAGE_SIZE)
                 for event in batch:
                     await self._send({"type": "event", "event": event})
                     self.sent_seq = event["seq"]

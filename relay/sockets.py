@@ -11,15 +11,24 @@ their group first). The timer runs only while the process has an open socket.
 
 The registry also enforces the caps on open sockets per session and per user
 (``RELAY_MAX_SOCKETS_PER_SESSION``, ``RELAY_MAX_SOCKETS_PER_USER``), counted in this process.
+
+Sockets use the database on the process's own pool of ``RELAY_DB_THREADS`` threads
+(``on_database``), not on the one thread Channels would otherwise give every database call of
+the process: a socket waiting for a case lock or a slow query holds up no other socket.
+Nothing a socket runs needs a particular thread: each call is a whole transaction, and one
+socket's calls follow each other because the socket awaits each before the next.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 import weakref
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import IntEnum
 from importlib import import_module
@@ -37,6 +46,27 @@ from relay.errors import AccessDenied
 from relay.metrics import SOCKETS_ACCEPTED, SOCKETS_OPEN
 
 log = logging.getLogger(__name__)
+
+_database_threads: ThreadPoolExecutor | None = None
+_database_threads_lock = threading.Lock()
+
+
+def database_threads() -> ThreadPoolExecutor:
+    """The process's database threads, made at first use (``RELAY_DB_THREADS``)."""
+    global _database_threads
+    with _database_threads_lock:
+        if _database_threads is None:
+            _database_threads = ThreadPoolExecutor(
+                max_workers=max(1, int(settings.RELAY_DB_THREADS)),
+                thread_name_prefix="relay-db",
+            )
+        return _database_threads
+
+
+def on_database[**P, R](func: Callable[P, R]) -> Callable[P, Any]:
+    """``func`` as a coroutine function run on one of the database threads, with Django's
+    connection upkeep around each call (Channels' ``database_sync_to_async``)."""
+    return database_sync_to_async(func, thread_sensitive=False, executor=database_threads())
 
 
 class Close(IntEnum):
@@ -147,7 +177,7 @@ class Registry:
         sockets = list(self.sockets)
         if not sockets:
             return
-        verdicts = await database_sync_to_async(verdicts_for)(sockets)
+        verdicts = await on_database(verdicts_for)(sockets)
         renew = time.monotonic() - self.groups_renewed > RENEW_GROUPS_SECONDS
         if renew:
             self.groups_renewed = time.monotonic()

@@ -241,6 +241,10 @@ RELAY_MAX_SOCKETS_PER_USER = int(os.environ.get("RELAY_MAX_SOCKETS_PER_USER", "3
 # How often each Daphne process's one sweep checks its open sockets' sessions (ended or
 # idle) and sends events whose wake-up was lost (seconds).
 RELAY_SOCKET_SWEEP_SECONDS = float(os.environ.get("RELAY_SOCKET_SWEEP_SECONDS", "5"))
+# Threads on which each Daphne process's sockets use the database (relay.sockets.on_database):
+# one socket's operation waiting on a lock or a slow query no longer holds up every other
+# socket of the process. Each thread keeps one database connection (RELAY_DB_CONN_MAX_AGE).
+RELAY_DB_THREADS = int(os.environ.get("RELAY_DB_THREADS", "4"))
 # Largest HTTP request body (bytes): larger ones get 413 before they are read (relay.limits).
 RELAY_MAX_BODY_BYTES = int(os.environ.get("RELAY_MAX_BODY_BYTES", str(256 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = RELAY_MAX_BODY_BYTES
