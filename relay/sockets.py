@@ -129,6 +129,9 @@ class Registry:
         self.per_user: Counter[str] = Counter()
         self.task: asyncio.Task[None] | None = None
         self.groups_renewed = time.monotonic()
+        # Each open session's stored data as last read, and its decoding: a session is
+        # rewritten at most once per activity step, so most sweeps decode none.
+        self.decoded: dict[str, tuple[str, dict[str, Any]]] = {}
 
     def add(self, socket: OpenSocket) -> bool:
         """Register an accepted socket; False (and nothing registered) beyond a cap. Runs
@@ -159,6 +162,8 @@ class Registry:
         self.per_user[socket.user_id] -= 1
         if self.per_user[socket.user_id] <= 0:
             del self.per_user[socket.user_id]
+        if socket.session_key not in self.per_session:
+            self.decoded.pop(socket.session_key, None)
         if not self.sockets and self.task is not None:
             self.task.cancel()
             self.task = None
@@ -177,7 +182,7 @@ class Registry:
         sockets = list(self.sockets)
         if not sockets:
             return
-        verdicts = await on_database(verdicts_for)(sockets)
+        verdicts = await on_database(verdicts_for)(sockets, self.decoded)
         renew = time.monotonic() - self.groups_renewed > RENEW_GROUPS_SECONDS
         if renew:
             self.groups_renewed = time.monotonic()
@@ -233,15 +238,37 @@ def session_verdict(
     return Verdict(None, user.event_seq)
 
 
-def verdicts_for(sockets: list[OpenSocket]) -> list[Verdict]:
-    """One verdict per socket, from one query for their sessions and one for their users."""
+# What the sweep reads of a user: what ``session_verdict`` looks at, and nothing else.
+SWEEP_USER_FIELDS = ("id", "event_seq", "password", "is_active", "suspended_at")
+
+
+def verdicts_for(
+    sockets: list[OpenSocket], decoded: dict[str, tuple[str, dict[str, Any]]] | None = None
+) -> list[Verdict]:
+    """One verdict per socket, from one query for their sessions and one for their users.
+
+    ``decoded`` keeps each session's stored data and its decoding between sweeps; a
+    session is decoded again only when its stored data has changed."""
     store_class = _session_store_class()
     model = store_class.get_model_class()
     keys = {s.session_key for s in sockets}
     rows = model.objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
     decoder = store_class()
-    sessions = {row.session_key: decoder.decode(row.session_data) for row in rows}
-    users = {str(u.pk): u for u in User.objects.filter(pk__in={s.user_id for s in sockets})}
+    known = {} if decoded is None else decoded
+    sessions: dict[str, dict[str, Any]] = {}
+    for key, data in rows.values_list("session_key", "session_data").iterator():
+        seen = known.get(key)
+        if seen is None or seen[0] != data:
+            seen = known[key] = (data, decoder.decode(data))
+        sessions[key] = seen[1]
+    for gone in keys - sessions.keys():
+        known.pop(gone, None)
+    users = {
+        str(u.pk): u
+        for u in User.objects.filter(pk__in={s.user_id for s in sockets}).only(
+            *SWEEP_USER_FIELDS
+        )
+    }
     now = int(time.time())
     return [
         session_verdict(
