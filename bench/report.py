@@ -29,7 +29,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     backend = results["setup"]["database"] + "+" + results["setup"]["channel_layer"]
     count = processes(results["setup"])
-    summed = f"; summed over {count} processes" if count > 1 else ""
+    summed = f"summed over {count} processes" if count > 1 else ""
     idle = results.get("idle")
     if idle:
         relay_runs = [r for r in idle["runs"] if r["server"] == "relay" and "error" not in r]
@@ -37,8 +37,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             top = max(relay_runs, key=lambda r: r["asked"])
             bare = next((r for r in idle["runs"] if r["server"] == "websockets"
                          and r["asked"] == top["asked"] and "error" not in r), None)
-            scale = "" if top["sockets"] >= 20000 else f" (measured at {top['sockets']})"
-            scale += summed
+            notes = [f"measured at {top['sockets']}"] if top["sockets"] < 20000 else []
+            notes += [summed] if summed else []
+            scale = f" ({'; '.join(notes)})" if notes else ""
             rows.append({
                 "target": "20,000 idle signed-in sockets under 5 % of a core",
                 "measured": f"{top['cpu_percent_of_core']:.2f} % of a core{scale}",
@@ -103,7 +104,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             })
         else:
             rows.append({"target": target, "met": None,
-                         "measured": "not run: one process (--set relay_processes=N)"})
+                         "measured": "one Relay process ran (--set relay_processes=N runs "
+                                     "several)"})
     catch = results.get("catch_up")
     if catch:
         worst = max(r["from_hello_ms"] for r in catch["runs"])
@@ -159,7 +161,7 @@ def text(results: dict[str, Any]) -> str:
             out.append(f"  {st['phase']:<10} offered {st['offered_per_s']:>5}/s achieved "
                        f"{st['achieved_per_s']:>6.0f}/s errors {st['errors']:>3}  "
                        f"server {st['server_cpu_ms_per_socket']:.2f} ms CPU/socket"
-                       + (f", caddy {st['proxy_cpu_ms_per_socket']:.2f}"
+                       + (f", caddy {st['proxy_cpu_ms_per_socket']:.2f} ms"
                           if "proxy_cpu_ms_per_socket" in st else ""))
             out.append(f"    connect to caught up: {_ms(st['connect_to_caught_up'])}")
             if st["first_error"]:

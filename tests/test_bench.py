@@ -99,7 +99,7 @@ def test_quick_benchmark_writes_every_scenario_and_target(tmp_path: Path) -> Non
     for row in rows.values():
         assert row["measured"] and row["target"] in text
         if "several processes" in row["target"]:  # judged only from a run with several
-            assert row["met"] is None and row["measured"].startswith("not run")
+            assert row["met"] is None and "one Relay process ran" in row["measured"]
         else:
             assert isinstance(row["met"], bool)
     assert "targets (reported, not asserted)" in text
