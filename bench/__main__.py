@@ -5,15 +5,18 @@ the performance targets.
     python -m bench --full                  # the full sweep, up to 20,000 sockets
     python -m bench --quick --scenario cycle --scenario catch_up
     python -m bench --quick --set teams=2 --set rates=5,10
+    python -m bench --quick --scenario cycle --set relay_processes=3   # PostgreSQL and Redis
 
 It starts its own Relay (Daphne, test settings) on a fresh database — SQLite in a temporary
 folder, or a new database on the PostgreSQL server ``DATABASE_URL`` names, with Redis as the
-channel layer when ``REDIS_URL`` is set — seeds accounts and communicating cases through the
-server's actions, and drives it with an asyncio load generator over the real protocol,
-sealing real envelopes with the Python client. The baselines, a bare ``websockets`` push
-server and a Channels consumer that only does ``group_send``, run in the same invocation,
-alternated with Relay. Everything listens and connects on 127.0.0.x only. The report is
-printed and written, with a JSON file of every figure, under var/bench/.
+channel layer when ``REDIS_URL`` is set; with ``relay_processes`` above one, that many Relay
+processes on PostgreSQL and Redis behind Caddy running deploy/Caddyfile, every client going
+through the proxy — seeds accounts and communicating cases through the server's actions, and
+drives it with an asyncio load generator over the real protocol, sealing real envelopes with
+the Python client. The baselines, a bare ``websockets`` push server and a Channels consumer
+that only does ``group_send``, run in the same invocation, alternated with Relay. Everything
+listens and connects on 127.0.0.x only. The report is printed and written, with a JSON file
+of every figure, under var/bench/.
 
 Scenarios (docs/performance.md): idle, storm, cycle, pause, catch_up, soak.
 """
@@ -25,14 +28,15 @@ import asyncio
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import procs, report, scenarios
-from bench.procs import ROOT
+from bench import cluster, procs, report, scenarios
+from bench.procs import LOG_DIR, ROOT
 
 SCENARIOS = ("idle", "storm", "cycle", "pause", "catch_up", "soak")
 OVERALL_MINUTES = {"quick": 15, "full": 75}
@@ -88,7 +92,37 @@ def plan_from(args: argparse.Namespace) -> scenarios.Plan:
         values = changes[key] if isinstance(changes[key], list) else [changes[key]]
         if min(values) <= 0:
             raise SystemExit(f"--set {item!r}: values must be above zero")
-    return dataclasses.replace(plan, **changes)
+    plan = dataclasses.replace(plan, **changes)
+    refuse_processes_without_shared_services(plan.relay_processes)
+    return plan
+
+
+def refuse_processes_without_shared_services(count: int) -> None:
+    """Several Relay processes must share one database and one channel layer: PostgreSQL
+    and Redis. Refused before anything starts otherwise."""
+    if count <= 1:
+        return
+    missing = []
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        missing.append("DATABASE_URL (a PostgreSQL server)")
+    if not os.environ.get("REDIS_URL"):
+        missing.append("REDIS_URL")
+    if missing:
+        raise SystemExit(
+            f"--set relay_processes={count} needs PostgreSQL and Redis: several Relay "
+            "processes share one database and one channel layer, and SQLite and the in-memory "
+            f"layer cannot be shared between processes. Set {' and '.join(missing)}.")
+    if not cluster.CADDY.exists():
+        raise SystemExit(f"--set relay_processes={count}: the proxy in front of them is "
+                         f"Debian's Caddy, and {cluster.CADDY} is missing: apt-get install caddy")
+
+
+def caddy_version() -> str:
+    try:
+        return subprocess.run([str(cluster.CADDY), "version"], capture_output=True, text=True,
+                              check=True, timeout=10).stdout.split()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "unknown"
 
 
 async def run_all(chosen: list[str], plan: scenarios.Plan, relay: procs.Server,
@@ -162,12 +196,17 @@ def main() -> int:
         "channel_layer": "Redis" if os.environ.get("REDIS_URL") else "in-memory",
         "commit": git("rev-parse", "--short", "HEAD"),
         "dirty": bool(git("status", "--porcelain", "--", "relay")), "fd_limit": fd_limit,
-        "profiled": args.profile,
+        "profiled": args.profile, "relay_processes": plan.relay_processes,
     }}
+    several = plan.relay_processes > 1
+    proxy = cluster.CaddyProxy(LOG_DIR) if several else None
+    if proxy is not None:
+        results["setup"]["proxy"] = f"Caddy {caddy_version()}"
     port = procs.free_port()
     servers: list[procs.Server] = []
     with procs.fresh_database() as database_url:
-        env = procs.relay_env(database_url, port)
+        # Clients connect to the proxy when there is one: its origin is the one allowed.
+        env = procs.relay_env(database_url, proxy.port if proxy else port)
         procs.migrate(env)
         os.environ.update(env)
         import django
@@ -178,11 +217,21 @@ def main() -> int:
         try:
             profile = args.out / "relay-profile.txt" if args.profile else None
             args.out.mkdir(parents=True, exist_ok=True)
-            relay = procs.start_relay(env, port, profile=profile)
+            if proxy is not None:
+                ports = [procs.free_port() for _ in range(plan.relay_processes)]
+                print(f"starting {len(ports)} Relay processes behind Caddy", flush=True)
+                relay: procs.Server = procs.start_relays(env, ports, proxy, profile=profile)
+            else:
+                relay = procs.start_relay(env, port, profile=profile)
             servers.append(relay)
-            print(f"seeding {plan.teams + 1} cases", flush=True)
+            started = relay.by_process()
+            results["setup"]["relay_url"] = relay.url  # where every client connects
+            results["setup"]["relay_processes_at"] = [
+                p.url for p in getattr(relay, "processes", [relay])]
+            catching_up = "catch_up" in chosen
+            print(f"seeding {plan.teams + catching_up} cases", flush=True)
             teams = seed_teams(relay, plan.teams)
-            catch_team = seed_teams(relay, 1)[0]
+            catch_team = seed_teams(relay, 1)[0] if catching_up else None
             idle_accounts: list[Any] = []
             if {"idle", "soak"} & set(chosen):
                 count = users_for(max([*plan.idle_sockets, plan.soak_idle]))
@@ -211,12 +260,19 @@ def main() -> int:
                 print(f"stopped ({type(exc).__name__}): reporting the scenarios that finished",
                       file=sys.stderr)
             results["setup"]["relay_alive_at_end"] = relay.alive()
+            # CPU-seconds each Relay process used from its start being done to the end.
+            if relay.alive():
+                results["setup"]["relay_cpu_s_by_process"] = [
+                    round(b.cpu - a.cpu, 2)
+                    for a, b in zip(started, relay.by_process(), strict=True)]
         finally:
             for server in servers:
                 procs.stop(server)
             from django.db import connections
 
             connections.close_all()
+            if proxy is not None:
+                shutil.rmtree(proxy.home, ignore_errors=True)  # its log stays
     results["targets"] = report.targets(results)
     text = report.text(results)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,11 @@ names; with Redis as the channel layer when ``REDIS_URL`` is set. The two baseli
 beside it: a bare ``websockets`` push server (``bench.pushserver``) and a Channels consumer
 that only does ``group_send`` (``bench.groupsend``), served by its own Daphne on the same
 channel layer.
+
+With ``relay_processes`` N above one, N Relay processes run on the same PostgreSQL database
+and Redis behind Debian's Caddy running deploy/Caddyfile (``bench.cluster``), as in
+production; every client request and socket goes through the proxy, and the N processes are
+measured as one server (``Relays``: CPU and RSS summed), with Caddy's CPU apart.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
+
+from bench.cluster import PROXY_HEADERS, CaddyProxy, start_in_front
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / "var" / "bench"
@@ -87,12 +94,49 @@ class Server:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def by_process(self) -> list[Sample]:
+        """One sample per server process (one here; one per Relay process for ``Relays``)."""
+        return [self.sample()]
+
+    def proxy_sample(self) -> Sample | None:
+        """The proxy in front of the server, if there is one."""
+        return None
+
+
+@dataclass
+class Relays(Server):
+    """Several Relay processes behind Caddy, measured as one server: ``url`` is the proxy's,
+    ``proc`` Caddy's; a sample is the sum of the Relay processes' CPU and RSS."""
+
+    processes: list[Server] = field(default_factory=list)
+
+    def by_process(self) -> list[Sample]:
+        return [p.sample() for p in self.processes]
+
+    def sample(self) -> Sample:
+        parts = self.by_process()
+        return Sample(sum(s.cpu for s in parts), sum(s.rss for s in parts), time.monotonic())
+
+    def proxy_sample(self) -> Sample:
+        return Sample(cpu_seconds(self.proc.pid), rss_bytes(self.proc.pid), time.monotonic())
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and all(p.alive() for p in self.processes)
+
 
 def start(label: str, argv: list[str], env: dict[str, str], port: int) -> Server:
+    return listening(label, launch(label, argv, env), port)
+
+
+def launch(label: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with (LOG_DIR / f"{label}.log").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def listening(label: str, proc: subprocess.Popen[bytes], port: int) -> Server:
+    """``proc`` as a Server once it accepts connections on ``port``."""
     log_path = LOG_DIR / f"{label}.log"
-    with log_path.open("wb") as log:  # the child keeps its own copy of the handle
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -107,6 +151,9 @@ def start(label: str, argv: list[str], env: dict[str, str], port: int) -> Server
 
 
 def stop(server: Server) -> None:
+    if isinstance(server, Relays):
+        for process in server.processes:
+            stop(process)
     if server.proc.poll() is None:
         server.proc.terminate()
         try:
@@ -146,7 +193,9 @@ def fresh_database() -> Iterator[str]:
 
 
 def relay_env(database_url: str, port: int) -> dict[str, str]:
-    """The environment of the Relay Daphne, and of this process while it seeds."""
+    """The environment of the Relay Daphne (of each, when several), and of this process while
+    it seeds. ``port`` is where clients connect: the Relay's own, or the proxy's in front of
+    several, whose origin is then the only one allowed."""
     env = dict(os.environ)
     env.update({
         "DJANGO_SETTINGS_MODULE": "relay.settings.test",
@@ -170,9 +219,37 @@ def migrate(env: dict[str, str]) -> None:
 def start_relay(env: dict[str, str], port: int, *, profile: Path | None = None) -> Server:
     """Relay as every supported run starts it: ``python -m relay.serve`` (Daphne, never an
     access log, the body limit applied as the body arrives)."""
+    return start("relay", relay_argv(port, profile), env, port)
+
+
+def relay_argv(port: int, profile: Path | None) -> list[str]:
     server = ["-m", "relay.serve"] if profile is None else ["-m", "bench.profiled", str(profile)]
-    argv = [sys.executable, *server, "-b", "127.0.0.1", "-p", str(port)]
-    return start("relay", argv, env, port)
+    return [sys.executable, *server, "-b", "127.0.0.1", "-p", str(port)]
+
+
+def start_relays(env: dict[str, str], ports: list[int], proxy: CaddyProxy, *,
+                 profile: Path | None = None) -> Relays:
+    """One Relay process per port, each as production starts it behind a proxy
+    (``--proxy-headers``), and Caddy in front (``bench.cluster``) once all are ready. ``env``
+    must allow the proxy's origin (``relay_env(..., proxy.port)``)."""
+    launched: list[subprocess.Popen[bytes]] = []
+    processes: list[Server] = []
+    try:
+        for n, port in enumerate(ports):  # all start at once; then each is waited for
+            mine = profile.with_name(f"{profile.stem}-{n}{profile.suffix}") if profile else None
+            launched.append(launch(f"relay-{n}", [*relay_argv(port, mine), PROXY_HEADERS], env))
+        for n, (proc, port) in enumerate(zip(launched, ports, strict=True)):
+            processes.append(listening(f"relay-{n}", proc, port))
+        start_in_front(proxy, [f"127.0.0.1:{port}" for port in ports])
+    except BaseException as exc:
+        proxy.stop()
+        for proc in launched:
+            stop(Server("relay", "", proc))
+        if isinstance(exc, RuntimeError):
+            raise SystemExit(f"the proxy in front of the Relay processes: {exc}") from None
+        raise
+    assert proxy.proc is not None
+    return Relays("relay", proxy.url, proxy.proc, processes)
 
 
 def start_pushserver() -> Server:

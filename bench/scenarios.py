@@ -23,7 +23,7 @@ from bench.clients import (
     open_many,
 )
 from bench.measure import Hist, now, open_loop
-from bench.procs import Server
+from bench.procs import Sample, Server
 
 PAD = "x" * 900  # baseline frames about the size of a sealed question
 STORM_DRAIN = 30.0  # seconds a storm's last sockets may take to be caught up
@@ -51,6 +51,8 @@ class Plan:
     # saturation rate)
     idle_servers: list[str] = field(default_factory=lambda: ["relay", "websockets",
                                                               "group_send"])
+    relay_processes: int = 1  # above 1: that many Relay processes behind Caddy (needs
+    # PostgreSQL and Redis)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,6 +94,11 @@ async def quiet(servers: list[Server], *, below: float = 0.10, limit: float = 15
             return
 
 
+def proxy_cpu(before: Sample | None, after: Sample | None) -> float | None:
+    """CPU-seconds the proxy in front of Relay used between two samples (None: no proxy)."""
+    return None if before is None or after is None else after.cpu - before.cpu
+
+
 # --- idle hold ------------------------------------------------------------------------------
 
 
@@ -110,12 +117,14 @@ async def hold(server: Server, count: int, plan: Plan,
     opened = now() - started
     asked, count = count, len(socks)
     await settle(2.0)  # let connect-time work finish before the window
-    start = server.sample()
+    start, proxy_start = server.sample(), server.proxy_sample()
     await asyncio.sleep(plan.idle_hold)
-    end = server.sample()
+    end, proxy_end = server.sample(), server.proxy_sample()
     await close_all(socks)
     window = end.at - start.at
-    return {
+    proxy = proxy_cpu(proxy_start, proxy_end)
+    return ({} if proxy is None else {
+        "proxy_cpu_percent_of_core": round(100 * proxy / window, 2)}) | {
         "server": server.label,
         "asked": asked,
         "sockets": count,
@@ -160,9 +169,10 @@ async def storm(relay: Server, cookies: list[str], plan: Plan) -> dict[str, Any]
             latency = Hist()
             socks: list[RelaySock] = []
             one = _storm_arrival(relay, cookies, plan.storm_behind, latency, socks)
-            before = relay.sample()
+            before, proxy_before = relay.sample(), relay.proxy_sample()
             result = await open_loop(rate, plan.storm_sockets, one, drain=STORM_DRAIN)
-            after = relay.sample()
+            after, proxy_after = relay.sample(), relay.proxy_sample()
+            proxy = proxy_cpu(proxy_before, proxy_after)
             await close_all(socks)
             await quiet([relay], limit=60)  # the server may still be serving abandoned ones
             steps.append({
@@ -174,7 +184,8 @@ async def storm(relay: Server, cookies: list[str], plan: Plan) -> dict[str, Any]
                 "generator_late_start": result.late_start.summary(),
                 "server_cpu_ms_per_socket": round(
                     1000 * (after.cpu - before.cpu) / max(1, result.completed), 3),
-            })
+            } | ({} if proxy is None else {
+                "proxy_cpu_ms_per_socket": round(1000 * proxy / max(1, result.completed), 3)}))
     return {"behind": plan.storm_behind, "steps": steps}
 
 
@@ -365,12 +376,23 @@ async def run_step(target: Any, rate: float, plan: Plan, seconds: float | None =
         await settle(0.5)
         target.reset()
         count = max(1, int(rate * (seconds or plan.step_seconds)))
-        before, mine = target.server.sample(), own_cpu()
+        server = target.server
+        each, proxy_before = server.by_process(), server.proxy_sample()
+        before, mine = server.sample(), own_cpu()
         result = await open_loop(rate, count, target.one, drain=plan.drain)
-        after, mine_after = target.server.sample(), own_cpu()
+        after, mine_after = server.sample(), own_cpu()
+        each_after, proxy_after = server.by_process(), server.proxy_sample()
     finally:
         await target.close()
-    return {
+    proxy = proxy_cpu(proxy_before, proxy_after)
+    several = {} if proxy is None else {
+        # Each Relay process's share, and the proxy's own CPU (not in the server figures).
+        "server_cpu_s_by_process": [round(a.cpu - b.cpu, 3)
+                                    for b, a in zip(each, each_after, strict=True)],
+        "proxy_cpu_s_per_1000": round(1000 * proxy / max(1, result.completed), 3),
+        "proxy_cpu_percent": round(100 * proxy / result.seconds, 1),
+    }
+    return several | {
         "offered_per_s": rate, "cycles": count, "completed": result.completed,
         "achieved_per_s": round(result.achieved, 1), "errors": result.errors,
         "first_error": result.first_error,
@@ -573,15 +595,19 @@ async def soak(relay: Server, teams: list[Team], cookies: list[str], rate: float
     windows: list[dict[str, Any]] = []
     window = 5.0
     try:
-        start = relay.sample()
+        start, proxy_previous = relay.sample(), relay.proxy_sample()
         count = int(rate * plan.soak_seconds)
         run = asyncio.create_task(open_loop(rate, count, cycles.one, drain=plan.drain))
         previous = start
         while not run.done():
             await asyncio.wait([run], timeout=window)
-            sample = relay.sample()
+            sample, proxy_sample = relay.sample(), relay.proxy_sample()
+            proxy = proxy_cpu(proxy_previous, proxy_sample)
+            proxy_previous = proxy_sample
             hist = cycles.hists["end_to_end"]
-            windows.append({
+            windows.append(({} if proxy is None else {
+                "proxy_cpu_percent": round(100 * proxy / max(0.001, sample.at - previous.at), 1)
+            }) | {
                 "t_s": round(sample.at - start.at, 1), "rss_mb": round(sample.rss / 2**20, 1),
                 "cpu_percent": round(100 * (sample.cpu - previous.cpu)
                                      / max(0.001, sample.at - previous.at), 1),
